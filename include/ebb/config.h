@@ -1,0 +1,115 @@
+/*
+ * config.h - ebb.conf: the one configuration file of ebbd and ebbctl
+ *
+ * Every key is declared once in the typed table in src/lib/config_table.c
+ * (section, name, type, default, range, one-line help). That table drives
+ * the parser, "ebbd -n", "ebbctl config", the man page check and the sample
+ * config check. The parsed values land in struct config, plain data that
+ * every part of ebb reads directly.
+ *
+ * Units: durations are seconds; ratios and percentages are fractions (80% is
+ * 0.8); sizes are bytes; rates are messages per second.
+ */
+#ifndef EBB_CONFIG_H
+#define EBB_CONFIG_H
+
+#include <stdio.h>
+
+#ifndef EBB_CONFIG_FILE
+#define EBB_CONFIG_FILE	"/etc/ebb/ebb.conf"
+#endif
+
+enum config_mta		{ CONFIG_MTA_POSTFIX, CONFIG_MTA_SENDMAIL };
+enum config_scan	{ CONFIG_SCAN_DIRECT, CONFIG_SCAN_POSTQUEUE };
+enum config_drain_mode	{ CONFIG_DRAIN_HOLD, CONFIG_DRAIN_NUDGE };
+enum config_milter_action { CONFIG_MILTER_TEMPFAIL, CONFIG_MILTER_HOLD };
+enum config_spf		{ CONFIG_SPF_OFF, CONFIG_SPF_HEADER, CONFIG_SPF_ENFORCE };
+
+struct config {
+	char	*path;			/* file read, NULL when defaults */
+
+	/* [general] */
+	int	 mta;			/* enum config_mta */
+	char	*state_directory;
+	char	*user;
+
+	/* [postfix] */
+	char	*postfix_config_directory;
+	int	 postfix_scan;		/* enum config_scan */
+
+	/* [sendmail] */
+	char	*sendmail_queue_directory;
+	char	*sendmail_config_file;
+	char	*sendmail_path;
+
+	/* [sensors] */
+	char	*proc_root;
+	char	*sys_root;
+	long	 interval;		/* seconds */
+
+	/* [limits] */
+	double	 load_per_cpu;		/* 1-minute loadavg / CPUs */
+	double	 psi_cpu;		/* fraction, avg10 "some" */
+	double	 psi_io;
+	double	 psi_memory;
+	double	 mem_available_min;	/* fraction of MemTotal */
+	double	 temperature;		/* degrees C; 0 = zone trip point */
+	double	 temperature_margin;	/* degrees C below the trip point */
+	long long queue_disk_free_min;	/* bytes */
+	long	 mta_active_max;	/* messages in active + incoming */
+	double	 critical;		/* pressure at which all new mail waits */
+
+	/* [drain] */
+	int	 drain_mode;		/* enum config_drain_mode */
+	double	 max_rate;		/* messages/s */
+	double	 min_rate;
+	long	 window;		/* released, not yet delivered */
+	double	 target_low;		/* pressure band the governor aims at */
+	double	 target_high;
+	double	 increase;		/* messages/s added per calm tick */
+	double	 decrease;		/* rate factor per loaded tick */
+
+	/* [milter] */
+	char	*milter_socket;
+	int	 milter_action;		/* enum config_milter_action */
+	long	 remote_lifetime;	/* seconds */
+	char	*domain_lifetimes;	/* "domain=duration ..." overrides */
+	long	 urgent;
+	long	 trickle;
+	int	 spf;			/* enum config_spf */
+
+	/* [control] */
+	char	*control_socket;
+
+	/* [http] */
+	char	*http_listen;		/* "" = off */
+	char	*http_certificate;
+	char	*http_key;
+	char	*http_allow;
+};
+
+/* config_defaults - a config holding every key's default; never NULL */
+struct config	*config_defaults(void);
+
+/*
+ * config_load - read and validate a config file.
+ *
+ * path NULL means the default file, which may be missing (defaults are then
+ * used). An explicit path that cannot be read is an error. On error returns
+ * -1 and sets *err_r to an allocated message "FILE:LINE: KEY: why" (caller
+ * frees); on success returns 0 and sets *cfg_r (free with config_free).
+ */
+int		 config_load(const char *path, struct config **cfg_r,
+		    char **err_r);
+
+/* config_free - free *cfgp and set it to NULL; NULL is fine */
+void		 config_free(struct config **cfgp);
+
+/*
+ * config_print - write every key and its value as ebb.conf text (sections and
+ * "key = value" lines, so the output is itself a valid config); with
+ * with_help, the one-line help goes above each key as a comment.
+ */
+void		 config_print(FILE *, const struct config *, int with_help);
+
+#endif

@@ -1,0 +1,32 @@
+/*
+ * cmd.c - the table of ebbctl commands
+ *
+ * One line per command; the commands themselves live in cmd_NAME.c.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "cmd.h"
+
+/* one extern per command, in the order "ebbctl -h" lists them */
+
+const struct ebbctl_cmd *const ebbctl_cmds[] = {
+	NULL
+};
+
+int
+cmd_usage_error(const struct ebbctl_cmd *cmd, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	fprintf(stderr, "ebbctl %s: ", cmd->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nusage: ebbctl [-c file] [--json] %s %s\n",
+	    cmd->name, cmd->usage);
+	return EX_USAGE;
+}

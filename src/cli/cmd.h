@@ -1,0 +1,34 @@
+/*
+ * cmd.h - ebbctl's command table
+ *
+ * Each command lives in src/cli/cmd_NAME.c and exports one struct ebbctl_cmd
+ * named cmd_NAME_entry; cmd.c lists them. A command parses its own options
+ * from argv (argv[0] is the command name) and returns the exit status.
+ */
+#ifndef EBB_CLI_CMD_H
+#define EBB_CLI_CMD_H
+
+#include <sysexits.h>
+
+struct config;
+
+struct ebbctl {
+	const char	*config_path;	/* -c FILE, NULL for the default */
+	struct config	*cfg;		/* loaded before the command runs */
+	int		 json;		/* --json */
+};
+
+struct ebbctl_cmd {
+	const char	*name;
+	const char	*usage;		/* options after the name */
+	const char	*help;		/* one line */
+	int		(*exec)(struct ebbctl *, int, char **);
+};
+
+extern const struct ebbctl_cmd *const ebbctl_cmds[];
+
+/* cmd_usage_error - print "ebbctl NAME: msg" and the usage; returns EX_USAGE */
+int	cmd_usage_error(const struct ebbctl_cmd *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+#endif
