@@ -107,9 +107,21 @@ void		 config_free(struct config **cfgp);
 
 /*
  * config_print - write every key and its value as ebb.conf text (sections and
- * "key = value" lines, so the output is itself a valid config); with
- * with_help, the one-line help goes above each key as a comment.
+ * "key = value" lines, so the output is itself a valid config). flags:
+ * CONFIG_PRINT_HELP puts the one-line help above each key as a comment;
+ * CONFIG_PRINT_CHANGED leaves out the keys at their default (and sections
+ * left empty), like "postconf -n".
  */
-void		 config_print(FILE *, const struct config *, int with_help);
+#define CONFIG_PRINT_HELP	0x01
+#define CONFIG_PRINT_CHANGED	0x02
+void		 config_print(FILE *, const struct config *, int flags);
+
+/*
+ * config_domain_lifetime - how long a sender in domain is assumed to retry:
+ * the domain_lifetimes entry for domain or its closest parent domain
+ * ("mx.gmail.com" takes gmail.com's), else remote_lifetime. Seconds.
+ */
+long		 config_domain_lifetime(const struct config *,
+		    const char *domain);
 
 #endif

@@ -1,0 +1,472 @@
+/*
+ * config_table.c - every ebb.conf key, declared once
+ *
+ * One row per key: section, name, type, where the value lives in struct
+ * config, the default as ebb.conf text, the range, and one line of help. The
+ * parser, "ebbd -n", "ebbctl config" and the tests that compare this table
+ * with ebb.conf(5) and contrib/ebb.conf.sample all walk this table; a key
+ * added here is a key added everywhere (and the tests say where the docs
+ * still lack it). The checks of the free-form string keys live here too.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ebb/config.h"
+#include "ebb/config_table.h"
+#include "ebb/duration.h"
+#include "ebb/util.h"
+
+/*
+ * FIELD - offset of f in struct config, which must have C type t: a row whose
+ * type does not match its field does not compile (a negative bit-field).
+ */
+#define FIELD(f, t)	(offsetof(struct config, f) + 0 * sizeof(struct { \
+	int type_matches :						\
+	    _Generic(((struct config *)0)->f, t: 1, default: -1);	\
+	}))
+
+#define BOOL(f)		CONFIG_BOOL, FIELD(f, int)
+#define INTEGER(f)	CONFIG_INTEGER, FIELD(f, long)
+#define SIZE(f)		CONFIG_SIZE, FIELD(f, long long)
+#define DURATION(f)	CONFIG_DURATION, FIELD(f, long)
+#define RATIO(f)	CONFIG_RATIO, FIELD(f, double)
+#define REAL(f)		CONFIG_REAL, FIELD(f, double)
+#define ENUM(f)		CONFIG_ENUM, FIELD(f, int)
+#define PATH(f)		CONFIG_PATH, FIELD(f, char *)
+#define STRING(f)	CONFIG_STRING, FIELD(f, char *)
+
+#define MINUTE	60.0
+#define HOUR	3600.0
+#define DAY	86400.0
+#define MEGA	(1024.0 * 1024.0)
+#define TERA	(MEGA * MEGA)
+
+/* enum names, in the order of the enums in config.h */
+static const char *const mta_values[] = { "postfix", "sendmail", NULL };
+static const char *const scan_values[] = { "direct", "postqueue", NULL };
+static const char *const drain_mode_values[] = { "hold", "nudge", NULL };
+static const char *const action_values[] = { "tempfail", "hold", NULL };
+static const char *const spf_values[] = { "off", "header", "enforce", NULL };
+
+const char *const config_sections[] = {
+	"general", "postfix", "sendmail", "sensors", "limits", "drain",
+	"milter", "control", "http", NULL
+};
+
+const struct config_key config_keys[] = {
+	{ "general", "mta", ENUM(mta), "postfix", 0, 0, mta_values, NULL, 0,
+	  "the MTA whose queue ebb paces" },
+	{ "general", "state_directory", PATH(state_directory), "/var/lib/ebb",
+	  0, 0, NULL, NULL, 0,
+	  "where ebb keeps its ledger of parked mail, its lock and history" },
+	{ "general", "user", STRING(user), "ebb", 0, 0, NULL,
+	  config_check_user, 0,
+	  "unprivileged user of ebbd's milter, control and HTTP processes" },
+
+	{ "postfix", "config_directory", PATH(postfix_config_directory),
+	  "/etc/postfix", 0, 0, NULL, NULL, 0,
+	  "the Postfix instance's configuration directory (main.cf)" },
+	{ "postfix", "scan", ENUM(postfix_scan), "direct", 0, 0, scan_values,
+	  NULL, 0,
+	  "how the queue is read: direct (queue files) or postqueue (-j)" },
+
+	{ "sendmail", "queue_directory", PATH(sendmail_queue_directory),
+	  "/var/spool/mqueue", 0, 0, NULL, NULL, 0,
+	  "Sendmail's queue directory (qf, df and hf files)" },
+	{ "sendmail", "config_file", PATH(sendmail_config_file),
+	  "/etc/mail/sendmail.cf", 0, 0, NULL, NULL, 0,
+	  "sendmail.cf, read for Timeout.queuereturn" },
+	{ "sendmail", "sendmail_path", PATH(sendmail_path),
+	  "/usr/sbin/sendmail", 0, 0, NULL, NULL, 0,
+	  "the sendmail binary that quarantines and releases mail" },
+
+	{ "sensors", "proc_root", PATH(proc_root), "/", 0, 0, NULL, NULL, 0,
+	  "directory holding the proc tree to read (a fake one in tests)" },
+	{ "sensors", "sys_root", PATH(sys_root), "/", 0, 0, NULL, NULL, 0,
+	  "directory holding the sys tree to read (a fake one in tests)" },
+	{ "sensors", "interval", DURATION(interval), "1s", 1, HOUR, NULL, NULL,
+	  0, "how often the sensors are sampled" },
+
+	{ "limits", "load_per_cpu", REAL(load_per_cpu), "2.0", 0.1, 100, NULL,
+	  NULL, 0, "1-minute load average per CPU that counts as full load" },
+	{ "limits", "psi_cpu", RATIO(psi_cpu), "80%", 0.01, 1, NULL, NULL, 0,
+	  "CPU pressure (PSI avg10 some) that counts as full load" },
+	{ "limits", "psi_io", RATIO(psi_io), "60%", 0.01, 1, NULL, NULL, 0,
+	  "I/O pressure (PSI avg10 some) that counts as full load" },
+	{ "limits", "psi_memory", RATIO(psi_memory), "40%", 0.01, 1, NULL,
+	  NULL, 0,
+	  "memory pressure (PSI avg10 some) that counts as full load" },
+	{ "limits", "mem_available_min", RATIO(mem_available_min), "10%", 0.01,
+	  0.9, NULL, NULL, 0,
+	  "MemAvailable, as a share of MemTotal, that counts as full load" },
+	{ "limits", "temperature", REAL(temperature), "0.0", 0, 150, NULL, NULL,
+	  0, "degrees C that count as full load; 0: the zone's trip point" },
+	{ "limits", "temperature_margin", REAL(temperature_margin), "5.0", 0,
+	  50, NULL, NULL, 0,
+	  "degrees C below the trip point when temperature is 0" },
+	{ "limits", "queue_disk_free_min", SIZE(queue_disk_free_min), "256m",
+	  MEGA, 64 * TERA, NULL, NULL, 0,
+	  "free space on the queue file system that counts as full" },
+	{ "limits", "mta_active_max", INTEGER(mta_active_max), "20000", 1, 1e8,
+	  NULL, NULL, 0, "messages in the active and incoming queues: full" },
+	{ "limits", "critical", REAL(critical), "1.5", 1, 10, NULL, NULL, 0,
+	  "pressure at which all new mail waits, urgent or not" },
+
+	{ "drain", "mode", ENUM(drain_mode), "hold", 0, 0, drain_mode_values,
+	  NULL, 0,
+	  "hold (park, release by deadline) or nudge (not yet built)" },
+	{ "drain", "max_rate", REAL(max_rate), "100.0", 0.1, 1e5, NULL, NULL,
+	  0, "most messages released per second" },
+	{ "drain", "min_rate", REAL(min_rate), "1.0", 0, 1e5, NULL, NULL, 0,
+	  "fewest messages released per second while no limit is reached" },
+	{ "drain", "window", INTEGER(window), "500", 1, 1e7, NULL, NULL, 0,
+	  "most released messages not yet delivered" },
+	{ "drain", "target_low", RATIO(target_low), "0.6", 0.01, 0.99, NULL,
+	  NULL, 0, "pressure below which the release rate grows" },
+	{ "drain", "target_high", RATIO(target_high), "0.85", 0.01, 1, NULL,
+	  NULL, 0, "pressure above which the release rate shrinks" },
+	{ "drain", "increase", REAL(increase), "5.0", 0.01, 1e5, NULL, NULL, 0,
+	  "messages per second added to the rate per calm sample" },
+	{ "drain", "decrease", RATIO(decrease), "0.5", 0.01, 0.99, NULL, NULL,
+	  0, "factor applied to the rate per loaded sample" },
+
+	{ "milter", "socket", STRING(milter_socket),
+	  "unix:/run/ebb/milter.sock", 0, 0, NULL, config_check_milter_socket, 0,
+	  "where the milter listens: unix:/path or inet:port@host" },
+	{ "milter", "action", ENUM(milter_action), "tempfail", 0, 0,
+	  action_values, NULL, 0,
+	  "what happens to mail that must wait: tempfail (451) or hold" },
+	{ "milter", "remote_lifetime", DURATION(remote_lifetime), "5d", HOUR,
+	  30 * DAY, NULL, NULL, 0,
+	  "how long a remote sender is assumed to keep retrying" },
+	{ "milter", "domain_lifetimes", STRING(domain_lifetimes),
+	  "outlook.com=1d hotmail.com=1d live.com=1d gmail.com=3d "
+	  "googlemail.com=3d", 0, 0, NULL, config_check_domain_lifetimes,
+	  CONFIG_KEY_EMPTY_OK,
+	  "remote_lifetime per sender domain, as domain=duration pairs" },
+	{ "milter", "urgent", DURATION(urgent), "12h", MINUTE, 30 * DAY, NULL,
+	  NULL, 0, "mail this close to its sender's deadline gets in" },
+	{ "milter", "trickle", DURATION(trickle), "1h", MINUTE, DAY, NULL, NULL,
+	  0, "each client gets a message through at least this often" },
+	{ "milter", "spf", ENUM(spf), "off", 0, 0, spf_values, NULL, 0,
+	  "SPF check: off, header (Received-SPF) or enforce (reject fail)" },
+
+	{ "control", "socket", PATH(control_socket), "/run/ebb/ebbd.sock", 0,
+	  0, NULL, NULL, 0, "ebbd's control socket, for ebbctl" },
+
+	{ "http", "listen", STRING(http_listen), "", 0, 0, NULL,
+	  config_check_listen, CONFIG_KEY_EMPTY_OK,
+	  "host:port of the HTTP status endpoint; empty: off" },
+	{ "http", "certificate", PATH(http_certificate), "", 0, 0, NULL, NULL,
+	  CONFIG_KEY_EMPTY_OK,
+	  "TLS certificate chain (PEM); empty: plain HTTP" },
+	{ "http", "key", PATH(http_key), "", 0, 0, NULL, NULL,
+	  CONFIG_KEY_EMPTY_OK, "TLS private key (PEM) of the certificate" },
+	{ "http", "allow", STRING(http_allow), "127.0.0.0/8", 0, 0, NULL,
+	  config_check_allow, 0,
+	  "addresses and networks that may use the HTTP endpoint" },
+};
+
+const size_t config_nkeys = nitems(config_keys);
+
+const char *
+config_type_name(enum config_type type)
+{
+	switch (type) {
+	case CONFIG_BOOL:
+		return "boolean";
+	case CONFIG_INTEGER:
+		return "integer";
+	case CONFIG_SIZE:
+		return "size";
+	case CONFIG_DURATION:
+		return "duration";
+	case CONFIG_RATIO:
+		return "ratio";
+	case CONFIG_REAL:
+		return "number";
+	case CONFIG_ENUM:
+		return "enum";
+	case CONFIG_PATH:
+		return "path";
+	case CONFIG_STRING:
+		return "string";
+	}
+	return "?";
+}
+
+const struct config_key *
+config_key_find(const char *section, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < config_nkeys; i++)
+		if (strcmp(config_keys[i].section, section) == 0 &&
+		    strcmp(config_keys[i].name, name) == 0)
+			return &config_keys[i];
+	return NULL;
+}
+
+/* port_valid - a decimal TCP port, 1 to 65535, of exactly len bytes */
+static int
+port_valid(const char *s, size_t len)
+{
+	long	 port = 0;
+	size_t	 i;
+
+	if (len == 0 || len > 5)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return 0;
+		port = port * 10 + (s[i] - '0');
+	}
+	return port >= 1 && port <= 65535;
+}
+
+int
+config_check_user(const char *s, char **why_r)
+{
+	size_t	 i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (!(isalnum((unsigned char)s[i]) || s[i] == '_' ||
+		    s[i] == '.' || (s[i] == '-' && i > 0)))
+			break;
+	if (s[i] != '\0' || i == 0 || i > 32) {
+		*why_r = xasprintf("\"%.40s\" is not a user name", s);
+		return -1;
+	}
+	return 0;
+}
+
+/* config_check_milter_socket - {unix|local}:/path, inet[6]:port[@host] */
+int
+config_check_milter_socket(const char *s, char **why_r)
+{
+	const char	*p, *at;
+
+	if ((p = strchr(s, ':')) == NULL)
+		goto bad;
+	p++;
+	if (strncmp(s, "unix:", 5) == 0 || strncmp(s, "local:", 6) == 0) {
+		if (*p != '/')
+			goto bad;
+		return 0;
+	}
+	if (strncmp(s, "inet:", 5) != 0 && strncmp(s, "inet6:", 6) != 0)
+		goto bad;
+	at = strchr(p, '@');
+	if (!port_valid(p, at != NULL ? (size_t)(at - p) : strlen(p)))
+		goto bad;
+	if (at != NULL && at[1] == '\0')
+		goto bad;
+	return 0;
+bad:
+	*why_r = xasprintf("\"%.80s\" is not a milter socket "
+	    "(unix:/path, inet:port or inet:port@host)", s);
+	return -1;
+}
+
+/* config_check_listen - host:port, [v6]:port */
+int
+config_check_listen(const char *s, char **why_r)
+{
+	const char	*colon;
+	unsigned char	 in6[16];
+	char		 addr[64];
+	size_t		 hostlen;
+
+	if ((colon = strrchr(s, ':')) == NULL)
+		goto bad;
+	hostlen = colon - s;
+	if (hostlen == 0 || !port_valid(colon + 1, strlen(colon + 1)))
+		goto bad;
+	if (s[0] == '[') {
+		if (s[hostlen - 1] != ']' || hostlen - 2 >= sizeof(addr))
+			goto bad;
+		memcpy(addr, s + 1, hostlen - 2);
+		addr[hostlen - 2] = '\0';
+		if (inet_pton(AF_INET6, addr, in6) != 1)
+			goto bad;
+	} else if (memchr(s, ':', hostlen) != NULL ||
+	    strcspn(s, " \t,") < hostlen)
+		goto bad;
+	return 0;
+bad:
+	*why_r = xasprintf("\"%.80s\" is not host:port", s);
+	return -1;
+}
+
+/* allow_one - one address or network: 192.0.2.0/24, ::1, 2001:db8::/32 */
+static int
+allow_one(const char *s, size_t len)
+{
+	unsigned char	 buf[16];
+	char		 addr[64];
+	const char	*slash;
+	size_t		 alen, i;
+	long		 bits = 0, maxbits;
+
+	slash = memchr(s, '/', len);
+	alen = slash != NULL ? (size_t)(slash - s) : len;
+	if (alen == 0 || alen >= sizeof(addr))
+		return 0;
+	memcpy(addr, s, alen);
+	addr[alen] = '\0';
+	if (inet_pton(AF_INET, addr, buf) == 1)
+		maxbits = 32;
+	else if (inet_pton(AF_INET6, addr, buf) == 1)
+		maxbits = 128;
+	else
+		return 0;
+	if (slash == NULL)
+		return 1;
+	if (len - alen - 1 == 0 || len - alen - 1 > 3)
+		return 0;
+	for (i = alen + 1; i < len; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return 0;
+		bits = bits * 10 + (s[i] - '0');
+	}
+	return bits <= maxbits;
+}
+
+/* config_check_allow - a list of addresses and networks, space or comma */
+int
+config_check_allow(const char *s, char **why_r)
+{
+	size_t	 len;
+	int	 n = 0;
+
+	for (;;) {
+		s += strspn(s, " \t,");
+		if (*s == '\0')
+			break;
+		len = strcspn(s, " \t,");
+		if (!allow_one(s, len)) {
+			*why_r = xasprintf("\"%.*s\" is not an address or "
+			    "network", (int)MINIMUM(len, 80), s);
+			return -1;
+		}
+		n++;
+		s += len;
+	}
+	if (n == 0) {
+		*why_r = xstrdup("no address or network");
+		return -1;
+	}
+	return 0;
+}
+
+/* domain_valid - a domain name of len bytes: letters, digits, - and dots */
+static int
+domain_valid(const char *s, size_t len)
+{
+	size_t	 i, label = 0;
+
+	if (len == 0 || len > 253)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (s[i] == '.') {
+			if (label == 0 || s[i - 1] == '-')
+				return 0;
+			label = 0;
+		} else if (isalnum((unsigned char)s[i]) ||
+		    (s[i] == '-' && label > 0)) {
+			if (++label > 63)
+				return 0;
+		} else
+			return 0;
+	}
+	return label > 0 && s[len - 1] != '-';
+}
+
+/*
+ * lifetime_next - the next "domain=duration" pair of a domain_lifetimes
+ * value at *sp: 1 and the pair, 0 at the end, -1 when malformed (with
+ * *tok_r and *toklen_r naming the bad pair)
+ */
+static int
+lifetime_next(const char **sp, const char **tok_r, size_t *toklen_r,
+    size_t *domlen_r, long *secs_r)
+{
+	const char	*s = *sp, *eq;
+	char		 dur[DURATION_BUFSZ];
+	size_t		 len, dlen;
+
+	s += strspn(s, " \t,");
+	if (*s == '\0')
+		return 0;
+	len = strcspn(s, " \t,");
+	*sp = s + len;
+	*tok_r = s;
+	*toklen_r = len;
+	if ((eq = memchr(s, '=', len)) == NULL)
+		return -1;
+	*domlen_r = eq - s;
+	dlen = len - *domlen_r - 1;
+	if (!domain_valid(s, *domlen_r) || dlen == 0 || dlen >= sizeof(dur))
+		return -1;
+	memcpy(dur, eq + 1, dlen);
+	dur[dlen] = '\0';
+	if (duration_parse(dur, secs_r) == -1 ||
+	    *secs_r < HOUR || *secs_r > 30 * DAY)
+		return -1;
+	return 1;
+}
+
+/* config_check_domain_lifetimes - domain=duration pairs, 1h to 30d each */
+int
+config_check_domain_lifetimes(const char *s, char **why_r)
+{
+	const char	*p = s, *tok, *q, *prev;
+	size_t		 len, dlen, plen, pdlen;
+	long		 secs;
+	int		 rc;
+
+	while ((rc = lifetime_next(&p, &tok, &len, &dlen, &secs)) == 1) {
+		q = s;
+		while (lifetime_next(&q, &prev, &plen, &pdlen, &secs) == 1 &&
+		    prev != tok) {
+			if (pdlen != dlen || strncasecmp(prev, tok, dlen) != 0)
+				continue;
+			*why_r = xasprintf("domain \"%.*s\" is listed twice",
+			    (int)dlen, tok);
+			return -1;
+		}
+	}
+	if (rc == -1) {
+		*why_r = xasprintf("\"%.*s\" is not domain=duration "
+		    "(a duration from 1h to 30d)", (int)MINIMUM(len, 80), tok);
+		return -1;
+	}
+	return 0;
+}
+
+long
+config_domain_lifetime(const struct config *cfg, const char *domain)
+{
+	const char	*p = cfg->domain_lifetimes, *tok;
+	size_t		 len, dlen, qlen = strlen(domain), best_len = 0;
+	long		 secs, best = cfg->remote_lifetime;
+
+	if (p == NULL)
+		return best;
+	while (lifetime_next(&p, &tok, &len, &dlen, &secs) == 1) {
+		if (dlen > qlen || dlen <= best_len ||
+		    strncasecmp(domain + qlen - dlen, tok, dlen) != 0)
+			continue;
+		if (dlen < qlen && domain[qlen - dlen - 1] != '.')
+			continue;	/* "xgmail.com" is not gmail.com's */
+		best = secs;
+		best_len = dlen;
+	}
+	return best;
+}
