@@ -1,0 +1,73 @@
+/*
+ * governor.h - turn host pressure into a release budget
+ *
+ * A pure controller: one pressure sample per tick in, a budget out (release
+ * rate, window, admission cutoff, critical). No I/O, no clock of its own:
+ * the caller passes the time, so the same code runs in ebbd, in
+ * "ebbctl sensors --watch", in "ebbctl drain" and in a simulator, and tests
+ * feed it pressure traces. The algorithm is described in governor.c.
+ */
+#ifndef EBB_GOVERNOR_H
+#define EBB_GOVERNOR_H
+
+#include <time.h>
+
+struct config;
+struct governor;
+
+#define GOVERNOR_FALL		0.3	/* share of a pressure fall per tick */
+#define GOVERNOR_RESTART_TICKS	5	/* calm intervals before a restart */
+
+/* what the controller is tuned by; plain data */
+struct governor_params {
+	double	 min_rate;	/* messages/s, the floor while running */
+	double	 max_rate;	/* messages/s */
+	long	 window;	/* messages in flight at max_rate */
+	double	 target_low;	/* below: additive increase */
+	double	 target_high;	/* above: multiplicative decrease */
+	double	 increase;	/* messages/s added per calm tick */
+	double	 decrease;	/* rate factor per loaded tick, 0..1 */
+	double	 critical;	/* pressure at which all new mail waits */
+	double	 fall;		/* share of a fall in pressure taken per tick */
+	long	 restart_hold;	/* seconds calm after a stop before restart */
+};
+
+/* the answer of one tick; plain data */
+struct budget {
+	double	 rate;		/* messages/s to release; 0 when stopped */
+	long	 window;	/* most released, not yet delivered */
+	double	 cutoff;	/* admission: 0 admit all .. 1 only urgent */
+	int	 critical;	/* pressure >= critical: all new mail waits */
+	int	 stopped;	/* a limit was reached; no release */
+	int	 known;		/* the pressure came from a sensor */
+	double	 pressure;	/* smoothed pressure the budget was made from */
+};
+
+/*
+ * governor_params_from_config - [drain] and [limits] of cfg as params;
+ * fall is GOVERNOR_FALL, restart_hold GOVERNOR_RESTART_TICKS intervals.
+ */
+void	 governor_params_from_config(const struct config *cfg,
+	    struct governor_params *params_r);
+
+/*
+ * governor_new - a governor that starts idle at min_rate; params are
+ * copied (values out of range are clamped). Never NULL.
+ */
+struct governor	*governor_new(const struct governor_params *params);
+
+/*
+ * governor_tick - advance by one sample and fill *budget_r.
+ *
+ * pressure is the sample's pressure (largest sensor ratio); have_pressure
+ * is 0 when no sensor was present, and then pressure is ignored (as is a
+ * NaN pressure). now is any clock in seconds that does not jump (ebbd uses
+ * CLOCK_MONOTONIC); it times the restart after a stop.
+ */
+void	 governor_tick(struct governor *g, double pressure, int have_pressure,
+	    time_t now, struct budget *budget_r);
+
+/* governor_free - free *gp and set it to NULL; NULL is fine */
+void	 governor_free(struct governor **gp);
+
+#endif

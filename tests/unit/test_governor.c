@@ -1,0 +1,430 @@
+/*
+ * test_governor.c - the governor on pressure traces
+ *
+ * Most cases are rows of one table: a pressure trace (one sample per
+ * second; ABSENT stands for "no sensor present") and what the rate must do
+ * on it, exactly or as a property (never above the start, turns at most N
+ * times). The rest check one rule each: bounds, window, cutoff, critical,
+ * the timed restart and the parameters.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ebb/config.h"
+#include "ebb/governor.h"
+#include "ebb/util.h"
+
+#define ABSENT		(-1.0)	/* a sample with no sensor present */
+#define TRACE_MAX	64
+#define ANY		(-1.0)	/* an expected rate not checked */
+
+/* min 1, max 10, window 100 at max, band 0.5..0.8, +1 / x0.5 per tick */
+static const struct governor_params test_params = {
+	.min_rate = 1,
+	.max_rate = 10,
+	.window = 100,
+	.target_low = 0.5,
+	.target_high = 0.8,
+	.increase = 1,
+	.decrease = 0.5,
+	.critical = 1.5,
+	.fall = 0.5,
+	.restart_hold = 3,
+};
+
+struct trace {
+	const char	*name;
+	double		 p[TRACE_MAX];		/* samples, n of them */
+	int		 n;
+	double		 (*gen)(int);		/* or samples made by this */
+	double		 rate[TRACE_MAX];	/* expected rates, or ANY */
+	int		 nrate;			/* 0: rates not checked */
+	int		 max_turns;		/* -1: not checked */
+	int		 never_up_after;	/* tick; -1: not checked */
+};
+
+/* gen_oscillate - calm to max rate, then 0.3 and 0.9 in turn */
+static double
+gen_oscillate(int t)
+{
+	return t < 9 ? 0.1 : (t % 2 == 0 ? 0.3 : 0.9);
+}
+
+/* gen_band - calm to max rate, then 0.55 and 0.75 in turn, in the band */
+static double
+gen_band(int t)
+{
+	return t < 9 ? 0.1 : (t % 2 == 0 ? 0.55 : 0.75);
+}
+
+/* gen_edge - hovering around 1 after a calm start */
+static double
+gen_edge(int t)
+{
+	return t < 5 ? 0.1 : (t % 2 == 1 ? 0.95 : 1.05);
+}
+
+static const struct trace traces[] = {
+	{ .name = "trace: ramp-up from idle",
+	  .p = { 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1 },
+	  .n = 12,
+	  .rate = { 2, 3, 4, 5, 6, 7, 8, 9, 10, 10, 10, 10 }, .nrate = 12,
+	  .max_turns = -1, .never_up_after = -1 },
+	{ .name = "trace: a spike stops releases in one tick",
+	  .p = { 0.1, 0.1, 0.1, 1.2 }, .n = 4,
+	  .rate = { 2, 3, 4, 0 }, .nrate = 4,
+	  .max_turns = -1, .never_up_after = -1 },
+	{ .name = "trace: a rise is taken at once",
+	  .p = { 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.85 },
+	  .n = 10,
+	  .rate = { 2, 3, 4, 5, 6, 7, 8, 9, 10, 5 }, .nrate = 10,
+	  .max_turns = -1, .never_up_after = -1 },
+	{ .name = "trace: recovery after a stop is gradual",
+	  /* s: 1.2 .65 .375 .2375 .16875 ...: calm from t=1, restart t=4 */
+	  .p = { 1.2, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1 }, .n = 9,
+	  .rate = { 0, 0, 0, 0, 1, 2, 3, 4, 5 }, .nrate = 9,
+	  .max_turns = -1, .never_up_after = -1 },
+	{ .name = "trace: multiplicative decrease above the band",
+	  .p = { 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1,
+	    0.9, 0.9, 0.9, 0.9 }, .n = 13,
+	  .rate = { 2, 3, 4, 5, 6, 7, 8, 9, 10, 5, 2.5, 1.25, 1 },
+	  .nrate = 13, .max_turns = -1, .never_up_after = -1 },
+	{ .name = "trace: the rate holds inside the band",
+	  .p = { 0.1, 0.1, 0.1, 0.7, 0.7, 0.7, 0.7, 0.7 }, .n = 8,
+	  .rate = { 2, 3, 4, 4, 4, 4, 4, 4 }, .nrate = 8,
+	  .max_turns = -1, .never_up_after = -1 },
+	{ .name = "trace: a fall is smoothed before the rate grows again",
+	  /* s after 0.9: .9 .5 .3: in the band once, then below */
+	  .p = { 0.1, 0.1, 0.1, 0.9, 0.1, 0.1, 0.1 }, .n = 7,
+	  .rate = { 2, 3, 4, 2, 2, 3, 4 }, .nrate = 7,
+	  .max_turns = -1, .never_up_after = -1 },
+	{ .name = "trace: pressure swinging across the band does not flap",
+	  .gen = gen_oscillate, .n = 60,
+	  .max_turns = 1, .never_up_after = 9 },
+	{ .name = "trace: pressure swinging inside the band holds the rate",
+	  .gen = gen_band, .n = 60,
+	  .max_turns = 0, .never_up_after = 9 },
+	{ .name = "trace: pressure hovering at 1 keeps releases stopped",
+	  .gen = gen_edge, .n = 40,
+	  .rate = { 2, 3, 4, 5, 6, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
+	  .nrate = 40, .max_turns = 1, .never_up_after = 5 },
+	{ .name = "trace: no sensor present holds min_rate",
+	  .p = { 0.1, 0.1, 0.1, 0.1, 0.1, ABSENT, ABSENT, ABSENT, 0.1, 0.1 },
+	  .n = 10,
+	  .rate = { 2, 3, 4, 5, 6, 1, 1, 1, 2, 3 }, .nrate = 10,
+	  .max_turns = -1, .never_up_after = -1 },
+	{ .name = "trace: no sensor present after a stop stays stopped",
+	  .p = { 1.2, ABSENT, ABSENT, ABSENT, ABSENT, ABSENT, 0.1, 0.1, 0.1,
+	    0.1, 0.1 }, .n = 11,
+	  /* s falls only on samples: .65 at t=6 starts the wait */
+	  .rate = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2 }, .nrate = 11,
+	  .max_turns = -1, .never_up_after = -1 },
+};
+
+/* run_trace - one row of the table */
+static void
+run_trace(void **state)
+{
+	const struct trace *tr = *state;
+	struct governor	*g = governor_new(&test_params);
+	struct budget	 b;
+	double		 p, prev = -1, dir = 0, d;
+	int		 t, turns = 0;
+
+	for (t = 0; t < tr->n; t++) {
+		p = tr->gen != NULL ? tr->gen(t) : tr->p[t];
+		governor_tick(g, p == ABSENT ? 0 : p, p != ABSENT, t, &b);
+		if (t < tr->nrate && tr->rate[t] != ANY) {
+			if (fabs(b.rate - tr->rate[t]) > 1e-9)
+				fail_msg("%s: tick %d: rate %g, want %g",
+				    tr->name, t, b.rate, tr->rate[t]);
+		}
+		assert_int_equal(b.stopped, b.rate == 0);
+		assert_int_equal(b.known, p != ABSENT);
+		if (prev >= 0 && (d = b.rate - prev) != 0) {
+			if (dir != 0 && (d > 0) != (dir > 0))
+				turns++;
+			dir = d;
+			if (tr->never_up_after >= 0 &&
+			    t > tr->never_up_after && d > 0)
+				fail_msg("%s: tick %d: rate rose %g -> %g",
+				    tr->name, t, prev, b.rate);
+		}
+		prev = b.rate;
+	}
+	if (tr->max_turns >= 0 && turns > tr->max_turns)
+		fail_msg("%s: the rate turned %d times", tr->name, turns);
+	governor_free(&g);
+	assert_null(g);
+}
+
+/* a deterministic pseudo-random sequence (an LCG), no libc state */
+static double
+lcg(uint32_t *seed)
+{
+	*seed = *seed * 1664525u + 1013904223u;
+	return (double)(*seed >> 8) / (double)(1u << 24);
+}
+
+static void
+test_bounds(void **state)
+{
+	struct governor	*g = governor_new(&test_params);
+	struct budget	 b;
+	uint32_t	 seed = 42;
+	double		 p;
+	int		 t, stops = 0;
+
+	for (t = 0; t < 5000; t++) {
+		p = lcg(&seed) * 1.3;
+		governor_tick(g, p, lcg(&seed) > 0.05, t, &b);
+		if (b.stopped) {
+			stops++;
+			assert_true(b.rate == 0);
+			assert_int_equal(b.window, 0);
+		} else {
+			assert_true(b.rate >= test_params.min_rate);
+			assert_true(b.rate <= test_params.max_rate);
+			assert_true(b.window >= 1);
+			assert_true(b.window <= test_params.window);
+		}
+		assert_true(b.cutoff >= 0 && b.cutoff <= 1);
+		assert_true(b.pressure >= 0);
+	}
+	assert_true(stops > 0);
+	governor_free(&g);
+}
+
+static void
+test_window_scales(void **state)
+{
+	struct governor	*g = governor_new(&test_params);
+	struct budget	 b;
+	int		 t;
+
+	for (t = 0; t < 12; t++) {
+		governor_tick(g, 0.1, 1, t, &b);
+		assert_int_equal(b.window, lround(100 * b.rate / 10));
+	}
+	assert_int_equal(b.window, 100);	/* max rate: the full window */
+	governor_tick(g, 0.9, 1, t++, &b);	/* halved */
+	assert_int_equal(b.window, 50);
+	governor_tick(g, 1.0, 1, t++, &b);	/* stopped */
+	assert_int_equal(b.window, 0);
+	governor_free(&g);
+
+	g = governor_new(&(struct governor_params){ .min_rate = 0.01,
+	    .max_rate = 100, .window = 10, .target_low = 0.5,
+	    .target_high = 0.8, .increase = 1, .decrease = 0.5 });
+	governor_tick(g, 0.6, 1, 0, &b);	/* tiny rate: still 1 */
+	assert_int_equal(b.window, 1);
+	governor_free(&g);
+}
+
+static void
+test_cutoff(void **state)
+{
+	static const struct {
+		double	 p, cutoff;
+	} rows[] = {
+		{ 0.0, 0 }, { 0.3, 0 }, { 0.5, 0 }, { 0.6, 0.2 },
+		{ 0.75, 0.5 }, { 0.9, 0.8 }, { 1.0, 1 }, { 4.0, 1 },
+	};
+	struct governor	*g;
+	struct budget	 b;
+	size_t		 i;
+
+	for (i = 0; i < nitems(rows); i++) {
+		g = governor_new(&test_params);
+		governor_tick(g, rows[i].p, 1, 0, &b);
+		if (fabs(b.cutoff - rows[i].cutoff) > 1e-9)
+			fail_msg("p %g: cutoff %g, want %g", rows[i].p,
+			    b.cutoff, rows[i].cutoff);
+		governor_free(&g);
+	}
+}
+
+static void
+test_critical(void **state)
+{
+	struct governor	*g = governor_new(&test_params);
+	struct budget	 b;
+
+	governor_tick(g, 1.2, 1, 0, &b);
+	assert_true(b.stopped);
+	assert_false(b.critical);
+	governor_tick(g, 1.5, 1, 1, &b);
+	assert_true(b.critical);
+	assert_true(b.cutoff == 1);
+	governor_tick(g, 2.5, 1, 2, &b);
+	assert_true(b.critical);
+	governor_tick(g, 0.5, 1, 3, &b);	/* s = 1.5: the fall smoothed */
+	assert_true(b.critical);
+	governor_tick(g, 0.5, 1, 4, &b);	/* s = 1.0 */
+	assert_false(b.critical);
+	assert_true(b.stopped);
+	governor_free(&g);
+}
+
+static void
+test_restart_timed(void **state)
+{
+	struct governor	*g = governor_new(&test_params);
+	struct budget	 b;
+
+	/* samples 2 s apart: the 3 s wait ends on the third calm one */
+	governor_tick(g, 1.2, 1, 100, &b);
+	governor_tick(g, 0.1, 1, 102, &b);	/* s .65: calm from 102 */
+	assert_true(b.stopped);
+	governor_tick(g, 0.1, 1, 104, &b);
+	assert_true(b.stopped);
+	governor_tick(g, 0.1, 1, 106, &b);
+	assert_false(b.stopped);
+	assert_true(b.rate == test_params.min_rate);
+	governor_free(&g);
+}
+
+static void
+test_restart_wait_resets(void **state)
+{
+	struct governor	*g = governor_new(&test_params);
+	struct budget	 b;
+	int		 t = 0;
+
+	governor_tick(g, 1.2, 1, t++, &b);
+	governor_tick(g, 0.1, 1, t++, &b);	/* calm from t=1 */
+	governor_tick(g, 0.1, 1, t++, &b);
+	governor_tick(g, 0.85, 1, t++, &b);	/* not calm: wait again */
+	assert_true(b.stopped);
+	governor_tick(g, 0.1, 1, t++, &b);	/* s .475: calm from t=4 */
+	governor_tick(g, 0.1, 1, t++, &b);
+	governor_tick(g, 0.1, 1, t++, &b);
+	assert_true(b.stopped);
+	governor_tick(g, 0.1, 1, t++, &b);	/* t=7: 3 s calm */
+	assert_false(b.stopped);
+	assert_true(b.rate == 1);
+	governor_free(&g);
+}
+
+static void
+test_clock_backwards(void **state)
+{
+	struct governor	*g = governor_new(&test_params);
+	struct budget	 b;
+
+	governor_tick(g, 1.2, 1, 1000, &b);
+	governor_tick(g, 0.1, 1, 1001, &b);	/* calm from 1001 */
+	governor_tick(g, 0.1, 1, 10, &b);	/* clock stepped back */
+	assert_true(b.stopped);
+	governor_tick(g, 0.1, 1, 12, &b);
+	assert_true(b.stopped);
+	governor_tick(g, 0.1, 1, 13, &b);
+	assert_false(b.stopped);
+	governor_free(&g);
+}
+
+static void
+test_nan_is_unknown(void **state)
+{
+	struct governor	*g = governor_new(&test_params);
+	struct budget	 b;
+
+	governor_tick(g, 0.1, 1, 0, &b);
+	governor_tick(g, NAN, 1, 1, &b);
+	assert_false(b.known);
+	assert_true(b.rate == test_params.min_rate);
+	assert_true(b.pressure == 0.1);		/* kept, not NaN */
+	governor_tick(g, -3, 1, 2, &b);		/* below 0 counts as 0 */
+	assert_true(b.known);
+	assert_true(b.rate == 2);
+	governor_free(&g);
+}
+
+static void
+test_params_from_config(void **state)
+{
+	struct config		 cfg;
+	struct governor_params	 p;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.min_rate = 2;
+	cfg.max_rate = 50;
+	cfg.window = 300;
+	cfg.target_low = 0.6;
+	cfg.target_high = 0.85;
+	cfg.increase = 5;
+	cfg.decrease = 0.5;
+	cfg.critical = 1.5;
+	cfg.interval = 2;
+	governor_params_from_config(&cfg, &p);
+	assert_true(p.min_rate == 2 && p.max_rate == 50);
+	assert_int_equal(p.window, 300);
+	assert_true(p.target_low == 0.6 && p.target_high == 0.85);
+	assert_true(p.increase == 5 && p.decrease == 0.5);
+	assert_true(p.critical == 1.5);
+	assert_true(p.fall == GOVERNOR_FALL);
+	assert_int_equal(p.restart_hold, GOVERNOR_RESTART_TICKS * 2);
+}
+
+static void
+test_params_clamped(void **state)
+{
+	struct governor_params	 p = test_params;
+	struct governor		*g;
+	struct budget		 b;
+	int			 t;
+
+	p.min_rate = 20;		/* above max_rate */
+	p.decrease = 3;			/* would grow the rate */
+	p.fall = 0;			/* would never fall */
+	g = governor_new(&p);
+	governor_tick(g, 0.1, 1, 0, &b);
+	assert_true(b.rate == 10);
+	governor_tick(g, 0.9, 1, 1, &b);
+	assert_true(b.rate <= 10);
+	for (t = 2; t < 10; t++)
+		governor_tick(g, 0.1, 1, t, &b);
+	assert_true(b.pressure < 0.2);	/* it did fall */
+	governor_free(&g);
+	governor_free(&g);		/* NULL is fine */
+}
+
+int
+main(void)
+{
+	static const struct CMUnitTest plain[] = {
+		cmocka_unit_test(test_bounds),
+		cmocka_unit_test(test_window_scales),
+		cmocka_unit_test(test_cutoff),
+		cmocka_unit_test(test_critical),
+		cmocka_unit_test(test_restart_timed),
+		cmocka_unit_test(test_restart_wait_resets),
+		cmocka_unit_test(test_clock_backwards),
+		cmocka_unit_test(test_nan_is_unknown),
+		cmocka_unit_test(test_params_from_config),
+		cmocka_unit_test(test_params_clamped),
+	};
+	struct CMUnitTest tests[nitems(traces) + nitems(plain)];
+	size_t		 i;
+
+	for (i = 0; i < nitems(traces); i++) {
+		memset(&tests[i], 0, sizeof(tests[i]));
+		tests[i].name = traces[i].name;
+		tests[i].test_func = run_trace;
+		tests[i].initial_state = (void *)&traces[i];
+	}
+	for (i = 0; i < nitems(plain); i++)
+		tests[nitems(traces) + i] = plain[i];
+	return _cmocka_run_group_tests("governor", tests, nitems(tests),
+	    NULL, NULL);
+}
