@@ -1,0 +1,97 @@
+#!/bin/sh
+# run-fuzz.sh - build every libFuzzer target with clang and run each a while
+#
+#   tests/fuzz/run-fuzz.sh BUILDDIR SECONDS
+#
+# Configures BUILDDIR (a build of its own, created if need be) with CC=clang
+# and --enable-fuzz, builds every program "make fuzz-list" names (every
+# tests/fuzz/fuzz_* target of every mk/*.am), and runs each for SECONDS on a
+# scratch copy of its seed corpus tests/fuzz/corpus/X/ (with the dictionary
+# tests/fuzz/X.dict when there is one). Nothing is written into the source
+# tree: the runs, their logs, the grown corpora and any crash inputs stay in
+# BUILDDIR/fuzz-run/fuzz_X/. A target that does not build or that crashes
+# fails; a crash prints the path of its input. The last line is
+# "N passed, N failed", one per target.
+#
+# Needs clang and libFuzzer: Debian 12 packages clang and libclang-rt-14-dev.
+set -u
+
+if [ $# -ne 2 ] || ! [ "$2" -gt 0 ] 2>/dev/null; then
+	echo "usage: run-fuzz.sh BUILDDIR SECONDS" >&2
+	exit 64
+fi
+top=$(cd "$(dirname "$0")/../.." && pwd)
+builddir=$1
+secs=$2
+case $builddir in /*) ;; *) builddir=$PWD/$builddir ;; esac
+passed=0
+failed=0
+
+die() {
+	echo "run-fuzz: $*"
+	echo "$passed passed, $((failed + 1)) failed"
+	exit 1
+}
+
+command -v clang >/dev/null 2>&1 ||
+    die "clang not found: apt-get install clang libclang-rt-14-dev"
+if [ ! -x "$top/configure" ]; then
+	(cd "$top" && autoreconf -fi) >/dev/null 2>&1 ||
+	    die "autoreconf failed in $top"
+fi
+mkdir -p "$builddir" || die "cannot create $builddir"
+cd "$builddir" || die "cannot enter $builddir"
+
+echo "run-fuzz: configure in $builddir"
+if ! CC=clang "$top/configure" -q --enable-fuzz >configure.log 2>&1; then
+	tail -n 20 configure.log
+	die "configure failed (see $builddir/configure.log)"
+fi
+targets=$(make -s fuzz-list) || die "make fuzz-list failed"
+[ -n "$targets" ] || die "no fuzz targets"
+jobs=$(nproc 2>/dev/null || echo 2)
+
+for t in $targets; do
+	name=${t##*/}
+	seed=${name#fuzz_}
+	work=$builddir/fuzz-run/$name
+	rm -rf "$work"
+	mkdir -p "$work/corpus" "$work/crashes"
+	echo "run-fuzz: $name: build"
+	if ! make -j"$jobs" "$t" >"$work/build.log" 2>&1; then
+		tail -n 20 "$work/build.log"
+		echo "run-fuzz: $name: FAILED to build (see $work/build.log)"
+		failed=$((failed + 1))
+		continue
+	fi
+	if [ -d "$top/tests/fuzz/corpus/$seed" ]; then
+		find "$top/tests/fuzz/corpus/$seed" -maxdepth 1 -type f \
+		    -exec cp {} "$work/corpus/" \;
+	fi
+	set -- -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+	    -max_len=65536 -print_final_stats=1 \
+	    -artifact_prefix="$work/crashes/"
+	[ -f "$top/tests/fuzz/$seed.dict" ] &&
+	    set -- "$@" -dict="$top/tests/fuzz/$seed.dict"
+	echo "run-fuzz: $name: run ${secs}s"
+	"./$t" "$@" "$work/corpus" >"$work/fuzz.log" 2>&1
+	rc=$?
+	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' \
+	    "$work/fuzz.log" | tail -n 1)
+	crashes=$(find "$work/crashes" -type f | sort)
+	if [ "$rc" -eq 0 ] && [ -z "$crashes" ]; then
+		echo "run-fuzz: $name: ok, ${execs:-?} runs," \
+		    "corpus $(ls "$work/corpus" | wc -l) inputs"
+		passed=$((passed + 1))
+	else
+		grep -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error)' \
+		    "$work/fuzz.log" | head -n 5
+		echo "run-fuzz: $name: FAILED (exit $rc, see $work/fuzz.log)"
+		for c in $crashes; do
+			echo "run-fuzz: $name: crash input: $c"
+		done
+		failed=$((failed + 1))
+	fi
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
