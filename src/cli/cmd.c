@@ -14,10 +14,12 @@
 /* one extern per command, in the order "ebbctl -h" lists them */
 extern const struct ebbctl_cmd cmd_sensors_entry;
 extern const struct ebbctl_cmd cmd_config_entry;
+extern const struct ebbctl_cmd cmd_list_entry;
 
 const struct ebbctl_cmd *const ebbctl_cmds[] = {
 	&cmd_sensors_entry,
 	&cmd_config_entry,
+	&cmd_list_entry,
 	NULL
 };
 

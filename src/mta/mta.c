@@ -1,0 +1,138 @@
+/*
+ * mta.c - choose the MTA backend and call through its ops table
+ *
+ * The only place that maps [general] mta to a backend. A backend that is
+ * not written yet (Sendmail) is a clear error at open, not a crash later.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ebb/config.h"
+#include "ebb/mta.h"
+#include "ebb/util.h"
+
+static const struct {
+	int			 mta;		/* enum config_mta */
+	const char		*name;
+	const struct mta_ops	*ops;		/* NULL: not written yet */
+} mta_backends[] = {
+	{ CONFIG_MTA_POSTFIX,	"postfix",	&postfix_mta_ops },
+	{ CONFIG_MTA_SENDMAIL,	"sendmail",	NULL },
+};
+
+int
+mta_open(const struct config *cfg, struct mta **mta_r, char **err_r)
+{
+	struct mta	*m;
+	size_t		 i;
+
+	for (i = 0; i < nitems(mta_backends); i++)
+		if (mta_backends[i].mta == cfg->mta)
+			break;
+	if (i == nitems(mta_backends)) {
+		*err_r = xasprintf("mta: unknown MTA %d", cfg->mta);
+		return -1;
+	}
+	if (mta_backends[i].ops == NULL) {
+		*err_r = xasprintf("mta = %s: not supported yet (only postfix "
+		    "is; the %s backend is planned)", mta_backends[i].name,
+		    mta_backends[i].name);
+		return -1;
+	}
+	m = xcalloc(1, sizeof(*m));
+	m->ops = mta_backends[i].ops;
+	if (m->ops->open(m, cfg, err_r) < 0) {
+		free(m);
+		return -1;
+	}
+	*mta_r = m;
+	return 0;
+}
+
+void
+mta_close(struct mta **mp)
+{
+	struct mta	*m = *mp;
+
+	if (m == NULL)
+		return;
+	m->ops->close(m);
+	free(m);
+	*mp = NULL;
+}
+
+const char *
+mta_name(struct mta *m)
+{
+	return m->ops->name;
+}
+
+int
+mta_scan(struct mta *m, struct index *ix, struct scan_stats *st,
+    char **err_r)
+{
+	memset(st, 0, sizeof(*st));
+	return m->ops->scan(m, ix, st, err_r);
+}
+
+/* mta_ids_valid - refuse the whole call when one id is not a queue id */
+static int
+mta_ids_valid(const char *const *ids, size_t n, char **err_r)
+{
+	size_t		 i;
+
+	for (i = 0; i < n; i++)
+		if (ids[i] == NULL || !ebb_queue_id_valid(ids[i])) {
+			*err_r = xasprintf("invalid queue id \"%.40s\"",
+			    ids[i] != NULL ? ids[i] : "(null)");
+			return 0;
+		}
+	return 1;
+}
+
+int
+mta_park(struct mta *m, const char *const *ids, size_t n, char **err_r)
+{
+	if (!mta_ids_valid(ids, n, err_r))
+		return -1;
+	return n == 0 ? 0 : m->ops->park(m, ids, n, err_r);
+}
+
+int
+mta_release(struct mta *m, const char *const *ids, size_t n, char **err_r)
+{
+	if (!mta_ids_valid(ids, n, err_r))
+		return -1;
+	return n == 0 ? 0 : m->ops->release(m, ids, n, err_r);
+}
+
+int
+mta_kick(struct mta *m, const char *const *ids, size_t n, char **err_r)
+{
+	if (!mta_ids_valid(ids, n, err_r))
+		return -1;
+	return n == 0 ? 0 : m->ops->kick(m, ids, n, err_r);
+}
+
+int
+mta_locate(struct mta *m, const char *id, time_t *next_retry_r)
+{
+	*next_retry_r = 0;
+	if (id == NULL || !ebb_queue_id_valid(id))
+		return -1;
+	return m->ops->locate(m, id, next_retry_r);
+}
+
+const char *
+mta_queue_directory(struct mta *m)
+{
+	return m->ops->queue_directory(m);
+}
+
+long
+mta_depth(struct mta *m)
+{
+	return m->ops->depth(m);
+}

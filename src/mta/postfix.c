@@ -1,0 +1,627 @@
+/*
+ * postfix.c - the Postfix backend: instance settings and the queue scanner
+ *
+ * At open, one "postconf -c DIR -h" run gives the instance's
+ * queue_directory, its two queue lifetimes (the deadlines: create_time +
+ * maximal_queue_lifetime, bounce_queue_lifetime for the null sender), the
+ * command_directory holding postsuper and postqueue, and the name
+ * postqueue gives the null sender.
+ *
+ * The scanner reads the queue directly, as Postfix's showq does but without
+ * its IPC: incoming, active, deferred and hold, every subdirectory of each
+ * (hashed queues, and long queue ids whose hash is not the first
+ * character). maildrop is not scanned: files there are postdrop's, not yet
+ * queued messages with a queue id, a create_time or a deadline. Only files
+ * with the owner-execute bit are complete. A file whose (inode, size,
+ * mtime) did not change since the last scan is not read again; a file
+ * that vanishes between readdir and open was delivered or moved, which is
+ * normal. A truncated or corrupt file is skipped, counted and logged once
+ * per version (kept in a second index of bad files). The deferred file's
+ * mtime is its next retry time.
+ *
+ * With "[postfix] scan = postqueue", or when the queue directory cannot be
+ * read (not root), the index is filled from "postqueue -j" instead
+ * (postfix_cmd.c).
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ebb/config.h"
+#include "ebb/deadline.h"
+#include "ebb/duration.h"
+#include "ebb/exec.h"
+#include "ebb/index.h"
+#include "ebb/log.h"
+#include "ebb/mta.h"
+#include "ebb/postfix_record.h"
+#include "ebb/util.h"
+#include "postfix.h"
+
+#define PF_WALK_DEPTH	4	/* subdirectory levels below a queue */
+
+/* the queues ebb scans, in the order a message moves through them */
+static const struct {
+	const char	*dir;
+	int		 queue;
+} postfix_queues[] = {
+	{ "incoming",	MSG_QUEUE_INCOMING },
+	{ "active",	MSG_QUEUE_ACTIVE },
+	{ "deferred",	MSG_QUEUE_DEFERRED },
+	{ "hold",	MSG_QUEUE_HOLD },
+};
+
+/* the state of one scan, passed down the directory walk */
+struct pf_scan {
+	struct postfix	*pf;
+	struct index	*ix;
+	struct scan_stats *st;
+	int		 sys_errno;	/* why a queue could not be opened */
+};
+
+static struct postfix *
+pf_of(struct mta *m)
+{
+	return m->priv;
+}
+
+/* postfix_deadline - deadline_postfix with this instance's lifetimes */
+time_t
+postfix_deadline(const struct postfix *pf, time_t create_time,
+    int null_sender)
+{
+	return deadline_postfix(create_time, null_sender, pf->max_lifetime,
+	    pf->bounce_lifetime);
+}
+
+/*
+ * postfix_time - a Postfix time value: digits and at most one unit
+ * (s m h d w); a bare number is in days, the default unit of the queue
+ * lifetimes. -1 when malformed.
+ */
+static long
+postfix_time(const char *s)
+{
+	long		 v;
+	size_t		 n = strspn(s, "0123456789");
+
+	if (n == 0 || n > 9)
+		return -1;
+	if (s[n] == '\0')
+		return strtol(s, NULL, 10) * 86400;
+	if (s[n + 1] != '\0' || strchr("smhdw", s[n]) == NULL)
+		return -1;
+	if (duration_parse(s, &v) < 0)
+		return -1;
+	return v;
+}
+
+/* postfix_postconf - ask the instance for its settings */
+static int
+postfix_postconf(struct postfix *pf, char **err_r)
+{
+	const char	*argv[] = { pf->postconf, "-c", pf->config_dir, "-h",
+	    "queue_directory", "maximal_queue_lifetime",
+	    "bounce_queue_lifetime", "command_directory",
+	    "empty_address_recipient", NULL };
+	struct exec_result res;
+	char		*line[5], *p, *first, *cmd_dir;
+	int		 i, rc = -1;
+
+	if (exec_run(argv, NULL, 0, 1, 30, &res, err_r) < 0) {
+		exec_result_free(&res);
+		return -1;
+	}
+	if (res.status != 0) {
+		first = exec_first_line(res.err);
+		*err_r = xasprintf("postconf -c %s: exit %d: %s",
+		    pf->config_dir, res.status, first);
+		free(first);
+		goto out;
+	}
+	for (i = 0, p = res.out; i < 5; i++) {
+		line[i] = p;
+		if (p == NULL || (p = strchr(p, '\n')) == NULL) {
+			*err_r = xasprintf("postconf -c %s: expected 5 values",
+			    pf->config_dir);
+			goto out;
+		}
+		*p++ = '\0';
+	}
+	pf->max_lifetime = postfix_time(line[1]);
+	pf->bounce_lifetime = postfix_time(line[2]);
+	if (line[0][0] != '/' || pf->max_lifetime < 0 ||
+	    pf->bounce_lifetime < 0 || line[3][0] != '/') {
+		*err_r = xasprintf("postconf -c %s: cannot use queue_directory"
+		    "=%s maximal_queue_lifetime=%s bounce_queue_lifetime=%s "
+		    "command_directory=%s", pf->config_dir, line[0], line[1],
+		    line[2], line[3]);
+		goto out;
+	}
+	/* qmgr caps the bounce lifetime at the maximal one */
+	if (pf->bounce_lifetime > pf->max_lifetime)
+		pf->bounce_lifetime = pf->max_lifetime;
+	pf->queue_dir = xstrdup(line[0]);
+	pf->empty_addr = xstrdup(line[4]);
+	cmd_dir = line[3];
+	pf->postsuper = xasprintf("%s/postsuper", cmd_dir);
+	pf->postqueue = xasprintf("%s/postqueue", cmd_dir);
+	pf->postkick = xasprintf("%s/postkick", cmd_dir);
+	rc = 0;
+out:
+	exec_result_free(&res);
+	return rc;
+}
+
+static void postfix_close(struct mta *);
+
+static int
+postfix_open(struct mta *m, const struct config *cfg, char **err_r)
+{
+	struct postfix	*pf;
+
+	pf = xcalloc(1, sizeof(*pf));
+	m->priv = pf;
+	pf->config_dir = xstrdup(cfg->postfix_config_directory);
+	pf->scan_mode = cfg->postfix_scan;
+	if ((pf->postconf = exec_find("postconf")) == NULL) {
+		*err_r = xstrdup("postconf not found: is Postfix installed?");
+		goto fail;
+	}
+	if (postfix_postconf(pf, err_r) < 0)
+		goto fail;
+	pf->parser = pf_parser_new();
+	pf->bad = index_new();
+	return 0;
+fail:
+	postfix_close(m);
+	return -1;
+}
+
+static void
+postfix_close(struct mta *m)
+{
+	struct postfix	*pf = pf_of(m);
+
+	if (pf == NULL)
+		return;
+	free(pf->config_dir);
+	free(pf->queue_dir);
+	free(pf->postconf);
+	free(pf->postsuper);
+	free(pf->postqueue);
+	free(pf->postkick);
+	free(pf->empty_addr);
+	pf_parser_free(&pf->parser);
+	index_free(&pf->bad);
+	free(pf);
+	m->priv = NULL;
+}
+
+static const char *
+postfix_queue_directory(struct mta *m)
+{
+	return pf_of(m)->queue_dir;
+}
+
+/* postfix_pread - the parser's read callback over a file descriptor */
+static ssize_t
+postfix_pread(void *arg, void *buf, size_t len, uint64_t off)
+{
+	int		 fd = *(int *)arg;
+	size_t		 got = 0;
+	ssize_t		 n;
+
+	while (got < len) {
+		n = pread(fd, (char *)buf + got, len - got, (off_t)(off + got));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+/* postfix_id_ok - a directory entry that can be a queue file */
+static int
+postfix_id_ok(const char *name)
+{
+	return strlen(name) < MSG_QUEUE_ID_MAX && ebb_queue_id_valid(name);
+}
+
+/* postfix_bad - count a file that cannot be read; log it once */
+static void
+postfix_bad(struct pf_scan *sc, const char *id, int queue,
+    const struct index_stamp *stamp, const char *what, const char *why,
+    unsigned long long offset)
+{
+	struct msg	 m;
+
+	sc->st->corrupt++;
+	if (index_scan_unchanged(sc->pf->bad, id, stamp, queue, 0))
+		return;
+	log_msg(LOG_WARNING, id, "skipped queue=%s error=%s reason=\"%s\" "
+	    "offset=%llu", msg_queue_name(queue), what, why, offset);
+	memset(&m, 0, sizeof(m));
+	ebb_strlcpy(m.queue_id, id, sizeof(m.queue_id));
+	m.queue = (uint8_t)queue;
+	index_put(sc->pf->bad, &m, stamp);
+}
+
+/* postfix_read_file - parse one changed queue file into the index */
+static void
+postfix_read_file(struct pf_scan *sc, int dfd, const char *id, int queue,
+    const struct stat *sb, const struct index_stamp *stamp)
+{
+	struct pf_envelope env;
+	struct msg	 m;
+	enum pf_error	 e;
+	const char	*why;
+	int		 fd;
+
+	if ((fd = openat(dfd, id, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		if (errno == ENOENT)
+			sc->st->vanished++;
+		else
+			postfix_bad(sc, id, queue, stamp, "unreadable",
+			    strerror(errno), 0);
+		return;
+	}
+	e = pf_parse(sc->pf->parser, postfix_pread, &fd, (uint64_t)sb->st_size,
+	    &env, &why);
+	close(fd);
+	if (e != PF_OK) {
+		postfix_bad(sc, id, queue, stamp, pf_error_name(e), why,
+		    (unsigned long long)env.error_offset);
+		return;
+	}
+	sc->st->parsed++;
+	memset(&m, 0, sizeof(m));
+	ebb_strlcpy(m.queue_id, id, sizeof(m.queue_id));
+	m.queue = (uint8_t)queue;
+	m.arrival_time = (time_t)env.arrival_time;
+	m.create_time = (time_t)(env.create_time > 0 ? env.create_time :
+	    env.arrival_time);
+	m.deadline = postfix_deadline(sc->pf, m.create_time,
+	    env.sender[0] == '\0');
+	m.next_retry = queue == MSG_QUEUE_DEFERRED ? sb->st_mtime : 0;
+	m.size = (uint64_t)env.content_size;
+	m.sender = env.sender;
+	m.rcpt = env.rcpt;
+	m.nrcpt = (uint32_t)MINIMUM(env.nrcpt, (size_t)UINT32_MAX);
+	index_put(sc->ix, &m, stamp);
+}
+
+/* postfix_walk - scan one queue directory and its subdirectories */
+static int
+postfix_walk(struct pf_scan *sc, int parent, const char *name, int queue,
+    int depth, char **err_r)
+{
+	struct index_stamp stamp;
+	struct dirent	*de;
+	struct stat	 sb;
+	DIR		*dir;
+	int		 dfd, rc = 0;
+
+	dfd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (dfd < 0) {
+		if (depth > 0 && errno == ENOENT)
+			return 0;	/* a hash directory went away */
+		sc->sys_errno = errno;
+		*err_r = xasprintf("%s/%s: %s", sc->pf->queue_dir, name,
+		    strerror(errno));
+		return -1;
+	}
+	if ((dir = fdopendir(dfd)) == NULL) {
+		sc->sys_errno = errno;
+		*err_r = xasprintf("%s: %s", name, strerror(errno));
+		close(dfd);
+		return -1;
+	}
+	while (rc == 0 && (de = readdir(dir)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (de->d_type == DT_DIR) {
+			if (depth < PF_WALK_DEPTH)
+				rc = postfix_walk(sc, dfd, de->d_name, queue,
+				    depth + 1, err_r);
+			continue;
+		}
+		if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
+			continue;
+		if (fstatat(dfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno == ENOENT)
+				sc->st->vanished++;
+			continue;
+		}
+		if (S_ISDIR(sb.st_mode)) {	/* DT_UNKNOWN file systems */
+			if (depth < PF_WALK_DEPTH)
+				rc = postfix_walk(sc, dfd, de->d_name, queue,
+				    depth + 1, err_r);
+			continue;
+		}
+		if (!S_ISREG(sb.st_mode) || !postfix_id_ok(de->d_name))
+			continue;
+		if ((sb.st_mode & S_IXUSR) == 0) {
+			sc->st->incomplete++;
+			continue;
+		}
+		sc->st->files++;
+		stamp.ino = sb.st_ino;
+		stamp.size = (uint64_t)sb.st_size;
+		stamp.mtime = sb.st_mtim.tv_sec;
+		stamp.mtime_nsec = (uint32_t)sb.st_mtim.tv_nsec;
+		if (index_scan_unchanged(sc->ix, de->d_name, &stamp, queue,
+		    queue == MSG_QUEUE_DEFERRED ? sb.st_mtime : 0)) {
+			sc->st->unchanged++;
+			continue;
+		}
+		postfix_read_file(sc, dfd, de->d_name, queue, &sb, &stamp);
+	}
+	closedir(dir);
+	return rc;
+}
+
+/*
+ * postfix_scan_direct - read the queue files; -1 if a queue is unreadable,
+ * with the errno of the failure in *errno_r
+ */
+static int
+postfix_scan_direct(struct postfix *pf, struct index *ix,
+    struct scan_stats *st, int *errno_r, char **err_r)
+{
+	struct pf_scan	 sc = { pf, ix, st, 0 };
+	size_t		 i;
+	int		 qfd;
+
+	if ((qfd = open(pf->queue_dir, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0) {
+		*errno_r = errno;
+		*err_r = xasprintf("%s: %s", pf->queue_dir, strerror(errno));
+		return -1;
+	}
+	index_scan_begin(ix);
+	index_scan_begin(pf->bad);
+	for (i = 0; i < nitems(postfix_queues); i++) {
+		if (postfix_walk(&sc, qfd, postfix_queues[i].dir,
+		    postfix_queues[i].queue, 0, err_r) < 0) {
+			close(qfd);
+			*errno_r = sc.sys_errno;
+			return -1;	/* no sweep after a partial scan */
+		}
+	}
+	close(qfd);
+	st->removed = index_scan_end(ix);
+	index_scan_end(pf->bad);
+	return 0;
+}
+
+static int
+postfix_scan(struct mta *m, struct index *ix, struct scan_stats *st,
+    char **err_r)
+{
+	struct postfix	*pf = pf_of(m);
+	size_t		 q;
+	int		 rc, sys_errno = 0;
+
+	if (pf->scan_mode == CONFIG_SCAN_POSTQUEUE || pf->fell_back)
+		rc = postfix_scan_postqueue(pf, ix, st, err_r);
+	else if ((rc = postfix_scan_direct(pf, ix, st, &sys_errno,
+	    err_r)) < 0 && (sys_errno == EACCES || sys_errno == EPERM)) {
+		/* not root: Postfix's own lister still works */
+		log_warn("%s; falling back to postqueue -j", *err_r);
+		free(*err_r);
+		*err_r = NULL;
+		pf->fell_back = 1;
+		memset(st, 0, sizeof(*st));
+		rc = postfix_scan_postqueue(pf, ix, st, err_r);
+	}
+	for (q = 0; q < MSG_QUEUE_COUNT; q++)
+		st->queue[q] = index_count_queue(ix, (int)q);
+	return rc;
+}
+
+/* postfix_count - files in a queue directory and its subdirectories */
+static long
+postfix_count(int parent, const char *name, int depth)
+{
+	struct dirent	*de;
+	struct stat	 sb;
+	DIR		*dir;
+	long		 n = 0, k;
+	int		 dfd, isdir;
+
+	dfd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (dfd < 0)
+		return depth > 0 && errno == ENOENT ? 0 : -1;
+	if ((dir = fdopendir(dfd)) == NULL) {
+		close(dfd);
+		return -1;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		isdir = de->d_type == DT_DIR;
+		if (de->d_type == DT_UNKNOWN)
+			isdir = fstatat(dfd, de->d_name, &sb,
+			    AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(sb.st_mode);
+		if (isdir) {
+			if (depth < PF_WALK_DEPTH &&
+			    (k = postfix_count(dfd, de->d_name, depth + 1)) > 0)
+				n += k;
+		} else if (postfix_id_ok(de->d_name))
+			n++;
+	}
+	closedir(dir);
+	return n;
+}
+
+/* postfix_depth - active + incoming, as the sensors see the MTA's load */
+static long
+postfix_depth(struct mta *m)
+{
+	struct postfix	*pf = pf_of(m);
+	long		 a, i;
+	int		 qfd;
+
+	if ((qfd = open(pf->queue_dir, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0)
+		return -1;
+	a = postfix_count(qfd, "active", 0);
+	i = postfix_count(qfd, "incoming", 0);
+	close(qfd);
+	return a < 0 || i < 0 ? -1 : a + i;
+}
+
+/*
+ * postfix_find - is id in this queue directory: flat, in the subdirectory
+ * named by its first character (short ids, hash_queue_depth 1), or, with
+ * hashed set (deferred), in any subdirectory (long ids, other depths)
+ */
+static int
+postfix_find(int qfd, const char *queue, const char *id, int hashed,
+    struct stat *sb, char *path, size_t pathlen)
+{
+	struct dirent	*de;
+	DIR		*dir;
+	int		 dfd, found = 0;
+
+	snprintf(path, pathlen, "%s/%s", queue, id);
+	if (fstatat(qfd, path, sb, AT_SYMLINK_NOFOLLOW) == 0)
+		return S_ISREG(sb->st_mode);
+	snprintf(path, pathlen, "%s/%c/%s", queue, id[0], id);
+	if (fstatat(qfd, path, sb, AT_SYMLINK_NOFOLLOW) == 0)
+		return S_ISREG(sb->st_mode);
+	if (!hashed || (dfd = openat(qfd, queue, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0)
+		return 0;
+	if ((dir = fdopendir(dfd)) == NULL) {
+		close(dfd);
+		return 0;
+	}
+	while (!found && (de = readdir(dir)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, pathlen, "%s/%s/%s", queue, de->d_name, id);
+		found = fstatat(qfd, path, sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(sb->st_mode);
+	}
+	closedir(dir);
+	return found;
+}
+
+/*
+ * postfix_locate - look for one message in each queue, in the order it
+ * moves through them; twice, since a file renamed between two looks would
+ * otherwise seem gone
+ */
+static int
+postfix_locate(struct mta *m, const char *id, time_t *next_retry_r)
+{
+	struct postfix	*pf = pf_of(m);
+	struct stat	 sb;
+	char		 path[512];
+	size_t		 i;
+	int		 qfd, pass, q = -1;
+
+	*next_retry_r = 0;
+	if (strlen(id) >= MSG_QUEUE_ID_MAX || (qfd = open(pf->queue_dir,
+	    O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	for (pass = 0; pass < 2 && q < 0; pass++) {
+		for (i = 0; i < nitems(postfix_queues) && q < 0; i++) {
+			if (postfix_find(qfd, postfix_queues[i].dir, id,
+			    postfix_queues[i].queue == MSG_QUEUE_DEFERRED,
+			    &sb, path, sizeof(path)))
+				q = postfix_queues[i].queue;
+		}
+	}
+	close(qfd);
+	if (q == MSG_QUEUE_DEFERRED)
+		*next_retry_r = sb.st_mtime;
+	return q;
+}
+
+static int
+postfix_park(struct mta *m, const char *const *ids, size_t n, char **err_r)
+{
+	return postfix_park_ids(pf_of(m), ids, n, err_r);
+}
+
+static int
+postfix_release(struct mta *m, const char *const *ids, size_t n,
+    char **err_r)
+{
+	return postfix_release_ids(pf_of(m), ids, n, err_r);
+}
+
+/*
+ * postfix_kick - deliver released mail now. A deferred file's mtime is its
+ * next retry time and qmgr skips files whose time is in the future; so,
+ * as the flush service does for "postqueue -i", a released file whose
+ * retry lies ahead gets the current time, and then one "postkick public
+ * qmgr D" makes qmgr scan the deferred queue. One command per batch
+ * instead of one postqueue -i process per message (measured: 500 messages
+ * released and all attempted within 4 s).
+ */
+static int
+postfix_kick(struct mta *m, const char *const *ids, size_t n, char **err_r)
+{
+	struct postfix	*pf = pf_of(m);
+	struct timespec	 ts[2];
+	struct stat	 sb;
+	char		 path[512];
+	time_t		 now = time(NULL);
+	size_t		 i;
+	int		 qfd;
+
+	if ((qfd = open(pf->queue_dir, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0) {
+		*err_r = xasprintf("%s: %s", pf->queue_dir, strerror(errno));
+		return -1;
+	}
+	ts[0].tv_nsec = UTIME_OMIT;
+	ts[1].tv_sec = now;
+	ts[1].tv_nsec = 0;
+	for (i = 0; i < n; i++) {
+		if (postfix_find(qfd, "deferred", ids[i], 1, &sb, path,
+		    sizeof(path)) && sb.st_mtime > now &&
+		    utimensat(qfd, path, ts, AT_SYMLINK_NOFOLLOW) == -1 &&
+		    errno != ENOENT)
+			log_msg(LOG_WARNING, ids[i], "cannot make it due now: "
+			    "%s: %s", path, strerror(errno));
+	}
+	close(qfd);
+	return postfix_wake_qmgr(pf, err_r);
+}
+
+const struct mta_ops postfix_mta_ops = {
+	.name = "postfix",
+	.open = postfix_open,
+	.scan = postfix_scan,
+	.park = postfix_park,
+	.release = postfix_release,
+	.kick = postfix_kick,
+	.locate = postfix_locate,
+	.queue_directory = postfix_queue_directory,
+	.depth = postfix_depth,
+	.close = postfix_close,
+};
