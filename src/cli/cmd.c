@@ -15,11 +15,13 @@
 extern const struct ebbctl_cmd cmd_sensors_entry;
 extern const struct ebbctl_cmd cmd_config_entry;
 extern const struct ebbctl_cmd cmd_list_entry;
+extern const struct ebbctl_cmd cmd_backlog_entry;
 
 const struct ebbctl_cmd *const ebbctl_cmds[] = {
 	&cmd_sensors_entry,
 	&cmd_config_entry,
 	&cmd_list_entry,
+	&cmd_backlog_entry,
 	NULL
 };
 

@@ -1,0 +1,123 @@
+/*
+ * ledger_history.c - the ledger's history: backlog and pressure over time
+ *
+ * One row per second at most (time is the primary key), written by the
+ * daemon and read back for "the last hours" on a status page. Pressure is
+ * NULL when no sensor was present (NAN in struct ledger_sample). Every
+ * value read back is range-checked like the rest of the ledger.
+ */
+#include "config.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "ebb/ledger.h"
+#include "ebb/util.h"
+#include "ledger_db.h"
+
+int
+ledger_history_add(struct ledger *l, const struct ledger_sample *s,
+    char **err_r)
+{
+	sqlite3_stmt	*st = l->st[ST_HISTORY_ADD];
+
+	if (!(isnan(s->pressure) || (isfinite(s->pressure) &&
+	    s->pressure >= 0)) || !isfinite(s->rate) || s->rate < 0 ||
+	    s->incoming < 0 || s->active < 0 || s->deferred < 0 ||
+	    s->hold < 0 || s->parked < 0) {
+		*err_r = xstrdup("ledger: history sample out of range");
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)s->time);
+	if (isnan(s->pressure))
+		sqlite3_bind_null(st, 2);
+	else
+		sqlite3_bind_double(st, 2, s->pressure);
+	sqlite3_bind_double(st, 3, s->rate);
+	sqlite3_bind_int64(st, 4, s->incoming);
+	sqlite3_bind_int64(st, 5, s->active);
+	sqlite3_bind_int64(st, 6, s->deferred);
+	sqlite3_bind_int64(st, 7, s->hold);
+	sqlite3_bind_int64(st, 8, s->parked);
+	return ledger_run(l, ST_HISTORY_ADD, "history", err_r);
+}
+
+/* history_real - a REAL column read back: finite and >= 0 */
+static int
+history_real(sqlite3_stmt *st, int col, double *v_r)
+{
+	int	 type = sqlite3_column_type(st, col);
+
+	if (type != SQLITE_FLOAT && type != SQLITE_INTEGER)
+		return -1;
+	*v_r = sqlite3_column_double(st, col);
+	return isfinite(*v_r) && *v_r >= 0 ? 0 : -1;
+}
+
+/* history_row - one history row read back, checked */
+static int
+history_row(sqlite3_stmt *st, struct ledger_sample *s)
+{
+	int64_t	 v[6];
+	int	 i;
+
+	if (ledger_col_int(st, 0, INT64_MIN, INT64_MAX, &v[0]) == -1)
+		return -1;
+	s->time = (time_t)v[0];
+	if (sqlite3_column_type(st, 1) == SQLITE_NULL)
+		s->pressure = NAN;
+	else if (history_real(st, 1, &s->pressure) == -1)
+		return -1;
+	if (history_real(st, 2, &s->rate) == -1)
+		return -1;
+	for (i = 0; i < 5; i++)
+		if (ledger_col_int(st, 3 + i, 0, LONG_MAX, &v[i + 1]) == -1)
+			return -1;
+	s->incoming = (long)v[1];
+	s->active = (long)v[2];
+	s->deferred = (long)v[3];
+	s->hold = (long)v[4];
+	s->parked = (long)v[5];
+	return 0;
+}
+
+int
+ledger_history_since(struct ledger *l, time_t since,
+    int (*fn)(void *arg, const struct ledger_sample *s), void *arg,
+    char **err_r)
+{
+	sqlite3_stmt	*st = l->st[ST_HISTORY_SINCE];
+	struct ledger_sample s;
+	int		 rc;
+
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)since);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (history_row(st, &s) == -1) {
+			sqlite3_reset(st);
+			return ledger_bad_row(l, "a history row out of range",
+			    err_r);
+		}
+		if (fn(arg, &s) != 0) {
+			sqlite3_reset(st);
+			return 1;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		ledger_error(l, "reading history", err_r);
+		sqlite3_reset(st);
+		return -1;
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+int
+ledger_history_prune(struct ledger *l, time_t before, char **err_r)
+{
+	sqlite3_bind_int64(l->st[ST_HISTORY_PRUNE], 1, (sqlite3_int64)before);
+	return ledger_run(l, ST_HISTORY_PRUNE, "pruning history", err_r);
+}
