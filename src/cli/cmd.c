@@ -16,12 +16,16 @@ extern const struct ebbctl_cmd cmd_sensors_entry;
 extern const struct ebbctl_cmd cmd_config_entry;
 extern const struct ebbctl_cmd cmd_list_entry;
 extern const struct ebbctl_cmd cmd_backlog_entry;
+extern const struct ebbctl_cmd cmd_drain_entry;
+extern const struct ebbctl_cmd cmd_failsafe_entry;
 
 const struct ebbctl_cmd *const ebbctl_cmds[] = {
 	&cmd_sensors_entry,
 	&cmd_config_entry,
 	&cmd_list_entry,
 	&cmd_backlog_entry,
+	&cmd_drain_entry,
+	&cmd_failsafe_entry,
 	NULL
 };
 

@@ -24,8 +24,10 @@
 #include <jansson.h>
 
 #include "ebb/config.h"
+#include "ebb/drain.h"
 #include "ebb/duration.h"
 #include "ebb/index.h"
+#include "ebb/ledger.h"
 #include "ebb/log.h"
 #include "ebb/msg.h"
 #include "ebb/mta.h"
@@ -81,17 +83,21 @@ list_by_size(const void *a, const void *b)
 }
 
 /*
- * list_mark_parked - HOOK FOR THE LEDGER: set parked_by_ebb on every
- * message ebb's ledger (in [general] state_directory) says ebb parked and
- * has not released. Until the ledger exists nothing is parked by ebb, so
- * every message reads parked_by_ebb=false.
+ * list_mark_parked - set parked_by_ebb from ebb's ledger in [general]
+ * state_directory; no ledger there means ebb has parked nothing. The ledger
+ * is only read, never created.
  */
-static void
-list_mark_parked(const struct config *cfg, struct msg **v, size_t n)
+static int
+list_mark_parked(const struct config *cfg, struct index *ix, char **err_r)
 {
-	(void)cfg;
-	(void)v;
-	(void)n;
+	struct ledger	*ledger = NULL;
+	int		 rc;
+
+	if (ledger_open_existing(cfg->state_directory, &ledger, err_r) == -1)
+		return -1;
+	rc = drain_mark_parked(ledger, ix, err_r);
+	ledger_close(&ledger);
+	return rc;
 }
 
 /* list_span - a duration in at most two units: "3d4h", "4h12m", "45s" */
@@ -285,12 +291,13 @@ cmd_list_exec(struct ebbctl *ctl, int argc, char **argv)
 	if (st.corrupt > 0)
 		log_warn("%zu queue file%s skipped (corrupt or truncated)",
 		    st.corrupt, st.corrupt == 1 ? "" : "s");
+	if (list_mark_parked(ctl->cfg, ix, &err) < 0)
+		goto fail;
 	v = index_collect(ix, &n);
 	for (i = k = 0; i < n; i++)
 		if (queue < 0 || v[i]->queue == queue)
 			v[k++] = v[i];
 	n = k;
-	list_mark_parked(ctl->cfg, v, n);
 	qsort(v, n, sizeof(*v), cmp);
 	if (limit > 0 && n > limit)
 		n = limit;

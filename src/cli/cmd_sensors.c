@@ -33,6 +33,8 @@
 
 #include "ebb/config.h"
 #include "ebb/governor.h"
+#include "ebb/log.h"
+#include "ebb/mta.h"
 #include "ebb/sensor.h"
 #include "cmd.h"
 
@@ -45,18 +47,17 @@ const struct ebbctl_cmd cmd_sensors_entry = {
 };
 
 /*
- * sensors_mta - HOOK FOR THE MTA BACKEND: the queue directory whose file
- * system the queue_disk sensor watches, and the MTA's queue depth (active +
- * incoming) for the mta_queue sensor. Until ebbctl asks the configured
- * backend (struct mta_ops) for them, both sensors read as absent: NULL and
- * -1 mean "not known". Called once per sample.
+ * sensors_mta - the queue directory whose file system the queue_disk
+ * sensor watches, and the MTA's queue depth (active + incoming) for the
+ * mta_queue sensor, from the configured backend; NULL and -1 ("absent")
+ * when the MTA cannot be opened, as on a host without one. Called once per
+ * sample.
  */
 static void
-sensors_mta(const struct config *cfg, const char **queue_dir_r,
-    long *depth_r)
+sensors_mta(struct mta *mta, const char **queue_dir_r, long *depth_r)
 {
-	*queue_dir_r = NULL;
-	*depth_r = -1;
+	*queue_dir_r = mta != NULL ? mta_queue_directory(mta) : NULL;
+	*depth_r = mta != NULL ? mta_depth(mta) : -1;
 }
 
 /* format_value - one value or limit in the unit of its sensor */
@@ -204,8 +205,9 @@ cmd_sensors_exec(struct ebbctl *ctl, int argc, char **argv)
 	struct governor_params	 params;
 	struct governor		*gov;
 	struct budget		 budget;
+	struct mta		*mta = NULL;
 	const char		*queue_dir;
-	char			*end;
+	char			*end, *err = NULL;
 	long			 depth, count = 0, n, interval;
 	int			 ch, watch = 0, json = ctl->json, cur = 0;
 
@@ -243,13 +245,19 @@ cmd_sensors_exec(struct ebbctl *ctl, int argc, char **argv)
 	if (!watch)
 		count = 1;
 
+	/* no MTA here (or not readable): its two sensors read as absent */
+	if (mta_open(ctl->cfg, &mta, &err) == -1) {
+		log_debug("no MTA backend: %s", err);
+		free(err);
+		mta = NULL;
+	}
 	interval = ctl->cfg->interval > 0 ? ctl->cfg->interval : 1;
 	governor_params_from_config(ctl->cfg, &params);
 	gov = governor_new(&params);
 	for (n = 0; count == 0 || n < count; n++) {
 		if (n > 0)
 			sleep((unsigned)interval);
-		sensors_mta(ctl->cfg, &queue_dir, &depth);
+		sensors_mta(mta, &queue_dir, &depth);
 		sensor_sample_read(ctl->cfg, queue_dir, depth,
 		    n > 0 ? &samples[!cur] : NULL, &samples[cur]);
 		governor_tick(gov, samples[cur].pressure,
@@ -266,6 +274,7 @@ cmd_sensors_exec(struct ebbctl *ctl, int argc, char **argv)
 		cur = !cur;
 	}
 	governor_free(&gov);
+	mta_close(&mta);
 	if (ferror(stdout)) {
 		fprintf(stderr, "ebbctl sensors: write error\n");
 		return 1;

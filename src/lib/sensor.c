@@ -802,7 +802,7 @@ read_queue_disk(const struct config *cfg, const char *queue_dir,
 	unsigned long	 frsize;
 
 	if (queue_dir == NULL) {
-		reading_absent(r, "no queue directory (no MTA backend)");
+		reading_absent(r, "no queue directory (MTA not reachable)");
 		return;
 	}
 	if (statvfs(queue_dir, &sv) == -1) {
@@ -865,7 +865,7 @@ sensor_read(enum sensor_id id, const struct config *cfg,
 		if (limit_off((double)cfg->mta_active_max, "mta_active_max", r))
 			break;
 		if (mta_depth < 0)
-			reading_absent(r, "no MTA backend");
+			reading_absent(r, "MTA not reachable");
 		else
 			reading_set(r, id, (double)mta_depth,
 			    (double)cfg->mta_active_max);

@@ -814,7 +814,7 @@ test_mta_queue(void **state)
 	test_config(&c, NULL);
 	sensor_read(SENSOR_MTA_QUEUE, &c, NULL, -1, &r);
 	assert_false(r.present);
-	assert_non_null(strstr(r.why, "no MTA backend"));
+	assert_non_null(strstr(r.why, "MTA not reachable"));
 	sensor_read(SENSOR_MTA_QUEUE, &c, NULL, 10000, &r);
 	assert_true(r.present);
 	assert_true(NEAR(r.ratio, 0.5));

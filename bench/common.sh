@@ -1,0 +1,39 @@
+# common.sh - shared by the benchmarks (sourced): the integration harness,
+# the built tree, and a median over a column of numbers
+set -u
+top_srcdir=$(cd "$(dirname "$0")/.." && pwd)
+top_builddir=$(cd "${1:-$top_srcdir/build}" && pwd)
+export top_srcdir top_builddir
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/drain-lib.sh"
+require_root
+
+# median - of the numbers on stdin, one per line
+median() {
+	sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] :
+	    (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# timed CMD... - wall seconds CMD takes, its output discarded
+timed() {
+	_a=$(date +%s.%N)
+	"$@" >/dev/null 2>&1
+	awk -v a="$_a" -v b="$(date +%s.%N)" 'BEGIN { printf "%.4f\n", b - a }'
+}
+
+# ratio A B - A / B with two decimals
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }'
+}
+
+# deferred_queue N - a private Postfix with N deferred messages, stopped
+deferred_queue() {
+	pf_create
+	pf_start || bail_out "postfix did not start"
+	pf_submit "$1" || bail_out "smtp-source failed"
+	pf_wait_count "$1" "${2:-1200}" deferred ||
+	    bail_out "expected $1 deferred, have $(pf_count deferred)"
+}
+
+make -s -C "$top_builddir" bench/scanbench bench/readfloor \
+    bench/releasebench >/dev/null || bail_out "make bench failed"

@@ -1,0 +1,46 @@
+#!/bin/sh
+# bench/scan.sh [BUILDDIR] - ebb's queue scan against its baselines, in one run
+#
+# On a deferred queue of BENCH_MESSAGES (default 100,000) messages, the
+# median of BENCH_RUNS (default 5) runs each of: the read floor (walk, open,
+# read 1 KiB of every file), ebb's full scan, postqueue -j and qshape; then
+# ebb's rescan after 1% of the files changed, and index bytes per message.
+# Budgets (DESIGN.md): scan <= 1.5x the floor, >= 3x faster than postqueue -j,
+# index <= 300 bytes per message besides the strings.
+. "$(dirname "$0")/common.sh"
+N=${BENCH_MESSAGES:-100000}
+RUNS=${BENCH_RUNS:-5}
+
+echo "building a queue of $N deferred messages..."
+deferred_queue "$N"
+pf_stop				# a quiet queue: nothing moves while we measure
+ebb_config
+
+for i in $(seq "$RUNS"); do "$top_builddir/bench/readfloor" "$PF_SPOOL"; done |
+    awk '{ print $1 }' | median >"$T/floor"
+"$top_builddir/bench/scanbench" "$EBB_CONF" full "$RUNS" >"$T/full" ||
+    bail_out "scanbench failed"
+awk '{ print $1 }' "$T/full" | median >"$T/ebb"
+for i in $(seq "$RUNS"); do timed postqueue -c "$PF_CONF" -j; done |
+    median >"$T/postqueue"
+for i in $(seq "$RUNS"); do timed qshape -c "$PF_CONF" deferred; done |
+    median >"$T/qshape"
+"$top_builddir/bench/scanbench" "$EBB_CONF" rescan "$RUNS" >"$T/rescan" ||
+    bail_out "scanbench rescan failed"
+awk '{ print $1 }' "$T/rescan" | median >"$T/re"
+
+floor=$(cat "$T/floor") ebb=$(cat "$T/ebb") pq=$(cat "$T/postqueue")
+qs=$(cat "$T/qshape") re=$(cat "$T/re")
+set -- $(tail -1 "$T/full")
+count=$2 bytes=$3 strings=$4
+echo
+echo "scan of $count deferred messages, median of $RUNS runs (seconds):"
+printf '  %-34s %8s\n' "read floor (open + 1 KiB read)" "$floor" \
+    "ebb full scan" "$ebb" "postqueue -j" "$pq" "qshape deferred" "$qs" \
+    "ebb rescan, 1% of files changed" "$re"
+echo "ratios:"
+echo "  ebb / floor            $(ratio "$ebb" "$floor")   (budget <= 1.5)"
+echo "  postqueue -j / ebb     $(ratio "$pq" "$ebb")   (budget >= 3)"
+echo "  qshape / ebb           $(ratio "$qs" "$ebb")"
+echo "  rescan 1% / full scan  $(ratio "$re" "$ebb")"
+echo "index: $(awk -v b="$bytes" -v n="$count" 'BEGIN { printf "%.0f", b / n }') bytes per message besides strings (budget <= 300), strings $(awk -v b="$strings" -v n="$count" 'BEGIN { printf "%.0f", b / n }') bytes per message"

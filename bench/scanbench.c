@@ -1,0 +1,119 @@
+/*
+ * scanbench.c - time ebb's queue scan (bench/scan.sh runs it)
+ *
+ * scanbench CONFIG full|rescan N: N full scans into a fresh index each, or
+ * one full scan then N rescans of the same index, each after changing the
+ * mtime of a different 1% of the deferred files (as a retry would); prints
+ * one line per run: "seconds messages index_bytes string_bytes parsed".
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "ebb/config.h"
+#include "ebb/index.h"
+#include "ebb/log.h"
+#include "ebb/mta.h"
+#include "ebb/util.h"
+
+/* touch_share - bump the mtime of every 100th deferred file, from k on */
+static void
+touch_share(const char *queue_dir, int k)
+{
+	char		 dir[4096], path[4096 + 256];
+	struct dirent	*sub, *de;
+	struct timespec	 ts[2];
+	struct stat	 st;
+	DIR		*dp, *sp;
+	long		 j = 0;
+
+	snprintf(dir, sizeof(dir), "%s/deferred", queue_dir);
+	if ((dp = opendir(dir)) == NULL)
+		log_fatal("%s: cannot open", dir);
+	while ((sub = readdir(dp)) != NULL) {
+		if (sub->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, sub->d_name);
+		if ((sp = opendir(path)) == NULL)
+			continue;
+		while ((de = readdir(sp)) != NULL) {
+			char	 file[4096 + 512];
+
+			if (de->d_name[0] == '.' || j++ % 100 != k % 100)
+				continue;
+			snprintf(file, sizeof(file), "%s/%s", path, de->d_name);
+			if (stat(file, &st) == -1)
+				continue;
+			ts[0] = st.st_atim;
+			ts[1] = st.st_mtim;
+			ts[1].tv_sec += 60;
+			utimensat(AT_FDCWD, file, ts, 0);
+		}
+		closedir(sp);
+	}
+	closedir(dp);
+}
+
+static double
+now(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct config	*cfg;
+	struct mta	*mta;
+	struct index	*ix = NULL;
+	struct scan_stats st;
+	char		*err;
+	double		 t0;
+	int		 i, n, rescan;
+
+	if (argc != 4 || (strcmp(argv[2], "full") != 0 &&
+	    strcmp(argv[2], "rescan") != 0)) {
+		fprintf(stderr, "usage: scanbench CONFIG full|rescan N\n");
+		return 64;
+	}
+	log_init("scanbench", 1, 0);
+	rescan = strcmp(argv[2], "rescan") == 0;
+	n = atoi(argv[3]);
+	if (config_load(argv[1], &cfg, &err) == -1 ||
+	    mta_open(cfg, &mta, &err) == -1) {
+		fprintf(stderr, "scanbench: %s\n", err);
+		return 1;
+	}
+	if (rescan) {
+		ix = index_new();
+		if (mta_scan(mta, ix, &st, &err) == -1)
+			log_fatal("%s", err);
+	}
+	for (i = 0; i < n; i++) {
+		if (!rescan)
+			ix = index_new();
+		else
+			touch_share(mta_queue_directory(mta), i);
+		memset(&st, 0, sizeof(st));
+		t0 = now();
+		if (mta_scan(mta, ix, &st, &err) == -1)
+			log_fatal("%s", err);
+		printf("%.4f %zu %zu %zu %zu\n", now() - t0, index_count(ix),
+		    index_memory(ix), index_string_memory(ix), st.parsed);
+		if (!rescan)
+			index_free(&ix);
+	}
+	index_free(&ix);
+	mta_close(&mta);
+	config_free(&cfg);
+	return 0;
+}

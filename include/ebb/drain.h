@@ -1,0 +1,169 @@
+/*
+ * drain.h - park a backlog and release it earliest deadline first
+ *
+ * The drain is the engine behind "ebbctl drain" (and, later, ebbd's
+ * continuous drain). It parks the MTA's deferred backlog (Postfix: the hold
+ * queue), records every message it parks in the ledger, and on each tick
+ * releases as many of them as the governor's budget allows, the one closest
+ * to its bounce deadline first. It only ever releases what the ledger says
+ * ebb parked; an administrator's own holds are never touched, and nothing
+ * is ever deleted.
+ *
+ * Budget per tick: a token bucket paced at the governor's rate (capped by
+ * --max-rate), and a window: released messages still on their way (in the
+ * active or incoming queue, or back in deferred and due) count against the
+ * governor's window, so a slow MTA slows the drain down by itself.
+ *
+ * Crash safety comes from the ledger's two-step records (parking/parked,
+ * releasing/released): a drain killed at any moment leaves every message
+ * either where the MTA delivers it or parked and known to the ledger, and the
+ * next drain (or "ebbctl failsafe") picks it up after reconciling.
+ */
+#ifndef EBB_DRAIN_H
+#define EBB_DRAIN_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "ebb/msg.h"
+
+struct budget;
+struct config;
+struct drain;
+struct index;
+struct ledger;
+struct mta;
+
+struct drain_opts {
+	int	 dry_run;	/* plan only: change nothing */
+	long	 limit;		/* release at most this many; 0: no limit */
+	double	 max_rate;	/* messages/s ceiling besides [drain] max_rate;
+				   0: none */
+	int	 verbose;	/* a log line per released message */
+	int	 failsafe;	/* park nothing; release all at once, without
+				   pacing and without kicking (ebbctl failsafe) */
+};
+
+struct drain_status {
+	size_t	 total;		/* parked by ebb at the start, plus since */
+	size_t	 parked;	/* parked and not yet released */
+	size_t	 admin_held;	/* in hold, not ebb's: never touched */
+	size_t	 released;	/* released by this drain */
+	size_t	 expired;	/* of those, released past their deadline */
+	size_t	 inflight;	/* released and still on their way */
+	size_t	 corrupt;	/* queue files skipped by the scan */
+	double	 rate;		/* messages/s this tick */
+	long	 window;
+};
+
+/*
+ * drain_new - a drain over an open MTA and ledger (both stay the caller's;
+ * ledger may be NULL for a dry run). Never fails.
+ */
+struct drain	*drain_new(const struct config *cfg, struct mta *mta,
+		    struct ledger *ledger, const struct drain_opts *opts);
+
+/* drain_free - free *dp and set it to NULL; NULL is fine */
+void		 drain_free(struct drain **dp);
+
+/*
+ * drain_start - scan the queue, reconcile the ledger with it, park the
+ * deferred backlog (not with dry_run) and order everything ebb has parked
+ * by deadline. Returns 0, or -1 and *err_r (allocated) when the queue
+ * cannot be scanned or parking fails; mail is then where it was, or parked
+ * and in the ledger.
+ */
+int		 drain_start(struct drain *d, time_t now, char **err_r);
+
+/*
+ * drain_tick - release what the budget allows at time now (seconds, with
+ * fractions): tokens at min(budget rate, max_rate) since the last tick,
+ * within the window and the limit. Returns the number released, or -1 and
+ * *err_r when the MTA refused; the messages of a failed batch stay parked
+ * (or are resolved by the next reconcile).
+ */
+long		 drain_tick(struct drain *d, const struct budget *budget,
+		    double now, char **err_r);
+
+/*
+ * drain_refresh - for a drain that runs on (ebbd): drain_start again,
+ * keeping the counts and what is in flight. Rescans (incrementally),
+ * reconciles, parks what was deferred since, except messages this drain
+ * released in the last hour (deferred again: the MTA retries them on its
+ * own schedule), and orders ebb's parked messages afresh. Returns as
+ * drain_start.
+ */
+int		 drain_refresh(struct drain *d, time_t now, char **err_r);
+
+/* drain_expire_recent - forget releases older than an hour (see refresh) */
+void		 drain_expire_recent(struct drain *d, time_t now);
+
+/*
+ * drain_set_config - use cfg from now on (a reload); the old one may be
+ * freed after this
+ */
+void		 drain_set_config(struct drain *d,
+		    const struct config *cfg);
+
+/*
+ * drain_release_ids - release ids[0..n) now, out of turn ("ebbctl
+ * release"): each must be valid, parked by ebb (an open ledger row) and in
+ * hold, or nothing is released and -1 returned with *err_r. Kicked like a
+ * paced release. Returns 0 or -1.
+ */
+int		 drain_release_ids(struct drain *d, const char *const *ids,
+		    size_t n, time_t now, char **err_r);
+
+/*
+ * drain_hold_ids - park ids[0..n) now ("ebbctl hold"): each must be valid
+ * and in the deferred queue, or nothing is parked and -1 returned with
+ * *err_r. They are recorded in the ledger as ebb's and released in their
+ * EDF turn. Returns 0 or -1.
+ */
+int		 drain_hold_ids(struct drain *d, const char *const *ids,
+		    size_t n, time_t now, char **err_r);
+
+/* drain_queue_counts - messages per queue (enum msg_queue) at the last scan */
+void		 drain_queue_counts(const struct drain *d,
+		    size_t counts_r[MSG_QUEUE_COUNT]);
+
+/* buckets of drain_at_risk: time left before the bounce deadline */
+enum drain_risk {
+	DRAIN_RISK_EXPIRED,	/* deadline passed */
+	DRAIN_RISK_1H,		/* within an hour */
+	DRAIN_RISK_6H,
+	DRAIN_RISK_24H,
+	DRAIN_RISK_LATER,
+	DRAIN_RISK_COUNT
+};
+
+/* drain_at_risk - ebb's parked messages by time left to their deadline */
+void		 drain_at_risk(const struct drain *d, time_t now,
+		    size_t counts_r[DRAIN_RISK_COUNT]);
+
+/* drain_status - counts for progress and the summary */
+void		 drain_status(const struct drain *d, struct drain_status *r);
+
+/* drain_done - 1 when nothing parked is left and nothing is in flight */
+int		 drain_done(const struct drain *d);
+
+/* drain_limit_reached - 1 when --limit messages have been released */
+int		 drain_limit_reached(const struct drain *d);
+
+/*
+ * drain_plan - print what a drain would do (dry run): counts, the first n
+ * messages in release order with deadline and slack, and the time it would
+ * take at rate messages/s.
+ */
+void		 drain_plan(const struct drain *d, double rate, size_t n,
+		    time_t now);
+
+/*
+ * drain_mark_parked - set parked_by_ebb on every message of ix in the hold
+ * queue that the ledger says ebb parked and has not released. ledger may
+ * be NULL (nothing parked). Returns 0, or -1 and *err_r.
+ */
+int		 drain_mark_parked(struct ledger *ledger, struct index *ix,
+		    char **err_r);
+
+#endif

@@ -1,0 +1,332 @@
+/*
+ * cmd_drain.c - ebbctl drain: one-shot, cron-friendly recovery drain
+ *
+ * ebbctl drain [--dry-run] [--limit N] [--max-rate R] [--for DURATION] [-v]
+ *
+ * Parks the deferred backlog and releases it earliest deadline first within
+ * the governor's budget, sampling the host every [sensors] interval, until
+ * the backlog is gone (exit 0), or --limit, --for, a signal or critical
+ * pressure stops it with mail left (exit 75, EX_TEMPFAIL, so cron runs it
+ * again). Pressure at or above 1 pauses releases and they resume when it
+ * falls. A second drain while one runs exits 75 at once (a lock in the
+ * state directory). Errors exit 1. Works without ebbd.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ebb/config.h"
+#include "ebb/drain.h"
+#include "ebb/duration.h"
+#include "ebb/governor.h"
+#include "ebb/ledger.h"
+#include "ebb/log.h"
+#include "ebb/mta.h"
+#include "ebb/sensor.h"
+#include "ebb/util.h"
+#include "cmd.h"
+
+static int	 cmd_drain_exec(struct ebbctl *, int, char **);
+
+const struct ebbctl_cmd cmd_drain_entry = {
+	"drain", "[--dry-run] [--limit N] [--max-rate R] [--for DURATION] [-v]",
+	"park the backlog, release it earliest deadline first within budget",
+	cmd_drain_exec
+};
+
+#define DRAIN_STEP	0.25	/* seconds between release batches */
+
+static volatile sig_atomic_t drain_stop;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	drain_stop = 1;
+}
+
+static double
+now_real(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double
+now_mono(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* progress - one status line: a bar on a TTY, a log line per batch else */
+static void
+progress(const struct drain_status *st, double pressure, int tty, int final)
+{
+	char	 eta[DURATION_BUFSZ], bar[31];
+	size_t	 done = st->released, i, fill;
+
+	if (st->rate > 0 && st->parked > 0)
+		duration_format((long)ceil(st->parked / st->rate), eta,
+		    sizeof(eta));
+	else
+		ebb_strlcpy(eta, st->parked > 0 ? "paused" : "-", sizeof(eta));
+	if (tty) {
+		fill = st->total ? done * 30 / st->total : 30;
+		for (i = 0; i < 30; i++)
+			bar[i] = i < fill ? '#' : '.';
+		bar[30] = '\0';
+		fprintf(stderr, "\r[%s] %zu/%zu released  %6.1f/s  "
+		    "in flight %zu  p=%.2f  ETA %s   %s", bar, done, st->total,
+		    st->rate, st->inflight, pressure, eta, final ? "\n" : "");
+		fflush(stderr);
+	} else
+		log_info("drain: released=%zu/%zu expired=%zu inflight=%zu "
+		    "rate=%.1f window=%ld p=%.2f eta=%s", done, st->total,
+		    st->expired, st->inflight, st->rate, st->window, pressure,
+		    eta);
+}
+
+/* drain_run - the loop: sample, govern, release, until done or stopped */
+static int
+drain_run(struct ebbctl *ctl, struct mta *mta, struct drain *d, double for_s)
+{
+	const struct config *cfg = ctl->cfg;
+	struct governor_params gp;
+	struct governor	*g;
+	struct sensor_sample sample, prev;
+	struct budget	 budget;
+	struct drain_status st;
+	double		 start = now_mono(), next_sample = 0, t;
+	long		 got, batches = 0;
+	char		*err = NULL;
+	int		 tty = isatty(STDERR_FILENO), rc = -1, critical = 0;
+
+	governor_params_from_config(cfg, &gp);
+	g = governor_new(&gp);
+	memset(&prev, 0, sizeof(prev));
+	memset(&budget, 0, sizeof(budget));
+	while (rc == -1) {
+		t = now_mono();
+		if (t >= next_sample) {
+			sensor_sample_read(cfg, mta_queue_directory(mta),
+			    mta_depth(mta), &prev, &sample);
+			prev = sample;
+			governor_tick(g, sample.pressure, sample.npresent > 0,
+			    (time_t)now_real(), &budget);
+			next_sample = t + (double)cfg->interval;
+			critical = budget.critical;
+		}
+		if ((got = drain_tick(d, &budget, now_real(), &err)) == -1) {
+			log_err("drain: %s", err);
+			free(err);
+			rc = 1;
+			break;
+		}
+		drain_status(d, &st);
+		if (got > 0 && (tty || ++batches % 4 == 0))
+			progress(&st, budget.pressure, tty, 0);
+		if (drain_done(d))
+			rc = 0;
+		else if (drain_stop) {
+			log_warn("drain: interrupted");
+			rc = EX_TEMPFAIL;
+		} else if (critical) {
+			log_warn("drain: pressure %.2f is critical (>= %.2f): "
+			    "stopping", budget.pressure, cfg->critical);
+			rc = EX_TEMPFAIL;
+		} else if (for_s > 0 && now_mono() - start >= for_s) {
+			log_info("drain: --for time is up");
+			rc = EX_TEMPFAIL;
+		} else if (drain_limit_reached(d) && st.inflight == 0)
+			rc = st.parked > 0 ? EX_TEMPFAIL : 0;
+		else
+			usleep((useconds_t)(DRAIN_STEP * 1e6));
+	}
+	drain_status(d, &st);
+	progress(&st, budget.pressure, tty, 1);
+	if (st.parked > 0)
+		log_info("drain: %zu messages stay parked in the hold queue: "
+		    "run \"ebbctl drain\" again, or \"ebbctl failsafe\" to "
+		    "release them all", st.parked);
+	log_info("drain: done: released=%zu expired=%zu parked=%zu "
+	    "admin_held=%zu corrupt=%zu elapsed=%.1fs", st.released,
+	    st.expired, st.parked, st.admin_held, st.corrupt,
+	    now_mono() - start);
+	governor_free(&g);
+	return rc;
+}
+
+/* dry_run - what the drain would do, changing nothing */
+static int
+dry_run(struct ebbctl *ctl, struct mta *mta, struct drain_opts *opts)
+{
+	struct governor_params gp;
+	struct governor	*g;
+	struct sensor_sample sample, prev;
+	struct budget	 budget;
+	struct ledger	*ledger = NULL;
+	struct drain	*d;
+	char		*err = NULL;
+	double		 rate;
+	int		 rc = 0;
+
+	/* an existing ledger tells which holds are ebb's; none is created */
+	if (ledger_open_existing(ctl->cfg->state_directory, &ledger,
+	    &err) == -1) {
+		log_err("%s", err);
+		free(err);
+		return 1;
+	}
+	d = drain_new(ctl->cfg, mta, ledger, opts);
+	if (drain_start(d, time(NULL), &err) == -1) {
+		log_err("drain: %s", err);
+		free(err);
+		rc = 1;
+	} else {
+		memset(&prev, 0, sizeof(prev));
+		sensor_sample_read(ctl->cfg, mta_queue_directory(mta),
+		    mta_depth(mta), &prev, &sample);
+		governor_params_from_config(ctl->cfg, &gp);
+		g = governor_new(&gp);
+		governor_tick(g, sample.pressure, sample.npresent > 0,
+		    time(NULL), &budget);
+		governor_free(&g);
+		rate = budget.rate;
+		if (opts->max_rate > 0 && rate > opts->max_rate)
+			rate = opts->max_rate;
+		printf("dry run: nothing is parked or released\n"
+		    "pressure %.2f, rate %.1f/s, window %ld\n",
+		    budget.pressure, rate, budget.window);
+		drain_plan(d, rate, 20, time(NULL));
+	}
+	drain_free(&d);
+	ledger_close(&ledger);
+	return rc;
+}
+
+static int
+cmd_drain_exec(struct ebbctl *ctl, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dry-run",	no_argument,		NULL, 'n' },
+		{ "limit",	required_argument,	NULL, 'l' },
+		{ "max-rate",	required_argument,	NULL, 'r' },
+		{ "for",	required_argument,	NULL, 'f' },
+		{ "verbose",	no_argument,		NULL, 'v' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct drain_opts opts = { 0 };
+	struct sigaction sa;
+	struct mta	*mta = NULL;
+	struct ledger	*ledger = NULL;
+	struct drain	*d = NULL;
+	long		 for_s = 0;
+	char		*end, *err = NULL;
+	int		 ch, lockfd = -1, rc = 1;
+
+	while ((ch = getopt_long(argc, argv, "+v", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'n':
+			opts.dry_run = 1;
+			break;
+		case 'l':
+			errno = 0;
+			opts.limit = strtol(optarg, &end, 10);
+			if (errno != 0 || end == optarg || *end != '\0' ||
+			    opts.limit < 1)
+				return cmd_usage_error(&cmd_drain_entry,
+				    "--limit: \"%s\" is not a positive number",
+				    optarg);
+			break;
+		case 'r':
+			errno = 0;
+			opts.max_rate = strtod(optarg, &end);
+			if (errno != 0 || end == optarg || *end != '\0' ||
+			    !(opts.max_rate > 0) || opts.max_rate > 1e6)
+				return cmd_usage_error(&cmd_drain_entry,
+				    "--max-rate: \"%s\" is not a rate in "
+				    "messages/s", optarg);
+			break;
+		case 'f':
+			if (duration_parse(optarg, &for_s) == -1 || for_s < 1)
+				return cmd_usage_error(&cmd_drain_entry,
+				    "--for: \"%s\" is not a duration", optarg);
+			break;
+		case 'v':
+			opts.verbose = 1;
+			break;
+		default:
+			return cmd_usage_error(&cmd_drain_entry,
+			    "unknown option");
+		}
+	}
+	if (optind != argc)
+		return cmd_usage_error(&cmd_drain_entry, "unexpected \"%s\"",
+		    argv[optind]);
+
+	if (mta_open(ctl->cfg, &mta, &err) == -1) {
+		log_err("%s", err);
+		free(err);
+		return 1;
+	}
+	if (opts.dry_run) {
+		rc = dry_run(ctl, mta, &opts);
+		mta_close(&mta);
+		return rc;
+	}
+
+	switch (ledger_lock(ctl->cfg->state_directory, "drain", &lockfd,
+	    &err)) {
+	case 0:
+		break;
+	case 1:
+		log_warn("another drain is running (lock %s/drain.lock): "
+		    "not starting", ctl->cfg->state_directory);
+		mta_close(&mta);
+		return EX_TEMPFAIL;
+	default:
+		log_err("%s", err);
+		free(err);
+		mta_close(&mta);
+		return 1;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+
+	if (ledger_open(ctl->cfg->state_directory, &ledger, &err) == -1) {
+		log_err("%s", err);
+		free(err);
+		goto out;
+	}
+	d = drain_new(ctl->cfg, mta, ledger, &opts);
+	if (drain_start(d, time(NULL), &err) == -1) {
+		log_err("drain: %s", err);
+		free(err);
+		goto out;
+	}
+	rc = drain_run(ctl, mta, d, (double)for_s);
+out:
+	drain_free(&d);
+	ledger_close(&ledger);
+	ledger_unlock(&lockfd);
+	mta_close(&mta);
+	return rc;
+}

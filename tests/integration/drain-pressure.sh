@@ -1,0 +1,68 @@
+#!/bin/sh
+# drain-pressure.sh - a fake /proc/loadavg drives pressure: critical pressure
+# stops a drain at once with mail left parked (exit 75); pressure >= 1 stops
+# releases within two sample periods and they resume when it falls
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/drain-lib.sh"
+require_root
+require_cmd postfix smtp-source smtp-sink
+
+tap_plan 8
+N=60
+backlog $N
+ebb_config '[drain]' 'max_rate = 1000' 'increase = 1000'
+# 4 fake CPUs, load_per_cpu limit 2.0: 9.6 is p = 1.2, 99 is p = 12.4
+IDLE="0.01 0.02 0.00 1/120 4242"
+LOADED="9.60 5.00 2.00 9/120 4242"
+CRITICAL="99.00 50.00 20.00 9/120 4242"
+
+parked() {
+	pf_count hold
+}
+
+some_parked() {
+	[ "$(pf_count hold)" -gt 0 ]
+}
+
+# 1-2: critical pressure: park, release nothing, exit 75
+echo "$CRITICAL" >"$T/root/proc/loadavg"
+ebbctl drain >"$T/critical.out" 2>&1
+is "$?" 75 "critical pressure stops the drain with exit 75"
+is "$(parked)" $N "nothing released under critical pressure"
+
+# 3-4: the next run picks up what the first parked; p = 1.2 pauses it
+echo "$IDLE" >"$T/root/proc/loadavg"
+ebbctl drain --max-rate 4 >"$T/drain.out" 2>&1 &
+DRAIN=$!
+sleep 3
+echo "$LOADED" >"$T/root/proc/loadavg"
+sleep 2.2			# two sample periods
+before=$(parked)
+sleep 4
+after=$(parked)
+if [ "$before" -gt 0 ] && [ "$before" -lt $N ] && [ "$before" -eq "$after" ]
+then
+	ok "no releases while pressure >= 1 ($after parked)"
+else
+	not_ok "no releases while pressure >= 1" "before=$before after=$after"
+fi
+if kill -0 $DRAIN 2>/dev/null; then
+	ok "drain waits under pressure"
+else
+	not_ok "drain waits under pressure" "$(cat "$T/drain.out")"
+fi
+
+# 5-8: pressure falls: releases resume after a cautious restart
+echo "$IDLE" >"$T/root/proc/loadavg"
+sleep 8				# 5 calm samples first
+resumed=$(parked)
+if [ "$resumed" -lt "$after" ]; then
+	ok "releases resume when pressure falls"
+else
+	not_ok "releases resume when pressure falls" "after=$after now=$resumed"
+fi
+wait $DRAIN
+is "$?" 0 "drain finishes with exit 0"
+wait_for 30 sh -c "[ \$(grep -c 'status=sent' '$PF_DIR/maillog') -ge $N ]"
+is "$(sent_ids | sort -u | wc -l)" $N "all delivered"
+is "$(parked)" 0 "nothing left parked"
