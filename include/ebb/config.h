@@ -77,6 +77,10 @@ struct config {
 	long	 urgent;
 	long	 trickle;
 	int	 spf;			/* enum config_spf */
+	double	 client_rate;		/* messages/s per address; 0 = off */
+	long	 client_burst;
+	double	 net_rate;		/* per /24 (IPv4) or /64 (IPv6) */
+	long	 net_burst;
 
 	/* [control] */
 	char	*control_socket;

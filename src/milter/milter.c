@@ -1,0 +1,666 @@
+/*
+ * milter.c - the libmilter glue of ebb's admission at SMTP time
+ *
+ * Thin on purpose: the callbacks gather what admit_decide() (admit.c)
+ * needs, from the MTA (client address, MAIL FROM and its SIZE=, the
+ * Received: headers, the queue id macro "i"), from the host (the budget,
+ * through struct milter_env) and from the per-client table
+ * (client_limit.c), and apply its answer. Only the steps that are used are
+ * negotiated: no RCPT, DATA, body or unknown commands, no reply per header.
+ *
+ * Everything from the MTA is bounded before use: the sender and HELO are
+ * cut to fixed buffers, at most MILTER_RECEIVED_KEEP Received: headers are
+ * kept and only the last MILTER_RECEIVED_TAIL bytes of each (the date is at
+ * the end). A callback never exits: running out of memory or any other
+ * internal error tempfails the message with one log line.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
+
+#include "ebb/admit.h"
+#include "ebb/client_limit.h"
+#include "ebb/config.h"
+#include "ebb/deadline.h"
+#include "ebb/governor.h"
+#include "ebb/log.h"
+#include "ebb/milter.h"
+#include "ebb/util.h"
+
+#define MILTER_NAME		"ebb"
+#define MILTER_RECEIVED_KEEP	REMOTE_RECEIVED_MAX
+#define MILTER_RECEIVED_TAIL	1024	/* bytes kept per Received: */
+#define MILTER_ADDR_MAX		256	/* sender address kept */
+#define MILTER_CLIENT_SLOTS	65536
+#define MILTER_SAVE_EVERY	60	/* seconds between state saves */
+#define MILTER_SKEW		900	/* seconds a date may be ahead */
+#define MILTER_QID_MAX		64
+
+/* one message, from MAIL FROM to its end */
+struct msg {
+	char		 sender[MILTER_ADDR_MAX];	/* without <> */
+	const char	*domain;			/* in sender; "" */
+	int		 null_sender;
+	long long	 size;
+	enum admit_spf	 spf;
+	struct received_value received[MILTER_RECEIVED_KEEP];
+	size_t		 nkept;
+	size_t		 nreceived;	/* all seen, saturating */
+	int		 hold;			/* quarantine at EOM */
+	time_t		 deadline;
+};
+
+/* one SMTP connection */
+struct conn {
+	struct client_addr addr;
+	char		 ip[64];
+	int		 no_reply_hdr;	/* SMFIP_NR_HDR negotiated */
+	struct msg	*msg;
+};
+
+static struct {
+	const struct config	*cfg;
+	struct milter_env	 env;
+	struct lifetimes	*lifetimes;
+	char			*state_path;
+	pthread_t		 thread;
+	int			 running;
+
+	pthread_mutex_t		 lock;	/* clients, saved */
+	struct client_limit	*clients;
+	time_t			 saved;
+
+	pthread_mutex_t		 stats_lock;
+	struct milter_counters	 stats;
+} m = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.stats_lock = PTHREAD_MUTEX_INITIALIZER,
+};
+
+static const long latency_bounds[] = MILTER_LATENCY_BOUNDS;
+
+/* now_us - a monotonic clock in microseconds, for the latency histogram */
+static int64_t
+now_us(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* count - add a decision to the counters */
+static void
+count(const struct admit_decision *d, int64_t started)
+{
+	int64_t	 us = now_us() - started;
+	size_t	 i;
+
+	pthread_mutex_lock(&m.stats_lock);
+	m.stats.reason[d->reason]++;
+	switch (d->verdict) {
+	case ADMIT_HOLD:
+		m.stats.held++;
+		/* FALLTHROUGH */
+	case ADMIT_ACCEPT:
+		m.stats.accepted++;
+		break;
+	case ADMIT_TEMPFAIL:
+		m.stats.tempfailed++;
+		break;
+	case ADMIT_REJECT:
+		m.stats.rejected++;
+		break;
+	case ADMIT_CONTINUE:
+		break;
+	}
+	if (d->reason == ADMIT_R_RATE_IP || d->reason == ADMIT_R_RATE_NET)
+		m.stats.rate_limited++;
+	for (i = 0; i < nitems(latency_bounds); i++)
+		if (us <= latency_bounds[i])
+			break;
+	m.stats.latency[i]++;
+	pthread_mutex_unlock(&m.stats_lock);
+}
+
+/* stat_inc - one more of a plain counter */
+static void
+stat_inc(unsigned long long *c)
+{
+	pthread_mutex_lock(&m.stats_lock);
+	(*c)++;
+	pthread_mutex_unlock(&m.stats_lock);
+}
+
+/* queue_id - the MTA's queue id macro, or NULL (NOQUEUE) */
+static const char *
+queue_id(SMFICTX *ctx)
+{
+	const char *id = smfi_getsymval(ctx, "i");
+
+	if (id == NULL || strlen(id) >= MILTER_QID_MAX ||
+	    !ebb_queue_id_valid(id))
+		return NULL;
+	return id;
+}
+
+/* internal_error - one log line, a tempfail */
+static sfsistat
+internal_error(SMFICTX *ctx, const char *what)
+{
+	stat_inc(&m.stats.errors);
+	log_msg(LOG_ERR, queue_id(ctx), "milter error=\"%s\" action=tempfail",
+	    what);
+	smfi_setreply(ctx, "451", "4.3.0", "temporary local problem, "
+	    "please try again later");
+	return SMFIS_TEMPFAIL;
+}
+
+/* msg_free - free a message's state */
+static void
+msg_free(struct msg **mp)
+{
+	size_t	 i;
+
+	if (*mp == NULL)
+		return;
+	for (i = 0; i < (*mp)->nkept; i++)
+		free((void *)(*mp)->received[i].value);
+	free(*mp);
+	*mp = NULL;
+}
+
+/* conn_get - the connection's state, made on first use; NULL: no memory */
+static struct conn *
+conn_get(SMFICTX *ctx)
+{
+	struct conn	*c = smfi_getpriv(ctx);
+
+	if (c != NULL)
+		return c;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	ebb_strlcpy(c->ip, "unknown", sizeof(c->ip));
+	if (smfi_setpriv(ctx, c) != MI_SUCCESS) {
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* input_base - the parts of an admit input every stage has */
+static void
+input_base(struct admit_input *in, enum admit_stage stage)
+{
+	const struct config *cfg = m.cfg;
+	struct budget	 b;
+
+	memset(&b, 0, sizeof(b));
+	m.env.budget(m.env.arg, &b);
+	memset(in, 0, sizeof(*in));
+	in->stage = stage;
+	in->now = time(NULL);
+	in->pressure = b.pressure;
+	in->cutoff = b.cutoff;
+	in->critical = b.critical;
+	in->known = b.known;
+	in->target_low = cfg->target_low;
+	in->hold = cfg->milter_action == CONFIG_MILTER_HOLD;
+	in->spf_checked = cfg->spf != CONFIG_SPF_OFF;
+	in->spf_enforce = cfg->spf == CONFIG_SPF_ENFORCE;
+	in->urgent = cfg->urgent;
+	in->trickle = cfg->trickle;
+	in->size = -1;
+}
+
+/* refuse - hand a refusal to the MTA */
+static sfsistat
+refuse(SMFICTX *ctx, const struct admit_decision *d)
+{
+	if (smfi_setreply(ctx, (char *)d->rcode, (char *)d->xcode,
+	    (char *)d->text) != MI_SUCCESS)
+		log_warn("milter: smfi_setreply %s %s failed", d->rcode,
+		    d->xcode);
+	return d->verdict == ADMIT_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
+}
+
+static sfsistat
+ebb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+    unsigned long f2, unsigned long f3, unsigned long *pf0,
+    unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+	unsigned long	 want_steps;
+	struct conn	*c;
+
+	(void)f2;
+	(void)f3;
+	if ((c = conn_get(ctx)) == NULL)
+		return SMFIS_TEMPFAIL;
+	*pf0 = 0;
+	if (m.cfg->milter_action == CONFIG_MILTER_HOLD)
+		*pf0 |= SMFIF_QUARANTINE;
+	*pf0 &= f0;
+	want_steps = SMFIP_NORCPT | SMFIP_NOBODY | SMFIP_NOUNKNOWN |
+	    SMFIP_NODATA | SMFIP_NR_HDR;
+	if (m.cfg->spf == CONFIG_SPF_OFF)
+		want_steps |= SMFIP_NOHELO;
+	*pf1 = want_steps & f1;
+	c->no_reply_hdr = (*pf1 & SMFIP_NR_HDR) != 0;
+	*pf2 = 0;
+	*pf3 = 0;
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+ebb_connect(SMFICTX *ctx, char *hostname, struct sockaddr *hostaddr)
+{
+	struct conn	*c;
+
+	(void)hostname;
+	if ((c = conn_get(ctx)) == NULL)
+		return internal_error(ctx, "out of memory");
+	stat_inc(&m.stats.connections);
+	if (client_addr_from_sockaddr(hostaddr, &c->addr) == 0)
+		inet_ntop(c->addr.family, c->addr.a, c->ip, sizeof(c->ip));
+	else
+		ebb_strlcpy(c->ip, "local", sizeof(c->ip));
+	return SMFIS_CONTINUE;
+}
+
+/* parse_sender - MAIL FROM's address without <>, bounded, and SIZE= */
+static void
+parse_sender(struct msg *g, char **argv)
+{
+	const char	*a = argv[0] != NULL ? argv[0] : "";
+	size_t		 len = strnlen(a, MILTER_ADDR_MAX * 4), i;
+	char		*at, *end;
+	long long	 size;
+
+	if (len > 0 && a[0] == '<') {
+		a++;
+		len--;
+	}
+	if (len > 0 && a[len - 1] == '>')
+		len--;
+	if (len >= sizeof(g->sender))
+		len = sizeof(g->sender) - 1;
+	memcpy(g->sender, a, len);
+	g->sender[len] = '\0';
+	g->null_sender = g->sender[0] == '\0';
+	at = strrchr(g->sender, '@');
+	g->domain = at != NULL ? at + 1 : "";
+	g->size = -1;
+	for (i = 1; argv[0] != NULL && argv[i] != NULL && i < 32; i++) {
+		if (strncasecmp(argv[i], "SIZE=", 5) != 0)
+			continue;
+		errno = 0;
+		size = strtoll(argv[i] + 5, &end, 10);
+		if (errno == 0 && *end == '\0' && size >= 0)
+			g->size = size;
+	}
+}
+
+static sfsistat
+ebb_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct conn		*c = smfi_getpriv(ctx);
+	struct admit_input	 in;
+	struct admit_decision	 d;
+	int64_t			 started = now_us();
+
+	if (c == NULL)
+		return internal_error(ctx, "no connection state");
+	msg_free(&c->msg);
+	if ((c->msg = calloc(1, sizeof(*c->msg))) == NULL)
+		return internal_error(ctx, "out of memory");
+	stat_inc(&m.stats.messages);
+	parse_sender(c->msg, argv);
+	c->msg->spf = ADMIT_SPF_UNCHECKED;
+
+	input_base(&in, ADMIT_AT_MAIL);
+	in.null_sender = c->msg->null_sender;
+	in.size = c->msg->size;
+	in.spf = c->msg->spf;
+	pthread_mutex_lock(&m.lock);
+	in.bucket = client_limit_check(m.clients, &c->addr, in.now,
+	    &in.client_since);
+	admit_decide(&in, &d);
+	if (d.verdict == ADMIT_CONTINUE)
+		client_limit_take(m.clients, &c->addr, in.now);
+	pthread_mutex_unlock(&m.lock);
+	count(&d, started);
+	if (d.verdict == ADMIT_CONTINUE)
+		return SMFIS_CONTINUE;
+	log_msg(LOG_INFO, queue_id(ctx), "%s stage=mail reason=%s client=%s "
+	    "from=<%s> p=%.2f", admit_verdict_name(d.verdict),
+	    admit_reason_name(d.reason), c->ip, c->msg->sender, in.pressure);
+	msg_free(&c->msg);
+	return refuse(ctx, &d);
+}
+
+static sfsistat
+ebb_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct conn	*c = smfi_getpriv(ctx);
+	struct msg	*g;
+	size_t		 len;
+	char		*copy;
+
+	if (c == NULL || (g = c->msg) == NULL)
+		return internal_error(ctx, "no message state");
+	if (name == NULL || value == NULL || strcasecmp(name, "Received") != 0)
+		goto done;
+	if (g->nreceived < SIZE_MAX)
+		g->nreceived++;
+	if (g->nkept == MILTER_RECEIVED_KEEP)
+		goto done;
+	len = strlen(value);
+	if (len > MILTER_RECEIVED_TAIL) {
+		value += len - MILTER_RECEIVED_TAIL;
+		len = MILTER_RECEIVED_TAIL;
+	}
+	if ((copy = malloc(len + 1)) == NULL)
+		return internal_error(ctx, "out of memory");
+	memcpy(copy, value, len + 1);
+	g->received[g->nkept].value = copy;
+	g->received[g->nkept].len = len;
+	g->nkept++;
+done:
+	return c->no_reply_hdr ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+static sfsistat
+ebb_eoh(SMFICTX *ctx)
+{
+	struct conn		*c = smfi_getpriv(ctx);
+	struct msg		*g;
+	struct admit_input	 in;
+	struct admit_decision	 d;
+	struct remote_estimate	 est;
+	int64_t			 started = now_us();
+	int			 loglevel;
+
+	if (c == NULL || (g = c->msg) == NULL)
+		return internal_error(ctx, "no message state");
+	input_base(&in, ADMIT_AT_EOH);
+	in.lifetime = lifetimes_lookup(m.lifetimes, g->domain,
+	    m.cfg->remote_lifetime);
+	remote_deadline_estimate(g->received, g->nkept, in.now, MILTER_SKEW,
+	    in.lifetime, in.lifetime, &est);
+	in.received_known = est.known;
+	in.first_queued = est.first_queued;
+	in.null_sender = g->null_sender;
+	in.size = g->size;
+	in.spf = g->spf;
+	in.bucket = ADMIT_BUCKET_OK;
+	pthread_mutex_lock(&m.lock);
+	client_limit_check(m.clients, &c->addr, in.now, &in.client_since);
+	admit_decide(&in, &d);
+	if (d.verdict == ADMIT_ACCEPT || d.verdict == ADMIT_HOLD)
+		client_limit_accepted(m.clients, &c->addr, in.now);
+	pthread_mutex_unlock(&m.lock);
+	count(&d, started);
+
+	loglevel = d.reason == ADMIT_R_CALM || d.reason == ADMIT_R_BLIND ?
+	    LOG_DEBUG : LOG_INFO;
+	if (loglevel == LOG_INFO || log_verbose())
+		log_msg(loglevel, queue_id(ctx), "%s stage=eoh reason=%s "
+		    "client=%s from=<%s> p=%.2f cutoff=%.2f urgency=%.2f "
+		    "received=%zu dated=%s", admit_verdict_name(d.verdict),
+		    admit_reason_name(d.reason), c->ip, g->sender,
+		    in.pressure, in.cutoff, d.urgency, g->nreceived,
+		    est.known ? "yes" : "no");
+	switch (d.verdict) {
+	case ADMIT_HOLD:
+		g->hold = 1;
+		g->deadline = d.deadline;
+		return SMFIS_CONTINUE;		/* quarantine at EOM */
+	case ADMIT_ACCEPT:
+	case ADMIT_CONTINUE:
+		msg_free(&c->msg);
+		return SMFIS_ACCEPT;
+	case ADMIT_TEMPFAIL:
+	case ADMIT_REJECT:
+		break;
+	}
+	msg_free(&c->msg);
+	return refuse(ctx, &d);
+}
+
+static sfsistat
+ebb_eom(SMFICTX *ctx)
+{
+	struct conn	*c = smfi_getpriv(ctx);
+	struct msg	*g;
+	const char	*id = queue_id(ctx);
+
+	if (c == NULL || (g = c->msg) == NULL)
+		return SMFIS_ACCEPT;
+	if (g->hold) {
+		if (smfi_quarantine(ctx, "ebb: recovering from a backlog") !=
+		    MI_SUCCESS) {
+			msg_free(&c->msg);
+			return internal_error(ctx, "smfi_quarantine failed");
+		}
+		log_msg(LOG_INFO, id, "held client=%s from=<%s> deadline=%lld",
+		    c->ip, g->sender, (long long)g->deadline);
+		if (id != NULL && m.env.hold != NULL)
+			m.env.hold(m.env.arg, id, g->deadline);
+		else if (id == NULL)
+			log_msg(LOG_WARNING, NULL, "held without a queue id: "
+			    "not in the ledger client=%s", c->ip);
+	}
+	msg_free(&c->msg);
+	return SMFIS_ACCEPT;
+}
+
+static sfsistat
+ebb_abort(SMFICTX *ctx)
+{
+	struct conn	*c = smfi_getpriv(ctx);
+
+	if (c != NULL)
+		msg_free(&c->msg);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+ebb_close(SMFICTX *ctx)
+{
+	struct conn	*c = smfi_getpriv(ctx);
+
+	if (c != NULL) {
+		msg_free(&c->msg);
+		free(c);
+		smfi_setpriv(ctx, NULL);
+	}
+	return SMFIS_CONTINUE;
+}
+
+static struct smfiDesc ebb_desc = {
+	.xxfi_name = MILTER_NAME,
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = SMFIF_NONE,
+	.xxfi_connect = ebb_connect,
+	.xxfi_envfrom = ebb_envfrom,
+	.xxfi_header = ebb_header,
+	.xxfi_eoh = ebb_eoh,
+	.xxfi_eom = ebb_eom,
+	.xxfi_abort = ebb_abort,
+	.xxfi_close = ebb_close,
+	.xxfi_negotiate = ebb_negotiate,
+};
+
+/* save - write the per-client state; call with m.lock held */
+static void
+save(time_t now)
+{
+	char	*err = NULL;
+
+	m.saved = now;
+	if (client_limit_save(m.clients, m.state_path, &err) == -1) {
+		log_warn("milter: client state not saved: %s", err);
+		free(err);
+	}
+}
+
+void
+milter_flush(void)
+{
+	time_t	 now = time(NULL);
+
+	pthread_mutex_lock(&m.lock);
+	if (m.clients != NULL && (now - m.saved >= MILTER_SAVE_EVERY ||
+	    now < m.saved))
+		save(now);
+	pthread_mutex_unlock(&m.lock);
+}
+
+void
+milter_counters(struct milter_counters *r)
+{
+	pthread_mutex_lock(&m.stats_lock);
+	*r = m.stats;
+	pthread_mutex_unlock(&m.stats_lock);
+}
+
+/* milter_thread - smfi_main, then tell the host */
+static void *
+milter_thread(void *arg)
+{
+	int	 rc;
+
+	(void)arg;
+	rc = smfi_main();
+	if (rc != MI_SUCCESS)
+		log_err("milter: smfi_main failed");
+	if (m.env.stopped != NULL)
+		m.env.stopped(m.env.arg);
+	return NULL;
+}
+
+/* signals_blocked - HUP, TERM and INT are blocked in this thread */
+static int
+signals_blocked(void)
+{
+	sigset_t	 set;
+
+	if (pthread_sigmask(SIG_BLOCK, NULL, &set) != 0)
+		return 0;
+	return sigismember(&set, SIGHUP) == 1 &&
+	    sigismember(&set, SIGTERM) == 1 && sigismember(&set, SIGINT) == 1;
+}
+
+/* clients_open - the per-client table, loaded from the state directory */
+static void
+clients_open(const struct config *cfg)
+{
+	struct client_limit_params p;
+	char	*err = NULL;
+
+	memset(&p, 0, sizeof(p));
+	p.ip_rate = cfg->client_rate;
+	p.ip_burst = (double)cfg->client_burst;
+	p.net_rate = cfg->net_rate;
+	p.net_burst = (double)cfg->net_burst;
+	p.slots = MILTER_CLIENT_SLOTS;
+	p.seed = (unsigned long)time(NULL) ^ ((unsigned long)getpid() << 16);
+	m.clients = client_limit_new(&p);
+	m.state_path = xasprintf("%s/%s", cfg->state_directory,
+	    CLIENT_LIMIT_FILE);
+	if (client_limit_load(m.clients, m.state_path, time(NULL),
+	    &err) == -1) {
+		log_warn("milter: client state dropped, starting empty: %s",
+		    err);
+		free(err);
+	}
+	m.saved = time(NULL);
+}
+
+int
+milter_start(const struct config *cfg, const struct milter_env *env,
+    char **err_r)
+{
+	char	*why = NULL;
+	int	 rc;
+
+	if (m.running) {
+		*err_r = xstrdup("milter: already running");
+		return -1;
+	}
+	if (env == NULL || env->budget == NULL) {
+		*err_r = xstrdup("milter: no budget callback");
+		return -1;
+	}
+	if (!signals_blocked()) {
+		*err_r = xstrdup("milter: block SIGHUP, SIGTERM and SIGINT "
+		    "before starting it");
+		return -1;
+	}
+	if (lifetimes_parse(cfg->domain_lifetimes, &m.lifetimes, &why) ==
+	    -1) {
+		*err_r = xasprintf("milter: domain_lifetimes: %s", why);
+		free(why);
+		return -1;
+	}
+	m.cfg = cfg;
+	m.env = *env;
+	memset(&m.stats, 0, sizeof(m.stats));
+	if (smfi_setconn(cfg->milter_socket) != MI_SUCCESS ||
+	    smfi_register(ebb_desc) != MI_SUCCESS) {
+		*err_r = xasprintf("milter: cannot use socket %s",
+		    cfg->milter_socket);
+		goto fail;
+	}
+	if (smfi_opensocket(1) != MI_SUCCESS) {
+		*err_r = xasprintf("milter: cannot listen on %s (in use, or "
+		    "no permission)", cfg->milter_socket);
+		goto fail;
+	}
+	clients_open(cfg);
+	if ((rc = pthread_create(&m.thread, NULL, milter_thread, NULL)) != 0) {
+		*err_r = xasprintf("milter: pthread_create: %s",
+		    strerror(rc));
+		client_limit_free(&m.clients);
+		free(m.state_path);
+		m.state_path = NULL;
+		goto fail;
+	}
+	m.running = 1;
+	log_info("milter: listening on %s", cfg->milter_socket);
+	return 0;
+fail:
+	lifetimes_free(&m.lifetimes);
+	return -1;
+}
+
+void
+milter_stop(void)
+{
+	if (!m.running)
+		return;
+	smfi_stop();
+	pthread_join(m.thread, NULL);
+	m.running = 0;
+	pthread_mutex_lock(&m.lock);
+	save(time(NULL));
+	client_limit_free(&m.clients);
+	pthread_mutex_unlock(&m.lock);
+	free(m.state_path);
+	m.state_path = NULL;
+	lifetimes_free(&m.lifetimes);
+}
