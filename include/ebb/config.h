@@ -84,6 +84,7 @@ struct config {
 
 	/* [control] */
 	char	*control_socket;
+	char	*control_group;		/* "" = root only */
 
 	/* [http] */
 	char	*http_listen;		/* "" = off */

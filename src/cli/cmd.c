@@ -18,6 +18,12 @@ extern const struct ebbctl_cmd cmd_list_entry;
 extern const struct ebbctl_cmd cmd_backlog_entry;
 extern const struct ebbctl_cmd cmd_drain_entry;
 extern const struct ebbctl_cmd cmd_failsafe_entry;
+extern const struct ebbctl_cmd cmd_status_entry;
+extern const struct ebbctl_cmd cmd_pause_entry;
+extern const struct ebbctl_cmd cmd_resume_entry;
+extern const struct ebbctl_cmd cmd_rate_entry;
+extern const struct ebbctl_cmd cmd_release_entry;
+extern const struct ebbctl_cmd cmd_hold_entry;
 
 const struct ebbctl_cmd *const ebbctl_cmds[] = {
 	&cmd_sensors_entry,
@@ -26,6 +32,12 @@ const struct ebbctl_cmd *const ebbctl_cmds[] = {
 	&cmd_backlog_entry,
 	&cmd_drain_entry,
 	&cmd_failsafe_entry,
+	&cmd_status_entry,
+	&cmd_pause_entry,
+	&cmd_resume_entry,
+	&cmd_rate_entry,
+	&cmd_release_entry,
+	&cmd_hold_entry,
 	NULL
 };
 

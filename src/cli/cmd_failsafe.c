@@ -7,7 +7,9 @@
  * Released mail returns to the deferred queue with its own retry time and
  * the MTA delivers it on its own schedule; nothing is kicked. An
  * administrator's own holds are never touched. Takes the drain lock, so it
- * does not race a running drain (exit 75 if one runs).
+ * does not race a drain: when ebbd holds the lock, ebbd is asked over the
+ * control socket to release everything and stop; while a one-shot drain
+ * holds it, failsafe exits 75.
  */
 #include "config.h"
 
@@ -23,6 +25,7 @@
 #include "ebb/log.h"
 #include "ebb/mta.h"
 #include "cmd.h"
+#include "control_client.h"
 
 static int	 cmd_failsafe_exec(struct ebbctl *, int, char **);
 
@@ -54,9 +57,12 @@ cmd_failsafe_exec(struct ebbctl *ctl, int argc, char **argv)
 	case 0:
 		break;
 	case 1:
+		/* ebbd or a drain holds the lock: ebbd can give it all back */
+		mta_close(&mta);
+		if ((rc = control_failsafe(ctl->cfg)) != CONTROL_NOT_RUNNING)
+			return rc;
 		log_warn("a drain is running (lock %s/drain.lock): stop it "
 		    "first", ctl->cfg->state_directory);
-		mta_close(&mta);
 		return EX_TEMPFAIL;
 	default:
 		goto fail;

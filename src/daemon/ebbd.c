@@ -1,21 +1,42 @@
 /*
- * ebbd.c - the ebb daemon: sensors and governor, drain, milter
+ * ebbd.c - the ebb daemon: the continuous drain and its control socket
  *
  * ebbd [-c FILE] [-f] [-n] [-v]...
  *   -c FILE  configuration file (default /etc/ebb/ebb.conf)
  *   -f       stay in the foreground and log to stderr
  *   -n       check the configuration and exit: 0 when valid, 1 when not
  *   -v       more logging; repeat for more
+ *
+ * Starts as root and splits in two (ebbd.h): after taking the drain lock
+ * (so no "ebbctl drain" runs beside it) and binding the control socket
+ * (mode 0660, root and [control] group), it forks a child that drops to
+ * [general] user and serves the socket, while the parent keeps root for
+ * the queue scans and postsuper. No core dumps in either: they could hold
+ * mail addresses.
  */
 #include "config.h"
 
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sysexits.h>
 #include <unistd.h>
 
 #include "ebb/config.h"
+#include "ebb/ledger.h"
 #include "ebb/log.h"
+#include "ebb/util.h"
+#include "ebbd.h"
 
 static void
 usage(void)
@@ -24,13 +45,95 @@ usage(void)
 	exit(EX_USAGE);
 }
 
+/* no_core - neither process may leave a core (or be ptraced by others) */
+static void
+no_core(void)
+{
+	struct rlimit	 rl = { 0, 0 };
+
+	if (setrlimit(RLIMIT_CORE, &rl) == -1)
+		log_fatal("setrlimit(RLIMIT_CORE): %s", strerror(errno));
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		log_fatal("prctl(PR_SET_DUMPABLE): %s", strerror(errno));
+}
+
+/* mkparent - create the directory of path (one level, 0755) if missing */
+static void
+mkparent(const char *path)
+{
+	char	*dir, *slash;
+
+	dir = xstrdup(path);
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) == -1 && errno != EEXIST)
+			log_fatal("control: cannot create %s: %s", dir,
+			    strerror(errno));
+	}
+	free(dir);
+}
+
+/*
+ * control_listen - bind the control socket: mode 0660, owner root, group
+ * gid. We hold the drain lock, so a socket already there is a stale one.
+ */
+static int
+control_listen(const char *path, gid_t gid)
+{
+	struct sockaddr_un sun;
+	int		 fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (ebb_strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path))
+		log_fatal("control: socket path too long: %s", path);
+	mkparent(path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		log_fatal("control: socket: %s", strerror(errno));
+	if (unlink(path) == -1 && errno != ENOENT)
+		log_fatal("control: cannot remove %s: %s", path,
+		    strerror(errno));
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		log_fatal("control: bind %s: %s", path, strerror(errno));
+	if (chown(path, 0, gid) == -1 || chmod(path, 0660) == -1)
+		log_fatal("control: %s: %s", path, strerror(errno));
+	if (listen(fd, 16) == -1)
+		log_fatal("control: listen %s: %s", path, strerror(errno));
+	return fd;
+}
+
+/* drop_privileges - become pw for good: groups, gid, uid; checked */
+static void
+drop_privileges(const struct passwd *pw)
+{
+	gid_t	 gid = pw->pw_gid;
+
+	if (chdir("/") == -1)
+		log_fatal("chdir /: %s", strerror(errno));
+	if (setgroups(1, &gid) == -1 ||
+	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
+		log_fatal("cannot drop privileges to %s: %s", pw->pw_name,
+		    strerror(errno));
+	if (setuid(0) != -1 || geteuid() != pw->pw_uid)
+		log_fatal("privileges not dropped: still root");
+	no_core();		/* setuid makes us dumpable again */
+}
+
 int
 main(int argc, char **argv)
 {
+	struct parent_args a;
 	struct config	*cfg;
+	struct passwd	*pw;
+	struct group	*gr;
 	const char	*path = NULL;
 	char		*err;
+	gid_t		 gid = 0;
+	pid_t		 pid;
 	int		 ch, foreground = 0, check = 0, verbose = 0;
+	int		 sp[2], listenfd, lockfd = -1;
 
 	while ((ch = getopt(argc, argv, "c:fnv")) != -1) {
 		switch (ch) {
@@ -65,6 +168,62 @@ main(int argc, char **argv)
 		config_free(&cfg);
 		return 0;
 	}
-	log_fatal("the daemon is not built yet: use \"ebbctl drain\" "
-	    "(ebbd -n checks a configuration)");
+
+	if (geteuid() != 0)
+		log_fatal("ebbd must be started as root (it runs postsuper "
+		    "and drops to [general] user for the rest)");
+	if ((pw = getpwnam(cfg->user)) == NULL)
+		log_fatal("[general] user \"%s\" does not exist: create it "
+		    "(useradd --system %s) or name another", cfg->user,
+		    cfg->user);
+	if (pw->pw_uid == 0)
+		log_fatal("[general] user \"%s\" is root: name an "
+		    "unprivileged user", cfg->user);
+	if (cfg->control_group[0] != '\0') {
+		if ((gr = getgrnam(cfg->control_group)) == NULL)
+			log_fatal("[control] group \"%s\" does not exist",
+			    cfg->control_group);
+		gid = gr->gr_gid;
+	}
+	no_core();
+	if (!foreground && daemon(0, 0) == -1)
+		log_fatal("daemon: %s", strerror(errno));
+
+	switch (ledger_lock(cfg->state_directory, "drain", &lockfd, &err)) {
+	case 0:
+		break;
+	case 1:
+		log_fatal("another ebbd or \"ebbctl drain\" is running "
+		    "(lock %s/drain.lock)", cfg->state_directory);
+	default:
+		log_fatal("%s", err);
+	}
+	listenfd = control_listen(cfg->control_socket, gid);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1)
+		log_fatal("socketpair: %s", strerror(errno));
+
+	switch ((pid = fork())) {
+	case -1:
+		log_fatal("fork: %s", strerror(errno));
+	case 0:
+		close(sp[0]);
+		/* the lock is the parent's: it dies with the parent */
+		ledger_unlock(&lockfd);
+		drop_privileges(pw);
+		config_free(&cfg);
+		return child_main(listenfd, sp[1]);
+	default:
+		break;
+	}
+	close(sp[1]);
+	close(listenfd);
+	signal(SIGPIPE, SIG_IGN);
+	memset(&a, 0, sizeof(a));
+	a.cfg = cfg;
+	a.config_path = path;
+	a.privfd = sp[0];
+	a.child = pid;
+	a.lockfd = lockfd;
+	a.socket_path = xstrdup(cfg->control_socket);
+	return parent_main(&a);
 }

@@ -167,6 +167,9 @@ const struct config_key config_keys[] = {
 
 	{ "control", "socket", PATH(control_socket), "/run/ebb/ebbd.sock", 0,
 	  0, NULL, NULL, 0, "ebbd's control socket, for ebbctl" },
+	{ "control", "group", STRING(control_group), "", 0, 0, NULL,
+	  config_check_user, CONFIG_KEY_EMPTY_OK,
+	  "group that may use the control socket; empty: root only" },
 
 	{ "http", "listen", STRING(http_listen), "", 0, 0, NULL,
 	  config_check_listen, CONFIG_KEY_EMPTY_OK,

@@ -1,0 +1,91 @@
+/*
+ * control.h - ebbd's control protocol, as ebbctl and ebbd's child speak it
+ *
+ * ebbctl connects to the Unix socket [control] socket and writes one JSON
+ * object per line; ebbd answers each with one JSON object per line:
+ *
+ *	{"command": "status"}
+ *	{"command": "pause"}                  {"command": "resume"}
+ *	{"command": "rate", "rate": 25.5}     (0: back to the configured rate)
+ *	{"command": "release", "ids": ["3F1C2A7B", ...]}
+ *	{"command": "hold", "ids": ["3F1C2A7B", ...]}
+ *	{"command": "failsafe"}
+ *
+ *	{"ok": true, ...}                     what the command reports
+ *	{"ok": false, "error": "why"}
+ *
+ * A request line is at most CONTROL_LINE_MAX bytes, the newline included;
+ * a longer one is refused and the connection closed. Unknown commands,
+ * unknown members, members of the wrong type, more than CONTROL_IDS_MAX
+ * ids and ids that fail ebb_queue_id_valid are refused with an error and
+ * change nothing. An answer is at most CONTROL_REPLY_MAX bytes.
+ *
+ * The parser is pure (a buffer and its length in, a struct out) so that
+ * it can be unit-tested and fuzzed; the same struct crosses from ebbd's
+ * unprivileged child to its privileged parent (priv_proto.h), where it is
+ * checked again by control_request_check.
+ */
+#ifndef EBB_CONTROL_H
+#define EBB_CONTROL_H
+
+#include <stddef.h>
+
+#include "ebb/msg.h"
+
+#define CONTROL_LINE_MAX	4096	/* one request, newline included */
+#define CONTROL_REPLY_MAX	65536	/* one answer, newline included */
+#define CONTROL_IDS_MAX		100	/* ids per release or hold */
+#define CONTROL_RATE_MAX	1e6	/* messages/s */
+
+enum control_command {
+	CONTROL_STATUS,
+	CONTROL_PAUSE,
+	CONTROL_RESUME,
+	CONTROL_RATE,
+	CONTROL_RELEASE,
+	CONTROL_HOLD,
+	CONTROL_FAILSAFE,
+	CONTROL_COMMAND_COUNT
+};
+
+/* one request; plain data */
+struct control_request {
+	int	 command;	/* enum control_command */
+	double	 rate;		/* CONTROL_RATE: cap, messages/s */
+	size_t	 nids;		/* release, hold: 1.. */
+	char	 ids[CONTROL_IDS_MAX][MSG_QUEUE_ID_MAX];
+};
+
+/* control_command_name - "status" ...; NULL for an unknown command */
+const char	*control_command_name(int command);
+
+/* control_command_lookup - the enum control_command of name, or -1 */
+int		 control_command_lookup(const char *name);
+
+/*
+ * control_request_parse - parse one request line (len bytes, the newline
+ * not included, no NUL needed) into *r. Returns 0, or -1 and *err_r
+ * (allocated) for anything the protocol does not allow.
+ */
+int		 control_request_parse(const char *buf, size_t len,
+		    struct control_request *r, char **err_r);
+
+/*
+ * control_request_check - 0 when *r is a request the protocol allows
+ * (known command, rate finite in 0..CONTROL_RATE_MAX, ids present exactly
+ * for release and hold, each valid and NUL-terminated), else -1 and
+ * *err_r (allocated)
+ */
+int		 control_request_check(const struct control_request *r,
+		    char **err_r);
+
+/*
+ * control_request_format - r as one request line, without the newline
+ * (allocated); r must pass control_request_check
+ */
+char		*control_request_format(const struct control_request *r);
+
+/* control_error_reply - {"ok": false, "error": why}, allocated, no newline */
+char		*control_error_reply(const char *why);
+
+#endif

@@ -1,0 +1,170 @@
+/*
+ * control_client.c - ebbctl's side of ebbd's control socket
+ *
+ * Bounded: the request is at most CONTROL_LINE_MAX bytes (control.h), the
+ * answer at most CONTROL_REPLY_MAX, and a silent ebbd times out.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "ebb/config.h"
+#include "ebb/control.h"
+#include "ebb/util.h"
+#include "control_client.h"
+
+/* connect_ebbd - a connected socket, or -1 with the exit status in *rc_r */
+static int
+connect_ebbd(const char *path, const char *name, int *rc_r)
+{
+	struct sockaddr_un sun;
+	struct timeval	 tv = { CONTROL_CLIENT_TIMEOUT, 0 };
+	int		 fd;
+
+	*rc_r = 1;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (ebb_strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path)) {
+		fprintf(stderr, "ebbctl %s: socket path too long: %s\n", name,
+		    path);
+		return -1;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		fprintf(stderr, "ebbctl %s: socket: %s\n", name,
+		    strerror(errno));
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
+		return fd;
+	if (errno == ENOENT || errno == ECONNREFUSED) {
+		fprintf(stderr, "ebbctl %s: ebbd is not running (nothing "
+		    "listens on %s)\n", name, path);
+		*rc_r = CONTROL_NOT_RUNNING;
+	} else if (errno == EACCES)
+		fprintf(stderr, "ebbctl %s: %s: permission denied: run as "
+		    "root or as a member of [control] group\n", name, path);
+	else
+		fprintf(stderr, "ebbctl %s: %s: %s\n", name, path,
+		    strerror(errno));
+	close(fd);
+	return -1;
+}
+
+/* read_line - one answer line into an allocated string, or NULL */
+static char *
+read_line(int fd, const char *name)
+{
+	char	*buf;
+	size_t	 len = 0;
+	ssize_t	 n;
+
+	buf = xmalloc(CONTROL_REPLY_MAX + 1);
+	while (len < CONTROL_REPLY_MAX) {
+		n = read(fd, buf + len, CONTROL_REPLY_MAX - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			fprintf(stderr, "ebbctl %s: %s\n", name, n == 0 ?
+			    "ebbd closed the connection without answering" :
+			    errno == EAGAIN ? "ebbd did not answer in time" :
+			    strerror(errno));
+			free(buf);
+			return NULL;
+		}
+		if (memchr(buf + len, '\n', (size_t)n) != NULL) {
+			len += (size_t)n;
+			buf[len] = '\0';
+			*strchr(buf, '\n') = '\0';
+			return buf;
+		}
+		len += (size_t)n;
+	}
+	fprintf(stderr, "ebbctl %s: the answer is too long\n", name);
+	free(buf);
+	return NULL;
+}
+
+int
+control_call(const struct config *cfg, const struct control_request *r,
+    json_t **reply_r)
+{
+	const char	*name = control_command_name(r->command);
+	json_error_t	 jerr;
+	json_t		*o, *v;
+	char		*req, *line;
+	size_t		 len, off = 0;
+	ssize_t		 n;
+	int		 fd, rc;
+
+	*reply_r = NULL;
+	if ((fd = connect_ebbd(cfg->control_socket, name, &rc)) == -1)
+		return rc;
+	line = control_request_format(r);
+	req = xasprintf("%s\n", line);
+	free(line);
+	len = strlen(req);
+	while (off < len) {
+		if ((n = write(fd, req + off, len - off)) == -1) {
+			if (errno == EINTR)
+				continue;
+			fprintf(stderr, "ebbctl %s: %s\n", name,
+			    strerror(errno));
+			free(req);
+			close(fd);
+			return 1;
+		}
+		off += (size_t)n;
+	}
+	free(req);
+	line = read_line(fd, name);
+	close(fd);
+	if (line == NULL)
+		return 1;
+	o = json_loads(line, 0, &jerr);
+	free(line);
+	if (!json_is_object(o)) {
+		fprintf(stderr, "ebbctl %s: ebbd answered something that is "
+		    "not a JSON object\n", name);
+		json_decref(o);
+		return 1;
+	}
+	if (!json_is_true(json_object_get(o, "ok"))) {
+		v = json_object_get(o, "error");
+		fprintf(stderr, "ebbctl %s: %s\n", name, json_is_string(v) ?
+		    json_string_value(v) : "ebbd refused");
+		json_decref(o);
+		return 1;
+	}
+	*reply_r = o;
+	return 0;
+}
+
+int
+control_failsafe(const struct config *cfg)
+{
+	struct control_request r;
+	json_t		*o;
+	int		 rc;
+
+	memset(&r, 0, sizeof(r));
+	r.command = CONTROL_FAILSAFE;
+	if ((rc = control_call(cfg, &r, &o)) != 0)
+		return rc;
+	printf("failsafe: ebbd released %lld messages ebb had parked and is "
+	    "stopping\n", (long long)json_integer_value(json_object_get(o,
+	    "released")));
+	json_decref(o);
+	return 0;
+}

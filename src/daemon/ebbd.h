@@ -1,0 +1,42 @@
+/*
+ * ebbd.h - the parts of ebbd, as ebbd.c wires them together
+ *
+ * ebbd.c starts as root, takes the drain lock, binds the control socket,
+ * forks, and hands each process its half:
+ *
+ *	parent_main   root: sensors, governor, the drain (queue scans,
+ *	              postsuper), the ledger; answers the child's requests
+ *	child_main    the [general] user: the control socket (later the
+ *	              milter and HTTP); asks the parent for everything
+ */
+#ifndef EBB_EBBD_H
+#define EBB_EBBD_H
+
+#include <sys/types.h>
+
+struct config;
+
+/* what ebbd.c hands the parent */
+struct parent_args {
+	struct config	*cfg;		/* owned; replaced on HUP */
+	const char	*config_path;	/* -c, NULL for the default */
+	int		 privfd;	/* the socketpair, parent end */
+	pid_t		 child;
+	int		 lockfd;	/* STATE/drain.lock, held */
+	const char	*socket_path;	/* to unlink at exit */
+};
+
+/*
+ * parent_main - run the privileged loop until SIGTERM/SIGINT, a failsafe
+ * request or the child's death; returns the exit status. Frees a->cfg.
+ */
+int	parent_main(struct parent_args *a);
+
+/*
+ * child_main - run the control socket on listenfd (bound and listening),
+ * forwarding requests over privfd; returns the exit status when the
+ * parent goes away. Privileges are already dropped.
+ */
+int	child_main(int listenfd, int privfd);
+
+#endif

@@ -1,0 +1,467 @@
+/*
+ * parent.c - ebbd's privileged process: the continuous drain
+ *
+ * One libevent loop, as root:
+ *
+ *	every [sensors] interval   sample the sensors, tick the governor,
+ *	                           store a history sample, pet the watchdog;
+ *	                           every PARENT_REFRESH seconds rescan the
+ *	                           queue, park what was deferred since and
+ *	                           reorder (drain_refresh)
+ *	every PARENT_STEP seconds  release a batch within the budget
+ *	                           (drain_tick), unless paused
+ *	the socketpair             the child's requests (priv_proto.h),
+ *	                           checked, answered in order
+ *	SIGHUP                     reload the config (a bad one is kept out)
+ *	SIGTERM, SIGINT            stop: mail ebb parked stays parked and in
+ *	                           the ledger, for the next start or failsafe
+ *
+ * The ledger is written before and after every MTA command (ledger.h), so
+ * a kill -9 at any moment is settled by the reconcile of the next start.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+#ifdef HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
+#include "ebb/config.h"
+#include "ebb/control.h"
+#include "ebb/drain.h"
+#include "ebb/governor.h"
+#include "ebb/ledger.h"
+#include "ebb/log.h"
+#include "ebb/mta.h"
+#include "ebb/sensor.h"
+#include "ebb/util.h"
+#include "ebbd.h"
+#include "parent.h"
+#include "priv_proto.h"
+
+#define PARENT_STEP	0.25		/* seconds between batches */
+#define PARENT_REFRESH	5		/* seconds between rescans */
+#define HISTORY_KEEP	(7 * 86400)	/* history samples kept */
+#define SETTLED_KEEP	(30 * 86400)	/* settled ledger rows kept */
+#define PRUNE_EVERY	3600
+
+static double
+now_real(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double
+now_mono(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* notify - tell systemd (Type=notify), when it is there */
+static void
+notify(const char *state)
+{
+#ifdef HAVE_SYSTEMD
+	sd_notify(0, state);
+#else
+	(void)state;
+#endif
+}
+
+/* parent_budget - the budget the drain gets: pause and rate cap applied */
+void
+parent_budget(const struct parent *p, struct budget *b_r)
+{
+	*b_r = p->budget;
+	if (p->paused)
+		b_r->rate = 0;
+	else if (p->rate_cap > 0 && b_r->rate > p->rate_cap)
+		b_r->rate = p->rate_cap;
+}
+
+/* refresh - rescan, park what is new, reorder; an error waits a period */
+static void
+refresh(struct parent *p)
+{
+	char	*err = NULL;
+	time_t	 now = time(NULL);
+
+	p->next_refresh = now_mono() + PARENT_REFRESH;
+	drain_expire_recent(p->drain, now);
+	if (drain_refresh(p->drain, now, &err) == -1) {
+		log_warn("drain: %s (trying again in %ds)", err,
+		    PARENT_REFRESH);
+		free(err);
+	}
+}
+
+/* history - one sample for the ledger's history; prune now and then */
+static void
+history(struct parent *p)
+{
+	struct ledger_sample s;
+	struct drain_status st;
+	size_t		 q[MSG_QUEUE_COUNT];
+	struct budget	 b;
+	char		*err = NULL;
+	time_t		 now = time(NULL);
+
+	drain_status(p->drain, &st);
+	drain_queue_counts(p->drain, q);
+	parent_budget(p, &b);
+	memset(&s, 0, sizeof(s));
+	s.time = now;
+	s.pressure = p->sample.npresent > 0 ? p->sample.pressure : NAN;
+	s.rate = b.rate;
+	s.incoming = (long)q[MSG_QUEUE_INCOMING];
+	s.active = (long)q[MSG_QUEUE_ACTIVE];
+	s.deferred = (long)q[MSG_QUEUE_DEFERRED];
+	s.hold = (long)q[MSG_QUEUE_HOLD];
+	s.parked = (long)st.parked;
+	if (ledger_history_add(p->ledger, &s, &err) == -1)
+		goto fail;
+	if (now - p->last_prune >= PRUNE_EVERY) {
+		p->last_prune = now;
+		if (ledger_history_prune(p->ledger, now - HISTORY_KEEP,
+		    &err) == -1 ||
+		    ledger_prune_settled(p->ledger, now - SETTLED_KEEP,
+		    &err) == -1)
+			goto fail;
+	}
+	return;
+fail:
+	log_warn("ledger: %s", err);
+	free(err);
+}
+
+/* on_tick - sample, govern, record; the heartbeat of ebbd */
+static void
+on_tick(evutil_socket_t fd, short ev, void *arg)
+{
+	struct parent	*p = arg;
+	struct mta	*mta = p->mta;
+
+	(void)fd;
+	(void)ev;
+	sensor_sample_read(p->cfg, mta_queue_directory(mta), mta_depth(mta),
+	    p->have_sample ? &p->prev : NULL, &p->sample);
+	p->prev = p->sample;
+	p->have_sample = 1;
+	governor_tick(p->gov, p->sample.pressure, p->sample.npresent > 0,
+	    (time_t)now_mono(), &p->budget);
+	if (now_mono() >= p->next_refresh)
+		refresh(p);
+	history(p);
+	notify("WATCHDOG=1");
+}
+
+/* on_step - release what the budget allows now */
+static void
+on_step(evutil_socket_t fd, short ev, void *arg)
+{
+	struct parent	*p = arg;
+	struct budget	 b;
+	char		*err = NULL;
+
+	(void)fd;
+	(void)ev;
+	parent_budget(p, &b);
+	if (drain_tick(p->drain, &b, now_real(), &err) == -1) {
+		/* the batch stays parked; the next refresh settles it */
+		log_warn("drain: %s", err);
+		free(err);
+		p->next_refresh = 0;
+	}
+}
+
+/* parent_failsafe - release everything ebb parked, at once; then stop */
+char *
+parent_failsafe(struct parent *p, int *ok_r)
+{
+	struct drain_opts opts = { 0 };
+	struct drain_status st;
+	struct budget	 all = { 0 };
+	struct drain	*d;
+	char		*err = NULL, *text;
+
+	opts.failsafe = 1;
+	d = drain_new(p->cfg, p->mta, p->ledger, &opts);
+	if (drain_start(d, time(NULL), &err) == -1)
+		goto fail;
+	drain_status(d, &st);
+	while (st.parked > 0) {
+		if (drain_tick(d, &all, (double)time(NULL), &err) == -1)
+			goto fail;
+		drain_status(d, &st);
+	}
+	log_info("failsafe: released %zu messages ebb had parked (%zu past "
+	    "their deadline); %zu held by the administrator stay held; "
+	    "stopping", st.released, st.expired, st.admin_held);
+	drain_free(&d);
+	p->rc = 0;
+	event_base_loopexit(p->base, NULL);
+	*ok_r = 1;
+	return xasprintf("{\"ok\":true,\"released\":%zu,\"expired\":%zu,"
+	    "\"admin_held\":%zu,\"stopping\":true}", st.released, st.expired,
+	    st.admin_held);
+fail:
+	log_err("failsafe: %s", err);
+	text = err;
+	drain_free(&d);
+	*ok_r = 0;
+	return text;
+}
+
+/* send_reply - one answer to the child; the socketpair does not drop it */
+static void
+send_reply(struct parent *p, int ok, const char *text)
+{
+	static unsigned char buf[PRIV_MSG_MAX];
+	size_t		 n;
+
+	n = priv_encode_reply(ok, text, buf, sizeof(buf));
+	if (send(p->a->privfd, buf, n, MSG_NOSIGNAL) == -1)
+		log_warn("control: answer lost: %s", strerror(errno));
+}
+
+/* on_priv - the child's requests, refused unless they check out */
+static void
+on_priv(evutil_socket_t fd, short ev, void *arg)
+{
+	static unsigned char buf[PRIV_MSG_MAX];
+	struct parent	*p = arg;
+	struct control_request req;
+	struct msghdr	 mh;
+	struct iovec	 iov;
+	ssize_t		 n;
+	char		*err = NULL, *text;
+	int		 ok;
+
+	(void)ev;
+	for (;;) {
+		memset(&mh, 0, sizeof(mh));
+		iov.iov_base = buf;
+		iov.iov_len = sizeof(buf);
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		if ((n = recvmsg(fd, &mh, MSG_DONTWAIT)) == -1) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			log_warn("control: %s", strerror(errno));
+			n = 0;
+		}
+		if (n == 0) {
+			log_err("the unprivileged process is gone: stopping");
+			p->rc = 1;
+			event_del(p->ev_priv);
+			event_base_loopexit(p->base, NULL);
+			return;
+		}
+		if (mh.msg_flags & MSG_TRUNC) {
+			log_warn("control: refused a request: too long");
+			send_reply(p, 0, "refused: request too long");
+			continue;
+		}
+		if (priv_decode_request(buf, (size_t)n, &req, &err) == -1) {
+			log_warn("control: refused a request: %s", err);
+			text = xasprintf("refused: %s", err);
+			send_reply(p, 0, text);
+			free(text);
+			free(err);
+			continue;
+		}
+		text = parent_handle(p, &req, &ok);
+		send_reply(p, ok, text);
+		free(text);
+	}
+}
+
+/* reload - SIGHUP: a new config, or the old one and a log line why not */
+static void
+reload(struct parent *p)
+{
+	struct governor_params gp;
+	struct config	*ncfg, *ocfg = p->cfg;
+	struct timeval	 tv;
+	char		*err = NULL;
+
+	notify("RELOADING=1");
+	if (config_load(p->a->config_path, &ncfg, &err) == -1) {
+		log_warn("reload: %s: keeping the configuration in use", err);
+		free(err);
+		notify("READY=1");
+		return;
+	}
+	if (strcmp(ncfg->user, ocfg->user) != 0 ||
+	    strcmp(ncfg->state_directory, ocfg->state_directory) != 0 ||
+	    ncfg->mta != ocfg->mta ||
+	    strcmp(ncfg->postfix_config_directory,
+	    ocfg->postfix_config_directory) != 0 ||
+	    strcmp(ncfg->control_socket, ocfg->control_socket) != 0 ||
+	    strcmp(ncfg->control_group, ocfg->control_group) != 0)
+		log_warn("reload: [general], [postfix] and [control] changes "
+		    "take effect when ebbd restarts");
+	drain_set_config(p->drain, ncfg);
+	governor_params_from_config(ncfg, &gp);
+	governor_free(&p->gov);
+	p->gov = governor_new(&gp);
+	p->cfg = ncfg;
+	config_free(&ocfg);
+	tv.tv_sec = p->cfg->interval;
+	tv.tv_usec = 0;
+	event_add(p->ev_tick, &tv);
+	log_info("reloaded the configuration %s",
+	    p->cfg->path != NULL ? p->cfg->path : "(defaults)");
+	notify("READY=1");
+}
+
+static void
+on_signal(evutil_socket_t sig, short ev, void *arg)
+{
+	struct parent	*p = arg;
+	int		 status;
+
+	(void)ev;
+	switch (sig) {
+	case SIGHUP:
+		reload(p);
+		break;
+	case SIGCHLD:
+		if (waitpid(p->a->child, &status, WNOHANG) == p->a->child) {
+			log_err("the unprivileged process died (status %d): "
+			    "stopping", status);
+			p->a->child = -1;
+			p->rc = 1;
+			event_base_loopexit(p->base, NULL);
+		}
+		break;
+	default:
+		log_info("stopping on signal %d: parked mail stays parked "
+		    "for the next start (or \"ebbctl failsafe\")", (int)sig);
+		p->rc = 0;
+		event_base_loopexit(p->base, NULL);
+		break;
+	}
+}
+
+/* stop_child - close the socketpair (the child drains and exits), reap it */
+static void
+stop_child(struct parent *p)
+{
+	double	 until = now_mono() + 2;
+	int	 status;
+
+	close(p->a->privfd);
+	p->a->privfd = -1;
+	if (p->a->child <= 0)
+		return;
+	while (now_mono() < until) {
+		if (waitpid(p->a->child, &status, WNOHANG) == p->a->child)
+			return;
+		usleep(20000);
+	}
+	kill(p->a->child, SIGKILL);
+	waitpid(p->a->child, &status, 0);
+}
+
+int
+parent_main(struct parent_args *a)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
+	struct governor_params gp;
+	struct drain_opts opts = { 0 };
+	struct parent	 p;
+	struct event	*evsig[nitems(sigs)];
+	struct timeval	 tv;
+	char		*err = NULL;
+	size_t		 i;
+
+	memset(&p, 0, sizeof(p));
+	p.a = a;
+	p.cfg = a->cfg;
+	p.rc = 1;
+	p.started = time(NULL);
+	if ((p.base = event_base_new()) == NULL)
+		log_fatal("event_base_new failed");
+	for (i = 0; i < nitems(sigs); i++) {
+		evsig[i] = evsignal_new(p.base, sigs[i], on_signal, &p);
+		evsignal_add(evsig[i], NULL);
+	}
+	if (mta_open(p.cfg, &p.mta, &err) == -1 ||
+	    ledger_open(p.cfg->state_directory, &p.ledger, &err) == -1) {
+		log_err("%s", err);
+		free(err);
+		goto out;
+	}
+	governor_params_from_config(p.cfg, &gp);
+	p.gov = governor_new(&gp);
+	p.drain = drain_new(p.cfg, p.mta, p.ledger, &opts);
+	/* reconcile with the queue, park the backlog, order it */
+	if (drain_start(p.drain, time(NULL), &err) == -1) {
+		log_warn("drain: %s (trying again in %ds)", err,
+		    PARENT_REFRESH);
+		free(err);
+	}
+	p.next_refresh = now_mono() + PARENT_REFRESH;
+	p.last_prune = 0;
+
+	p.ev_tick = event_new(p.base, -1, EV_PERSIST, on_tick, &p);
+	tv.tv_sec = p.cfg->interval;
+	tv.tv_usec = 0;
+	event_add(p.ev_tick, &tv);
+	p.ev_step = event_new(p.base, -1, EV_PERSIST, on_step, &p);
+	tv.tv_sec = 0;
+	tv.tv_usec = (suseconds_t)(PARENT_STEP * 1e6);
+	event_add(p.ev_step, &tv);
+	fcntl(a->privfd, F_SETFL, fcntl(a->privfd, F_GETFL) | O_NONBLOCK);
+	p.ev_priv = event_new(p.base, a->privfd, EV_READ | EV_PERSIST,
+	    on_priv, &p);
+	event_add(p.ev_priv, NULL);
+	on_tick(-1, 0, &p);		/* a budget before the first step */
+
+	log_info("started: user=%s control=%s interval=%lds", p.cfg->user,
+	    a->socket_path, p.cfg->interval);
+	notify("READY=1");
+	event_base_dispatch(p.base);
+	notify("STOPPING=1");
+out:
+	if (p.ev_tick != NULL)
+		event_free(p.ev_tick);
+	if (p.ev_step != NULL)
+		event_free(p.ev_step);
+	if (p.ev_priv != NULL)
+		event_free(p.ev_priv);
+	stop_child(&p);
+	if (a->socket_path != NULL)
+		unlink(a->socket_path);
+	for (i = 0; i < nitems(sigs); i++)
+		event_free(evsig[i]);
+	event_base_free(p.base);
+	drain_free(&p.drain);
+	governor_free(&p.gov);
+	ledger_close(&p.ledger);
+	mta_close(&p.mta);
+	ledger_unlock(&a->lockfd);
+	config_free(&p.cfg);
+	log_info("stopped");
+	return p.rc;
+}

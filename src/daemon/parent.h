@@ -1,0 +1,60 @@
+/*
+ * parent.h - the state of ebbd's privileged process, for its two files
+ *
+ * parent.c runs the loop; parent_handle.c answers the child's requests
+ * and builds the status. Nothing outside src/daemon/parent*.c sees it.
+ */
+#ifndef EBB_PARENT_H
+#define EBB_PARENT_H
+
+#include <time.h>
+
+#include "ebb/governor.h"
+#include "ebb/sensor.h"
+
+struct control_request;
+struct drain;
+struct event;
+struct event_base;
+struct ledger;
+struct mta;
+struct parent_args;
+
+struct parent {
+	struct parent_args *a;
+	struct config	*cfg;
+	struct mta	*mta;
+	struct ledger	*ledger;
+	struct drain	*drain;
+	struct governor	*gov;
+	struct sensor_sample sample, prev;
+	int		 have_sample;
+	struct budget	 budget;	/* the governor's, uncapped */
+	int		 paused;	/* "ebbctl pause" */
+	double		 rate_cap;	/* "ebbctl rate R"; 0: none */
+	struct event_base *base;
+	struct event	*ev_tick, *ev_step, *ev_priv;
+	double		 next_refresh;	/* monotonic seconds */
+	time_t		 last_prune;
+	time_t		 started;
+	int		 rc;		/* exit status */
+};
+
+/* parent_budget - the governor's budget with pause and rate cap applied */
+void	 parent_budget(const struct parent *, struct budget *b_r);
+
+/*
+ * parent_handle - carry out one request that priv_decode_request passed;
+ * returns the answer (allocated): JSON when *ok_r is 1, an error message
+ * when it is 0
+ */
+char	*parent_handle(struct parent *, const struct control_request *,
+	    int *ok_r);
+
+/* parent_status - the status object as JSON text (allocated) */
+char	*parent_status(struct parent *);
+
+/* parent_failsafe - release all ebb parked and stop; answer as above */
+char	*parent_failsafe(struct parent *, int *ok_r);
+
+#endif

@@ -1,0 +1,197 @@
+/*
+ * parent_handle.c - ebbd's privileged answers to the control commands
+ *
+ * The requests arrive checked (priv_decode_request); this file carries
+ * them out on the drain and says what happened, as the JSON object that
+ * ebbctl prints. pause, resume and rate change the budget the next
+ * release step (a quarter second) uses; release and hold act at once and
+ * only on what the ledger and the queue allow (drain.h).
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "ebb/config.h"
+#include "ebb/control.h"
+#include "ebb/drain.h"
+#include "ebb/ledger.h"
+#include "ebb/log.h"
+#include "ebb/msg.h"
+#include "ebb/sensor.h"
+#include "ebb/util.h"
+#include "parent.h"
+
+/* dump - a JSON object as allocated text; consumes o */
+static char *
+dump(json_t *o)
+{
+	char	*s, *text;
+
+	if (o == NULL || (s = json_dumps(o, JSON_COMPACT)) == NULL)
+		log_fatal("out of memory");
+	text = xstrdup(s);
+	free(s);
+	json_decref(o);
+	return text;
+}
+
+/* number - a finite double, or null */
+static json_t *
+number(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *
+sensors_json(const struct sensor_sample *s)
+{
+	const struct sensor_reading *r;
+	json_t		*a, *o;
+	int		 i;
+
+	a = json_array();
+	for (i = 0; i < SENSOR_COUNT; i++) {
+		r = &s->r[i];
+		o = json_pack("{sssssb}", "name", sensor_name(i), "unit",
+		    sensor_unit(i), "present", r->present);
+		if (r->present) {
+			json_object_set_new(o, "value", number(r->value));
+			json_object_set_new(o, "limit", number(r->limit));
+			json_object_set_new(o, "ratio", number(r->ratio));
+		} else {
+			json_object_set_new(o, "error", json_boolean(r->error));
+			json_object_set_new(o, "why", json_string(r->why));
+		}
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+char *
+parent_status(struct parent *p)
+{
+	struct drain_status st;
+	struct ledger_counts lc;
+	struct budget	 b;
+	size_t		 q[MSG_QUEUE_COUNT], risk[DRAIN_RISK_COUNT];
+	time_t		 now = time(NULL);
+	json_t		*o;
+	char		*err = NULL;
+
+	drain_status(p->drain, &st);
+	drain_queue_counts(p->drain, q);
+	drain_at_risk(p->drain, now, risk);
+	parent_budget(p, &b);
+	memset(&lc, 0, sizeof(lc));
+	if (ledger_counts(p->ledger, &lc, &err) == -1) {
+		log_warn("ledger: %s", err);
+		free(err);
+	}
+	o = json_pack("{sbsIsIsb}", "ok", 1, "pid", (json_int_t)getpid(),
+	    "uptime", (json_int_t)(now - p->started), "paused", p->paused);
+	json_object_set_new(o, "rate_cap",
+	    p->rate_cap > 0 ? json_real(p->rate_cap) : json_null());
+	json_object_set_new(o, "pressure", p->sample.npresent > 0 ?
+	    number(p->sample.pressure) : json_null());
+	json_object_set_new(o, "sensors", sensors_json(&p->sample));
+	json_object_set_new(o, "rate", number(b.rate));
+	json_object_set_new(o, "governor_rate", number(p->budget.rate));
+	json_object_set_new(o, "window", json_integer(b.window));
+	json_object_set_new(o, "cutoff", number(b.cutoff));
+	json_object_set_new(o, "critical", json_boolean(b.critical));
+	json_object_set_new(o, "stopped", json_boolean(b.stopped));
+	json_object_set_new(o, "queues", json_pack("{sIsIsIsI}",
+	    "incoming", (json_int_t)q[MSG_QUEUE_INCOMING],
+	    "active", (json_int_t)q[MSG_QUEUE_ACTIVE],
+	    "deferred", (json_int_t)q[MSG_QUEUE_DEFERRED],
+	    "hold", (json_int_t)q[MSG_QUEUE_HOLD]));
+	json_object_set_new(o, "parked", json_integer((json_int_t)st.parked));
+	json_object_set_new(o, "admin_held",
+	    json_integer((json_int_t)st.admin_held));
+	json_object_set_new(o, "inflight",
+	    json_integer((json_int_t)st.inflight));
+	json_object_set_new(o, "released",
+	    json_integer((json_int_t)st.released));
+	json_object_set_new(o, "expired", json_integer((json_int_t)st.expired));
+	json_object_set_new(o, "released_total",
+	    json_integer((json_int_t)lc.released));
+	json_object_set_new(o, "corrupt", json_integer((json_int_t)st.corrupt));
+	json_object_set_new(o, "at_risk", json_pack("{sIsIsIsIsI}",
+	    "expired", (json_int_t)risk[DRAIN_RISK_EXPIRED],
+	    "1h", (json_int_t)risk[DRAIN_RISK_1H],
+	    "6h", (json_int_t)risk[DRAIN_RISK_6H],
+	    "24h", (json_int_t)risk[DRAIN_RISK_24H],
+	    "later", (json_int_t)risk[DRAIN_RISK_LATER]));
+	json_object_set_new(o, "eta", st.parked == 0 ? json_integer(0) :
+	    b.rate > 0 ? json_integer((json_int_t)ceil(st.parked / b.rate)) :
+	    json_null());
+	return dump(o);
+}
+
+/* ids - the request's ids as the const char * array the drain takes */
+static void
+ids_of(const struct control_request *r, const char *ids[CONTROL_IDS_MAX])
+{
+	size_t	 i;
+
+	for (i = 0; i < r->nids; i++)
+		ids[i] = r->ids[i];
+}
+
+char *
+parent_handle(struct parent *p, const struct control_request *r, int *ok_r)
+{
+	const char	*ids[CONTROL_IDS_MAX];
+	char		*err = NULL;
+
+	*ok_r = 1;
+	switch (r->command) {
+	case CONTROL_STATUS:
+		return parent_status(p);
+	case CONTROL_PAUSE:
+		if (!p->paused)
+			log_info("paused: no releases until \"ebbctl resume\"");
+		p->paused = 1;
+		return dump(json_pack("{sbsb}", "ok", 1, "paused", 1));
+	case CONTROL_RESUME:
+		if (p->paused)
+			log_info("resumed");
+		p->paused = 0;
+		return dump(json_pack("{sbsb}", "ok", 1, "paused", 0));
+	case CONTROL_RATE:
+		p->rate_cap = r->rate;
+		if (r->rate > 0)
+			log_info("rate capped at %.1f messages/s", r->rate);
+		else
+			log_info("rate cap removed");
+		return dump(json_pack("{sbso}", "ok", 1, "rate_cap",
+		    r->rate > 0 ? json_real(r->rate) : json_null()));
+	case CONTROL_RELEASE:
+		ids_of(r, ids);
+		if (drain_release_ids(p->drain, ids, r->nids, time(NULL),
+		    &err) == -1)
+			break;
+		return dump(json_pack("{sbsI}", "ok", 1, "released",
+		    (json_int_t)r->nids));
+	case CONTROL_HOLD:
+		ids_of(r, ids);
+		if (drain_hold_ids(p->drain, ids, r->nids, time(NULL),
+		    &err) == -1)
+			break;
+		return dump(json_pack("{sbsI}", "ok", 1, "parked",
+		    (json_int_t)r->nids));
+	case CONTROL_FAILSAFE:
+		return parent_failsafe(p, ok_r);
+	default:
+		err = xstrdup("unknown command");
+		break;
+	}
+	*ok_r = 0;
+	return err;
+}

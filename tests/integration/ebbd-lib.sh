@@ -1,0 +1,65 @@
+# ebbd-lib.sh - running ebbd in the integration tests (sourced after lib.sh
+# and drain-lib.sh)
+#
+#   ebb_user          make sure the unprivileged user "ebb" exists (the
+#                     tests create it; ebbd never does)
+#   ebbd_config ...   ebb_config with the control socket under $T/run
+#   ebbd_start [NAME] start ebbd -f in the background (bg_start NAME,
+#                     default ebbd) and wait for its control socket
+#   st KEY            a member of "ebbctl --json status" (jq path)
+
+# ebb_user - the [general] user ebbd drops to
+ebb_user() {
+	id ebb >/dev/null 2>&1 && return 0
+	useradd --system --no-create-home --home-dir /nonexistent \
+	    --shell /usr/sbin/nologin ebb >/dev/null 2>&1 ||
+	    bail_out "cannot create the user ebb"
+}
+
+# ebbd_config - ebb_config plus [control] socket = $T/run/ebbd.sock
+ebbd_config() {
+	EBBD_SOCK=$T/run/ebbd.sock
+	ebb_config '[control]' "socket = $EBBD_SOCK" "$@"
+}
+
+ebbd_start() {
+	_name=${1:-ebbd}
+	rm -f "$EBBD_SOCK"
+	bg_start "$_name" "$EBBD" -f -c "$EBB_CONF"
+	wait_for 20 test -S "$EBBD_SOCK" || {
+		diag "ebbd did not start: $(cat "$T/$_name.out")"
+		return 1
+	}
+}
+
+st() {
+	ebbctl --json status | jq -r "$1"
+}
+
+# raw LINE... - send each line as is to the control socket (one connection),
+# print each answer line; "BIG" sends a line of 5000 bytes
+raw() {
+	perl -MIO::Socket::UNIX -e '
+		$SIG{PIPE} = "IGNORE";
+		my $s = IO::Socket::UNIX->new(Peer => shift @ARGV) or
+		    die "connect: $!\n";
+		for my $l (@ARGV) {
+			$l = "{\"command\":\"status\",\"x\":\"" . ("a" x 5000) .
+			    "\"}" if $l eq "BIG";
+			print $s "$l\n";
+			my $a = <$s>;
+			last unless defined $a;
+			print $a;
+		}' "$EBBD_SOCK" "$@"
+}
+
+# st_ge KEY N - true when status member KEY is >= N (for wait_for)
+st_ge() {
+	_v=$(st "$1" 2>/dev/null)
+	[ -n "$_v" ] && [ "$_v" != null ] && [ "$_v" -ge "$2" ]
+}
+
+# st_eq KEY N - true when status member KEY is N (for wait_for)
+st_eq() {
+	[ "$(st "$1" 2>/dev/null)" = "$2" ]
+}

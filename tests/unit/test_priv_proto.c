@@ -1,0 +1,240 @@
+/*
+ * test_priv_proto.c - the packets between ebbd's child and its parent
+ *
+ * Every request survives encode and decode unchanged; the parent's
+ * decoder refuses what a compromised child could send instead: short,
+ * long and truncated packets, lengths that disagree with the packet,
+ * unknown types (answers included), payloads of the wrong size, rates
+ * that are not finite or out of range, and queue ids that are empty, too
+ * long, not NUL-terminated, too many, or hold anything but [0-9A-Za-z].
+ */
+#include "config.h"
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ebb/control.h"
+#include "ebb/util.h"
+#include "priv_proto.h"
+
+static unsigned char buf[PRIV_MSG_MAX + 16];
+
+/* packet - header type/len and payload p (n bytes) into buf */
+static size_t
+packet(uint32_t type, uint32_t len, const void *p, size_t n)
+{
+	memcpy(buf, &type, 4);
+	memcpy(buf + 4, &len, 4);
+	if (n > 0)
+		memcpy(buf + PRIV_HDR_LEN, p, n);
+	return PRIV_HDR_LEN + n;
+}
+
+static void
+refused(size_t len, const char *why)
+{
+	struct control_request r;
+	char	*err = NULL;
+
+	if (priv_decode_request(buf, len, &r, &err) != -1)
+		fail_msg("accepted a packet that is %s", why);
+	assert_non_null(err);
+	free(err);
+}
+
+static void
+test_round_trip(void **state)
+{
+	struct control_request r, back;
+	char	*err = NULL;
+	size_t	 n, i;
+	int	 cmd;
+
+	(void)state;
+	for (cmd = 0; cmd < CONTROL_COMMAND_COUNT; cmd++) {
+		memset(&r, 0, sizeof(r));
+		r.command = cmd;
+		if (cmd == CONTROL_RATE)
+			r.rate = 0.5;
+		if (cmd == CONTROL_RELEASE || cmd == CONTROL_HOLD) {
+			for (i = 0; i < CONTROL_IDS_MAX; i++)
+				snprintf(r.ids[i], sizeof(r.ids[i]),
+				    "4F%zuxyz", i);
+			r.nids = CONTROL_IDS_MAX;
+		}
+		n = priv_encode_request(&r, buf, sizeof(buf));
+		assert_true(n >= PRIV_HDR_LEN);
+		if (priv_decode_request(buf, n, &back, &err) == -1)
+			fail_msg("%s: %s", control_command_name(cmd), err);
+		assert_memory_equal(&r, &back, sizeof(r));
+	}
+}
+
+static void
+test_encode_refuses(void **state)
+{
+	struct control_request r;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.command = CONTROL_HOLD;		/* no ids */
+	assert_int_equal(priv_encode_request(&r, buf, sizeof(buf)), 0);
+	r.nids = 1;
+	ebb_strlcpy(r.ids[0], "A;B", sizeof(r.ids[0]));
+	assert_int_equal(priv_encode_request(&r, buf, sizeof(buf)), 0);
+	r.command = 42;
+	assert_int_equal(priv_encode_request(&r, buf, sizeof(buf)), 0);
+	memset(&r, 0, sizeof(r));
+	r.command = CONTROL_RATE;
+	r.rate = NAN;
+	assert_int_equal(priv_encode_request(&r, buf, sizeof(buf)), 0);
+	r.rate = 1;
+	assert_int_equal(priv_encode_request(&r, buf, 4), 0);
+}
+
+static void
+test_framing(void **state)
+{
+	(void)state;
+	refused(0, "empty");
+	refused(packet(PRIV_STATUS, 0, NULL, 0) - 1, "shorter than a header");
+	refused(packet(PRIV_STATUS, 1, NULL, 0), "shorter than its length");
+	refused(packet(PRIV_STATUS, 0, "x", 1), "longer than its length");
+	refused(packet(PRIV_STATUS, UINT32_MAX, NULL, 0), "of length 4G");
+	refused(packet(PRIV_RELEASE, PRIV_TEXT_MAX + 8, NULL, 0) +
+	    PRIV_TEXT_MAX + 8, "larger than PRIV_MSG_MAX");
+}
+
+static void
+test_types(void **state)
+{
+	static const uint32_t bad[] = {
+		0, PRIV_FAILSAFE + 1, 99, PRIV_OK, PRIV_ERR, UINT32_MAX
+	};
+	size_t	 i;
+
+	(void)state;
+	for (i = 0; i < nitems(bad); i++)
+		refused(packet(bad[i], 0, NULL, 0), "of an unknown type");
+	refused(packet(PRIV_STATUS, 1, "", 1), "a status with a payload");
+	refused(packet(PRIV_FAILSAFE, 2, "AB", 2), "a failsafe with payload");
+}
+
+static void
+test_rate(void **state)
+{
+	double	 v[] = { NAN, INFINITY, -1, CONTROL_RATE_MAX * 2 };
+	double	 ok = 3;
+	size_t	 i;
+
+	(void)state;
+	for (i = 0; i < nitems(v); i++)
+		refused(packet(PRIV_RATE, 8, &v[i], 8), "a bad rate");
+	refused(packet(PRIV_RATE, 4, &ok, 4), "a short rate");
+	refused(packet(PRIV_RATE, 0, NULL, 0), "a rate without payload");
+}
+
+static void
+test_ids(void **state)
+{
+	static const struct {
+		const char	*p;
+		size_t		 n;
+		const char	*why;
+	} bad[] = {
+		{ "", 0, "without ids" },
+		{ "ABC", 3, "not NUL-terminated" },
+		{ "ABC\0DEF", 7, "not NUL-terminated at the end" },
+		{ "\0", 1, "an empty id" },
+		{ "ABC\0\0", 5, "an empty id after one" },
+		{ "AB-C\0", 5, "an id with a dash" },
+		{ "-h\0", 3, "an option as an id" },
+		{ "../x\0", 5, "a path as an id" },
+		{ "A B\0", 4, "an id with a space" },
+		{ "A\nB\0", 4, "an id with a newline" },
+		{ "\xc3\xa9\0", 3, "a non-ASCII id" },
+		{ "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789\0", 37, "a long id" },
+	};
+	char	 many[(CONTROL_IDS_MAX + 1) * 2];
+	size_t	 i;
+
+	(void)state;
+	for (i = 0; i < nitems(bad); i++) {
+		refused(packet(PRIV_RELEASE, (uint32_t)bad[i].n, bad[i].p,
+		    bad[i].n), bad[i].why);
+		refused(packet(PRIV_HOLD, (uint32_t)bad[i].n, bad[i].p,
+		    bad[i].n), bad[i].why);
+	}
+	for (i = 0; i < CONTROL_IDS_MAX + 1; i++) {
+		many[2 * i] = 'A';
+		many[2 * i + 1] = '\0';
+	}
+	refused(packet(PRIV_RELEASE, sizeof(many), many, sizeof(many)),
+	    "too many ids");
+}
+
+static void
+test_reply(void **state)
+{
+	char	*text = NULL, *err = NULL, *big;
+	size_t	 n;
+	int	 ok = -1;
+
+	(void)state;
+	n = priv_encode_reply(1, "{\"ok\":true}", buf, sizeof(buf));
+	assert_int_equal(priv_decode_reply(buf, n, &ok, &text, &err), 0);
+	assert_int_equal(ok, 1);
+	assert_string_equal(text, "{\"ok\":true}");
+	free(text);
+	n = priv_encode_reply(0, "no", buf, sizeof(buf));
+	assert_int_equal(priv_decode_reply(buf, n, &ok, &text, &err), 0);
+	assert_int_equal(ok, 0);
+	free(text);
+
+	/* cut at PRIV_TEXT_MAX */
+	big = xmalloc(PRIV_TEXT_MAX + 100);
+	memset(big, 'x', PRIV_TEXT_MAX + 99);
+	big[PRIV_TEXT_MAX + 99] = '\0';
+	n = priv_encode_reply(1, big, buf, PRIV_MSG_MAX);
+	assert_int_equal(n, PRIV_MSG_MAX);
+	assert_int_equal(priv_decode_reply(buf, n, &ok, &text, &err), 0);
+	assert_int_equal(strlen(text), PRIV_TEXT_MAX);
+	free(text);
+	free(big);
+
+	assert_int_equal(priv_decode_reply(buf, 3, &ok, &text, &err), -1);
+	free(err);
+	n = packet(PRIV_STATUS, 0, NULL, 0);
+	assert_int_equal(priv_decode_reply(buf, n, &ok, &text, &err), -1);
+	free(err);
+	n = packet(PRIV_OK, 3, "a\0b", 3);
+	assert_int_equal(priv_decode_reply(buf, n, &ok, &text, &err), -1);
+	free(err);
+	n = packet(PRIV_OK, 5, "abc", 3);
+	assert_int_equal(priv_decode_reply(buf, n, &ok, &text, &err), -1);
+	free(err);
+}
+
+int
+main(void)
+{
+	static const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_encode_refuses),
+		cmocka_unit_test(test_framing),
+		cmocka_unit_test(test_types),
+		cmocka_unit_test(test_rate),
+		cmocka_unit_test(test_ids),
+		cmocka_unit_test(test_reply),
+	};
+
+	return cmocka_run_group_tests_name("priv_proto", tests, NULL, NULL);
+}
