@@ -92,6 +92,12 @@ exec_child(const char *const argv[], int in, int out, int err)
 			(void)close(fd);
 	for (sig = 1; sig < NSIG; sig++)
 		(void)signal(sig, SIG_DFL);
+	/*
+	 * Postfix's trigger clients (postkick) write to a socket the server
+	 * may already have closed after reading the request: with SIGPIPE
+	 * ignored they see EPIPE and finish instead of dying of the signal.
+	 */
+	(void)signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 	execve(argv[0], (char *const *)(void *)argv, exec_env);
