@@ -19,6 +19,7 @@
 
 #include "ebb/config.h"
 #include "ebb/config_table.h"
+#include "ebb/deadline.h"
 #include "ebb/duration.h"
 #include "ebb/util.h"
 
@@ -376,108 +377,28 @@ config_check_allow(const char *s, char **why_r)
 	return 0;
 }
 
-/* domain_valid - a domain name of len bytes: letters, digits, - and dots */
-static int
-domain_valid(const char *s, size_t len)
-{
-	size_t	 i, label = 0;
-
-	if (len == 0 || len > 253)
-		return 0;
-	for (i = 0; i < len; i++) {
-		if (s[i] == '.') {
-			if (label == 0 || s[i - 1] == '-')
-				return 0;
-			label = 0;
-		} else if (isalnum((unsigned char)s[i]) ||
-		    (s[i] == '-' && label > 0)) {
-			if (++label > 63)
-				return 0;
-		} else
-			return 0;
-	}
-	return label > 0 && s[len - 1] != '-';
-}
-
-/*
- * lifetime_next - the next "domain=duration" pair of a domain_lifetimes
- * value at *sp: 1 and the pair, 0 at the end, -1 when malformed (with
- * *tok_r and *toklen_r naming the bad pair)
- */
-static int
-lifetime_next(const char **sp, const char **tok_r, size_t *toklen_r,
-    size_t *domlen_r, long *secs_r)
-{
-	const char	*s = *sp, *eq;
-	char		 dur[DURATION_BUFSZ];
-	size_t		 len, dlen;
-
-	s += strspn(s, " \t,");
-	if (*s == '\0')
-		return 0;
-	len = strcspn(s, " \t,");
-	*sp = s + len;
-	*tok_r = s;
-	*toklen_r = len;
-	if ((eq = memchr(s, '=', len)) == NULL)
-		return -1;
-	*domlen_r = eq - s;
-	dlen = len - *domlen_r - 1;
-	if (!domain_valid(s, *domlen_r) || dlen == 0 || dlen >= sizeof(dur))
-		return -1;
-	memcpy(dur, eq + 1, dlen);
-	dur[dlen] = '\0';
-	if (duration_parse(dur, secs_r) == -1 ||
-	    *secs_r < HOUR || *secs_r > 30 * DAY)
-		return -1;
-	return 1;
-}
-
-/* config_check_domain_lifetimes - domain=duration pairs, 1h to 30d each */
+/* config_check_domain_lifetimes - the deadline module's parser decides */
 int
 config_check_domain_lifetimes(const char *s, char **why_r)
 {
-	const char	*p = s, *tok, *q, *prev;
-	size_t		 len, dlen, plen, pdlen;
-	long		 secs;
-	int		 rc;
+	struct lifetimes *l;
 
-	while ((rc = lifetime_next(&p, &tok, &len, &dlen, &secs)) == 1) {
-		q = s;
-		while (lifetime_next(&q, &prev, &plen, &pdlen, &secs) == 1 &&
-		    prev != tok) {
-			if (pdlen != dlen || strncasecmp(prev, tok, dlen) != 0)
-				continue;
-			*why_r = xasprintf("domain \"%.*s\" is listed twice",
-			    (int)dlen, tok);
-			return -1;
-		}
-	}
-	if (rc == -1) {
-		*why_r = xasprintf("\"%.*s\" is not domain=duration "
-		    "(a duration from 1h to 30d)", (int)MINIMUM(len, 80), tok);
+	if (lifetimes_parse(s, &l, why_r) == -1)
 		return -1;
-	}
+	lifetimes_free(&l);
 	return 0;
 }
 
+/* config_domain_lifetime - parses the value each call: not for hot paths */
 long
 config_domain_lifetime(const struct config *cfg, const char *domain)
 {
-	const char	*p = cfg->domain_lifetimes, *tok;
-	size_t		 len, dlen, qlen = strlen(domain), best_len = 0;
-	long		 secs, best = cfg->remote_lifetime;
+	struct lifetimes *l;
+	long		 secs = cfg->remote_lifetime;
 
-	if (p == NULL)
-		return best;
-	while (lifetime_next(&p, &tok, &len, &dlen, &secs) == 1) {
-		if (dlen > qlen || dlen <= best_len ||
-		    strncasecmp(domain + qlen - dlen, tok, dlen) != 0)
-			continue;
-		if (dlen < qlen && domain[qlen - dlen - 1] != '.')
-			continue;	/* "xgmail.com" is not gmail.com's */
-		best = secs;
-		best_len = dlen;
+	if (lifetimes_parse(cfg->domain_lifetimes, &l, NULL) == 0) {
+		secs = lifetimes_lookup(l, domain, cfg->remote_lifetime);
+		lifetimes_free(&l);
 	}
-	return best;
+	return secs;
 }
