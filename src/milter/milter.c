@@ -285,10 +285,15 @@ ebb_connect(SMFICTX *ctx, char *hostname, struct sockaddr *hostaddr)
 static void
 parse_sender(struct msg *g, char **argv)
 {
-	const char	*a = argv[0] != NULL ? argv[0] : "";
-	size_t		 len = strnlen(a, MILTER_ADDR_MAX * 4), i;
+	const char	*a = argv[0];
+	size_t		 len = 0, i;
 	char		*at, *end;
 	long long	 size;
+
+	if (a != NULL)
+		len = strnlen(a, MILTER_ADDR_MAX * 4);
+	else
+		a = "";		/* after strnlen: gcc 12 warns on a "" source */
 
 	if (len > 0 && a[0] == '<') {
 		a++;
