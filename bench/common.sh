@@ -10,8 +10,9 @@ require_root
 
 # median - of the numbers on stdin, one per line
 median() {
-	sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] :
-	    (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+	sort -g | awk '{ v[NR] = $1 }
+	    END { if (NR % 2) print v[(NR + 1) / 2];
+		  else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 # timed CMD... - wall seconds CMD takes, its output discarded
