@@ -35,6 +35,7 @@
 #include "ebb/util.h"
 
 #define DRAIN_BATCH_MAX	2000	/* ids per MTA command */
+#define DRAIN_REKICK	5	/* seconds before a due message is kicked again */
 #define DRAIN_RECENT	3600	/* seconds drain_refresh does not park
 				   again what it released */
 
@@ -308,22 +309,43 @@ drain_refresh(struct drain *d, time_t now, char **err_r)
 
 /*
  * settle_inflight - forget released messages that are no longer on their
- * way: delivered (gone), bounced, or deferred again with a future retry
+ * way: delivered (gone), bounced, or deferred again with a future retry.
+ * One still due in deferred DRAIN_REKICK seconds after its kick was not
+ * picked up (the wake-up can be lost, e.g. while the MTA reloads): kick it
+ * again rather than leave it to the MTA's next queue scan, minutes away.
  */
 static void
 settle_inflight(struct drain *d, time_t now)
 {
-	size_t	 i, keep = 0;
-	time_t	 retry;
-	int	 q;
+	const char	**stale = NULL;
+	size_t		 i, keep = 0, nstale = 0;
+	time_t		 retry;
+	char		*err = NULL;
+	int		 q;
 
 	for (i = 0; i < d->ninflight; i++) {
 		q = mta_locate(d->mta, d->inflight[i].id, &retry);
-		if (q == MSG_QUEUE_ACTIVE || q == MSG_QUEUE_INCOMING ||
-		    (q == MSG_QUEUE_DEFERRED && retry <= now))
-			d->inflight[keep++] = d->inflight[i];
+		if (!(q == MSG_QUEUE_ACTIVE || q == MSG_QUEUE_INCOMING ||
+		    (q == MSG_QUEUE_DEFERRED && retry <= now)))
+			continue;
+		/* entries below keep are final: point at them, not at i */
+		d->inflight[keep] = d->inflight[i];
+		if (q == MSG_QUEUE_DEFERRED && !d->opts.failsafe &&
+		    now - d->inflight[keep].released >= DRAIN_REKICK) {
+			if (stale == NULL)
+				stale = xreallocarray(NULL, d->ninflight,
+				    sizeof(*stale));
+			d->inflight[keep].released = now;
+			stale[nstale++] = d->inflight[keep].id;
+		}
+		keep++;
 	}
 	d->ninflight = keep;
+	if (nstale > 0 && mta_kick(d->mta, stale, nstale, &err) == -1) {
+		log_warn("%s", err);
+		free(err);
+	}
+	free(stale);
 }
 
 /* remember_released - keep drain_refresh from parking id again soon */
