@@ -70,6 +70,7 @@ struct config {
 	double	 decrease;		/* rate factor per loaded tick */
 
 	/* [milter] */
+	int	 milter_enable;		/* ebbd hosts the milter */
 	char	*milter_socket;
 	int	 milter_action;		/* enum config_milter_action */
 	long	 remote_lifetime;	/* seconds */

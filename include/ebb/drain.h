@@ -123,6 +123,17 @@ int		 drain_release_ids(struct drain *d, const char *const *ids,
 int		 drain_hold_ids(struct drain *d, const char *const *ids,
 		    size_t n, time_t now, char **err_r);
 
+/*
+ * drain_adopt - the milter put id in hold, with its sender's deadline:
+ * once it is in the hold queue, record it in the ledger as ebb's, parked,
+ * so that the drain releases it in its EDF turn (from the next
+ * drain_refresh). Returns 0; 1 when it is not in hold (yet: the MTA moves
+ * it there just after the milter answers; ask again later); -1 and *err_r
+ * (an invalid id, the ledger).
+ */
+int		 drain_adopt(struct drain *d, const char *id, time_t deadline,
+		    time_t now, char **err_r);
+
 /* drain_queue_counts - messages per queue (enum msg_queue) at the last scan */
 void		 drain_queue_counts(const struct drain *d,
 		    size_t counts_r[MSG_QUEUE_COUNT]);

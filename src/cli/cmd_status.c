@@ -6,7 +6,8 @@
  * Asks ebbd over its control socket (control.h) and prints pressure and
  * each sensor, the release rate, window and admission cutoff, whether it
  * is paused, the queues, what ebb has parked and released, the parked
- * mail at risk by time left to its deadline, and the ETA. --json prints
+ * mail at risk by time left to its deadline, the milter's counters (when
+ * ebbd runs it), and the ETA. --json prints
  * ebbd's answer as it came: one JSON object. Exit 0; 69 (EX_UNAVAILABLE)
  * when ebbd is not running; 1 on other errors.
  */
@@ -46,6 +47,21 @@ num(json_t *o, const char *key, char *buf, size_t size)
 		return "-";
 	snprintf(buf, size, "%.2f", json_number_value(v));
 	return buf;
+}
+
+/* print_milter - the milter's counters, when ebbd runs it */
+static void
+print_milter(json_t *m)
+{
+	if (!json_is_object(m))
+		return;
+	printf("milter: %lld connections, %lld messages: accepted %lld "
+	    "(held %lld), tempfailed %lld, rejected %lld, rate limited %lld, "
+	    "errors %lld\n", (long long)geti(m, "connections"),
+	    (long long)geti(m, "messages"), (long long)geti(m, "accepted"),
+	    (long long)geti(m, "held"), (long long)geti(m, "tempfailed"),
+	    (long long)geti(m, "rejected"), (long long)geti(m, "rate_limited"),
+	    (long long)geti(m, "errors"));
 }
 
 static void
@@ -93,6 +109,7 @@ print_status(json_t *o)
 	    "later %lld\n", (long long)geti(r, "expired"),
 	    (long long)geti(r, "1h"), (long long)geti(r, "6h"),
 	    (long long)geti(r, "24h"), (long long)geti(r, "later"));
+	print_milter(json_object_get(o, "milter"));
 	if (json_is_integer(json_object_get(o, "eta")))
 		duration_format((long)geti(o, "eta"), eta, sizeof(eta));
 	else

@@ -13,6 +13,9 @@
  *
  * When the parent goes away (its end of the socketpair closes), the child
  * finishes writing what it has and exits.
+ *
+ * With [milter] enable it also runs the milter (child_milter.c): the
+ * parent's PRIV_BUDGET notices go there, not to a waiting client.
  */
 #include "config.h"
 
@@ -32,7 +35,9 @@
 #include "ebb/control.h"
 #include "ebb/log.h"
 #include "ebb/util.h"
+#include "child_milter.h"
 #include "ebbd.h"
+#include "http.h"
 #include "priv_proto.h"
 
 #define CHILD_CLIENTS_MAX	64
@@ -225,6 +230,10 @@ on_priv(evutil_socket_t fd, short ev, void *arg)
 			event_base_loopexit(c->base, &flush);
 			return;
 		}
+		if (priv_packet_type(buf, (size_t)n) == PRIV_BUDGET) {
+			child_milter_notice(buf, (size_t)n);	/* no answer */
+			continue;
+		}
 		if (priv_decode_reply(buf, (size_t)n, &ok, &text, &err) == -1)
 			log_panic("control: a bad answer from the parent: %s",
 			    err);
@@ -251,7 +260,7 @@ on_priv(evutil_socket_t fd, short ev, void *arg)
 }
 
 int
-child_main(int listenfd, int privfd)
+child_main(int listenfd, int privfd, struct http *http, int httpfd)
 {
 	struct child	 c;
 
@@ -271,6 +280,12 @@ child_main(int listenfd, int privfd)
 	c.ev_priv = event_new(c.base, privfd, EV_READ | EV_PERSIST, on_priv,
 	    &c);
 	event_add(c.ev_priv, NULL);
+	/* [http] listen: the endpoint, on its own channel (http.c) */
+	if (http != NULL)
+		http_start(http, c.base, httpfd);
+	child_milter_start(c.base, privfd);	/* before any other thread */
 	event_base_dispatch(c.base);
+	child_milter_stop();
+	http_free(&http);
 	return 0;
 }

@@ -11,7 +11,9 @@
  * (so no "ebbctl drain" runs beside it) and binding the control socket
  * (mode 0660, root and [control] group), it forks a child that drops to
  * [general] user and serves the socket, while the parent keeps root for
- * the queue scans and postsuper. No core dumps in either: they could hold
+ * the queue scans and postsuper. With [http] listen, the HTTP socket is
+ * bound and its TLS key read here too, as root (http.h), and served by
+ * the child over a second, read-only channel. No core dumps in either: they could hold
  * mail addresses.
  */
 #include "config.h"
@@ -36,7 +38,9 @@
 #include "ebb/ledger.h"
 #include "ebb/log.h"
 #include "ebb/util.h"
+#include "child_milter.h"
 #include "ebbd.h"
+#include "http.h"
 
 static void
 usage(void)
@@ -133,7 +137,8 @@ main(int argc, char **argv)
 	gid_t		 gid = 0;
 	pid_t		 pid;
 	int		 ch, foreground = 0, check = 0, verbose = 0;
-	int		 sp[2], listenfd, lockfd = -1;
+	int		 sp[2], hp[2] = { -1, -1 }, listenfd, lockfd = -1;
+	struct http	*http;
 
 	while ((ch = getopt(argc, argv, "c:fnv")) != -1) {
 		switch (ch) {
@@ -201,27 +206,37 @@ main(int argc, char **argv)
 	listenfd = control_listen(cfg->control_socket, gid);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1)
 		log_fatal("socketpair: %s", strerror(errno));
+	/* as root: bind a low port, read a key only root may read */
+	if ((http = http_new(cfg)) != NULL &&
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, hp) == -1)
+		log_fatal("socketpair: %s", strerror(errno));
 
 	switch ((pid = fork())) {
 	case -1:
 		log_fatal("fork: %s", strerror(errno));
 	case 0:
 		close(sp[0]);
+		if (hp[0] != -1)
+			close(hp[0]);
 		/* the lock is the parent's: it dies with the parent */
 		ledger_unlock(&lockfd);
 		drop_privileges(pw);
-		config_free(&cfg);
-		return child_main(listenfd, sp[1]);
+		child_milter_init(cfg);		/* keeps it when enabled */
+		return child_main(listenfd, sp[1], http, hp[1]);
 	default:
 		break;
 	}
 	close(sp[1]);
+	if (hp[1] != -1)
+		close(hp[1]);
+	http_free(&http);
 	close(listenfd);
 	signal(SIGPIPE, SIG_IGN);
 	memset(&a, 0, sizeof(a));
 	a.cfg = cfg;
 	a.config_path = path;
 	a.privfd = sp[0];
+	a.httpfd = hp[0];
 	a.child = pid;
 	a.lockfd = lockfd;
 	a.socket_path = xstrdup(cfg->control_socket);

@@ -6,8 +6,9 @@
  *
  *	parent_main   root: sensors, governor, the drain (queue scans,
  *	              postsuper), the ledger; answers the child's requests
- *	child_main    the [general] user: the control socket (later the
- *	              milter and HTTP); asks the parent for everything
+ *	child_main    the [general] user: the control socket, the HTTP
+ *	              endpoint (later the milter); asks the parent for
+ *	              everything
  */
 #ifndef EBB_EBBD_H
 #define EBB_EBBD_H
@@ -15,12 +16,14 @@
 #include <sys/types.h>
 
 struct config;
+struct http;
 
 /* what ebbd.c hands the parent */
 struct parent_args {
 	struct config	*cfg;		/* owned; replaced on HUP */
 	const char	*config_path;	/* -c, NULL for the default */
 	int		 privfd;	/* the socketpair, parent end */
+	int		 httpfd;	/* the HTTP one, or -1 */
 	pid_t		 child;
 	int		 lockfd;	/* STATE/drain.lock, held */
 	const char	*socket_path;	/* to unlink at exit */
@@ -34,9 +37,10 @@ int	parent_main(struct parent_args *a);
 
 /*
  * child_main - run the control socket on listenfd (bound and listening),
- * forwarding requests over privfd; returns the exit status when the
- * parent goes away. Privileges are already dropped.
+ * forwarding requests over privfd, and the HTTP endpoint http (NULL: off)
+ * asking over httpfd; returns the exit status when the parent goes away.
+ * Privileges are already dropped. Frees http.
  */
-int	child_main(int listenfd, int privfd);
+int	child_main(int listenfd, int privfd, struct http *http, int httpfd);
 
 #endif

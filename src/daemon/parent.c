@@ -12,6 +12,8 @@
  *	                           (drain_tick), unless paused
  *	the socketpair             the child's requests (priv_proto.h),
  *	                           checked, answered in order
+ *	the HTTP socketpair        status and history only, for ebbd's
+ *	                           HTTP endpoint ([http] listen)
  *	SIGHUP                     reload the config (a bad one is kept out)
  *	SIGTERM, SIGINT            stop: mail ebb parked stays parked and in
  *	                           the ledger, for the next start or failsafe
@@ -28,6 +30,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -50,6 +53,7 @@
 #include "ebb/util.h"
 #include "ebbd.h"
 #include "parent.h"
+#include "parent_milter.h"
 #include "priv_proto.h"
 
 #define PARENT_STEP	0.25		/* seconds between batches */
@@ -104,14 +108,17 @@ refresh(struct parent *p)
 {
 	char	*err = NULL;
 	time_t	 now = time(NULL);
+	double	 started;
 
 	p->next_refresh = now_mono() + PARENT_REFRESH;
 	drain_expire_recent(p->drain, now);
+	started = now_mono();
 	if (drain_refresh(p->drain, now, &err) == -1) {
 		log_warn("drain: %s (trying again in %ds)", err,
 		    PARENT_REFRESH);
 		free(err);
 	}
+	p->scan_duration = now_mono() - started;
 }
 
 /* history - one sample for the ledger's history; prune now and then */
@@ -171,6 +178,7 @@ on_tick(evutil_socket_t fd, short ev, void *arg)
 	if (now_mono() >= p->next_refresh)
 		refresh(p);
 	history(p);
+	parent_milter_tick(p);
 	notify("WATCHDOG=1");
 }
 
@@ -233,13 +241,13 @@ fail:
 
 /* send_reply - one answer to the child; the socketpair does not drop it */
 static void
-send_reply(struct parent *p, int ok, const char *text)
+send_reply(int fd, int ok, const char *text)
 {
 	static unsigned char buf[PRIV_MSG_MAX];
 	size_t		 n;
 
 	n = priv_encode_reply(ok, text, buf, sizeof(buf));
-	if (send(p->a->privfd, buf, n, MSG_NOSIGNAL) == -1)
+	if (send(fd, buf, n, MSG_NOSIGNAL) == -1)
 		log_warn("control: answer lost: %s", strerror(errno));
 }
 
@@ -278,20 +286,80 @@ on_priv(evutil_socket_t fd, short ev, void *arg)
 		}
 		if (mh.msg_flags & MSG_TRUNC) {
 			log_warn("control: refused a request: too long");
-			send_reply(p, 0, "refused: request too long");
+			send_reply(fd, 0, "refused: request too long");
 			continue;
 		}
+		if (parent_milter_notice(p, buf, (size_t)n))
+			continue;		/* a notice: no answer */
 		if (priv_decode_request(buf, (size_t)n, &req, &err) == -1) {
 			log_warn("control: refused a request: %s", err);
 			text = xasprintf("refused: %s", err);
-			send_reply(p, 0, text);
+			send_reply(fd, 0, text);
 			free(text);
 			free(err);
 			continue;
 		}
 		text = parent_handle(p, &req, &ok);
-		send_reply(p, ok, text);
+		send_reply(fd, ok, text);
 		free(text);
+	}
+}
+
+/*
+ * on_http - the HTTP side's channel: read-only, so nothing but the status
+ * and the history is answered on it, whatever the child sends
+ */
+static void
+on_http(evutil_socket_t fd, short ev, void *arg)
+{
+	static unsigned char buf[PRIV_MSG_MAX];
+	struct parent	*p = arg;
+	struct control_request req;
+	ssize_t		 n;
+	int64_t		 span;
+	char		*err = NULL, *text;
+	int		 ok;
+
+	(void)ev;
+	for (;;) {
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0) {
+			/* the child is going; on_priv or SIGCHLD stop us */
+			event_del(p->ev_http);
+			return;
+		}
+		if ((size_t)n > sizeof(buf)) {
+			send_reply(fd, 0, "refused: request too long");
+			continue;
+		}
+		if (priv_packet_type(buf, (size_t)n) == PRIV_HISTORY) {
+			if (priv_decode_history(buf, (size_t)n, &span,
+			    &err) == -1)
+				goto refuse;
+			text = parent_history(p, (time_t)span, &ok);
+		} else {
+			if (priv_decode_request(buf, (size_t)n, &req,
+			    &err) == -1)
+				goto refuse;
+			if (req.command != CONTROL_STATUS) {
+				err = xstrdup("not on the HTTP channel");
+				goto refuse;
+			}
+			text = parent_status(p);
+			ok = 1;
+		}
+		send_reply(fd, ok, text);
+		free(text);
+		continue;
+refuse:
+		log_warn("http: refused a request: %s", err);
+		text = xasprintf("refused: %s", err);
+		send_reply(fd, 0, text);
+		free(text);
+		free(err);
+		err = NULL;
 	}
 }
 
@@ -367,7 +435,7 @@ on_signal(evutil_socket_t sig, short ev, void *arg)
 static void
 stop_child(struct parent *p)
 {
-	double	 until = now_mono() + 2;
+	double	 until = now_mono() + 7;	/* a milter takes up to 5 s */
 	int	 status;
 
 	close(p->a->privfd);
@@ -416,11 +484,13 @@ parent_main(struct parent_args *a)
 	p.gov = governor_new(&gp);
 	p.drain = drain_new(p.cfg, p.mta, p.ledger, &opts);
 	/* reconcile with the queue, park the backlog, order it */
+	p.scan_duration = now_mono();
 	if (drain_start(p.drain, time(NULL), &err) == -1) {
 		log_warn("drain: %s (trying again in %ds)", err,
 		    PARENT_REFRESH);
 		free(err);
 	}
+	p.scan_duration = now_mono() - p.scan_duration;
 	p.next_refresh = now_mono() + PARENT_REFRESH;
 	p.last_prune = 0;
 
@@ -436,6 +506,13 @@ parent_main(struct parent_args *a)
 	p.ev_priv = event_new(p.base, a->privfd, EV_READ | EV_PERSIST,
 	    on_priv, &p);
 	event_add(p.ev_priv, NULL);
+	if (a->httpfd != -1) {
+		fcntl(a->httpfd, F_SETFL, fcntl(a->httpfd, F_GETFL) |
+		    O_NONBLOCK);
+		p.ev_http = event_new(p.base, a->httpfd, EV_READ | EV_PERSIST,
+		    on_http, &p);
+		event_add(p.ev_http, NULL);
+	}
 	on_tick(-1, 0, &p);		/* a budget before the first step */
 
 	log_info("started: user=%s control=%s interval=%lds", p.cfg->user,
@@ -450,6 +527,10 @@ out:
 		event_free(p.ev_step);
 	if (p.ev_priv != NULL)
 		event_free(p.ev_priv);
+	if (p.ev_http != NULL)
+		event_free(p.ev_http);
+	if (a->httpfd != -1)
+		close(a->httpfd);
 	stop_child(&p);
 	if (a->socket_path != NULL)
 		unlink(a->socket_path);

@@ -20,6 +20,8 @@ struct ledger;
 struct mta;
 struct parent_args;
 
+#define PARENT_HISTORY_POINTS	360
+
 struct parent {
 	struct parent_args *a;
 	struct config	*cfg;
@@ -33,7 +35,8 @@ struct parent {
 	int		 paused;	/* "ebbctl pause" */
 	double		 rate_cap;	/* "ebbctl rate R"; 0: none */
 	struct event_base *base;
-	struct event	*ev_tick, *ev_step, *ev_priv;
+	struct event	*ev_tick, *ev_step, *ev_priv, *ev_http;
+	double		 scan_duration;	/* seconds, the last refresh */
 	double		 next_refresh;	/* monotonic seconds */
 	time_t		 last_prune;
 	time_t		 started;
@@ -53,6 +56,14 @@ char	*parent_handle(struct parent *, const struct control_request *,
 
 /* parent_status - the status object as JSON text (allocated) */
 char	*parent_status(struct parent *);
+
+/*
+ * parent_history - the history of the last span seconds as JSON text
+ * (allocated): at most PARENT_HISTORY_POINTS points step seconds apart,
+ * then the newest sample: {"ok": true, "now", "step", "points": [[time,
+ * pressure|null, backlog, parked, rate]...]}, oldest first
+ */
+char	*parent_history(struct parent *, time_t span, int *ok_r);
 
 /* parent_failsafe - release all ebb parked and stop; answer as above */
 char	*parent_failsafe(struct parent *, int *ok_r);

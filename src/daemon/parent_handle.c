@@ -26,6 +26,7 @@
 #include "ebb/sensor.h"
 #include "ebb/util.h"
 #include "parent.h"
+#include "parent_milter.h"
 
 /* dump - a JSON object as allocated text; consumes o */
 static char *
@@ -128,10 +129,81 @@ parent_status(struct parent *p)
 	    "6h", (json_int_t)risk[DRAIN_RISK_6H],
 	    "24h", (json_int_t)risk[DRAIN_RISK_24H],
 	    "later", (json_int_t)risk[DRAIN_RISK_LATER]));
+	json_object_set_new(o, "scan_duration", number(p->scan_duration));
+	json_object_set_new(o, "milter", parent_milter_json());
 	json_object_set_new(o, "eta", st.parked == 0 ? json_integer(0) :
 	    b.rate > 0 ? json_integer((json_int_t)ceil(st.parked / b.rate)) :
 	    json_null());
 	return dump(o);
+}
+
+/* history walk: one point per step seconds at most */
+struct history_walk {
+	json_t	*points;
+	time_t	 step, next;
+	size_t	 n;
+	struct ledger_sample last;	/* the newest seen; time 0: none */
+	int	 last_in;		/* it is the newest point */
+};
+
+static json_t *
+history_json(const struct ledger_sample *s)
+{
+	return json_pack("[IoIIf]", (json_int_t)s->time,
+	    isnan(s->pressure) ? json_null() : json_real(s->pressure),
+	    (json_int_t)(s->incoming + s->active + s->deferred + s->hold),
+	    (json_int_t)s->parked, s->rate);
+}
+
+static int
+history_point(void *arg, const struct ledger_sample *s)
+{
+	struct history_walk *w = arg;
+
+	w->last = *s;
+	w->last_in = 0;
+	if (s->time < w->next || w->n == PARENT_HISTORY_POINTS)
+		return 0;
+	w->next = s->time + w->step;
+	json_array_append_new(w->points, history_json(s));
+	w->last_in = 1;
+	w->n++;
+	return 0;
+}
+
+char *
+parent_history(struct parent *p, time_t span, int *ok_r)
+{
+	struct history_walk w;
+	time_t		 now = time(NULL);
+	json_t		*o;
+	char		*err = NULL, *s, *text;
+
+	memset(&w, 0, sizeof(w));
+	w.step = (span + PARENT_HISTORY_POINTS - 1) / PARENT_HISTORY_POINTS;
+	if (w.step < 1)
+		w.step = 1;
+	w.points = json_array();
+	if (ledger_history_since(p->ledger, now - span, history_point, &w,
+	    &err) == -1) {
+		json_decref(w.points);
+		*ok_r = 0;
+		return err;
+	}
+	/* the newest sample always ends the chart, however coarse the step */
+	if (w.last.time != 0 && !w.last_in)
+		json_array_append_new(w.points, history_json(&w.last));
+	o = json_pack("{sbsIsIso}", "ok", 1, "now", (json_int_t)now, "step",
+	    (json_int_t)w.step, "points", w.points);
+	/* 361 points of 5 short numbers: well under PRIV_TEXT_MAX */
+	if (o == NULL || (s = json_dumps(o, JSON_COMPACT |
+	    JSON_REAL_PRECISION(5))) == NULL)
+		log_fatal("out of memory");
+	json_decref(o);
+	text = xstrdup(s);
+	free(s);
+	*ok_r = 1;
+	return text;
 }
 
 /* ids - the request's ids as the const char * array the drain takes */

@@ -21,6 +21,7 @@
 #include "ebb/config_table.h"
 #include "ebb/deadline.h"
 #include "ebb/duration.h"
+#include "ebb/http_allow.h"
 #include "ebb/util.h"
 
 /*
@@ -137,6 +138,8 @@ const struct config_key config_keys[] = {
 	{ "drain", "decrease", RATIO(decrease), "0.5", 0.01, 0.99, NULL, NULL,
 	  0, "factor applied to the rate per loaded sample" },
 
+	{ "milter", "enable", BOOL(milter_enable), "no", 0, 0, NULL, NULL, 0,
+	  "run the milter in ebbd (the MTA must also be told of it)" },
 	{ "milter", "socket", STRING(milter_socket),
 	  "unix:/run/ebb/milter.sock", 0, 0, NULL, config_check_milter_socket, 0,
 	  "where the milter listens: unix:/path or inet:port@host" },
@@ -180,7 +183,7 @@ const struct config_key config_keys[] = {
 	  "TLS certificate chain (PEM); empty: plain HTTP" },
 	{ "http", "key", PATH(http_key), "", 0, 0, NULL, NULL,
 	  CONFIG_KEY_EMPTY_OK, "TLS private key (PEM) of the certificate" },
-	{ "http", "allow", STRING(http_allow), "127.0.0.0/8", 0, 0, NULL,
+	{ "http", "allow", STRING(http_allow), "127.0.0.0/8 ::1", 0, 0, NULL,
 	  config_check_allow, 0,
 	  "addresses and networks that may use the HTTP endpoint" },
 };
@@ -316,65 +319,29 @@ bad:
 	return -1;
 }
 
-/* allow_one - one address or network: 192.0.2.0/24, ::1, 2001:db8::/32 */
-static int
-allow_one(const char *s, size_t len)
-{
-	unsigned char	 buf[16];
-	char		 addr[64];
-	const char	*slash;
-	size_t		 alen, i;
-	long		 bits = 0, maxbits;
-
-	slash = memchr(s, '/', len);
-	alen = slash != NULL ? (size_t)(slash - s) : len;
-	if (alen == 0 || alen >= sizeof(addr))
-		return 0;
-	memcpy(addr, s, alen);
-	addr[alen] = '\0';
-	if (inet_pton(AF_INET, addr, buf) == 1)
-		maxbits = 32;
-	else if (inet_pton(AF_INET6, addr, buf) == 1)
-		maxbits = 128;
-	else
-		return 0;
-	if (slash == NULL)
-		return 1;
-	if (len - alen - 1 == 0 || len - alen - 1 > 3)
-		return 0;
-	for (i = alen + 1; i < len; i++) {
-		if (!isdigit((unsigned char)s[i]))
-			return 0;
-		bits = bits * 10 + (s[i] - '0');
-	}
-	return bits <= maxbits;
-}
-
-/* config_check_allow - a list of addresses and networks, space or comma */
+/*
+ * config_check_allow - a list of addresses and networks, space or comma:
+ * the HTTP endpoint's own parser decides (http_allow.h), so a list that
+ * passes here is one ebbd can use; empty is refused (it would lock out
+ * even the host itself)
+ */
 int
 config_check_allow(const char *s, char **why_r)
 {
-	size_t	 len;
-	int	 n = 0;
+	struct http_allow *a = xmalloc(sizeof(*a));
+	char		*err = NULL;
+	int		 rc = 0;
 
-	for (;;) {
-		s += strspn(s, " \t,");
-		if (*s == '\0')
-			break;
-		len = strcspn(s, " \t,");
-		if (!allow_one(s, len)) {
-			*why_r = xasprintf("\"%.*s\" is not an address or "
-			    "network", (int)MINIMUM(len, 80), s);
-			return -1;
-		}
-		n++;
-		s += len;
-	}
-	if (n == 0) {
+	if (http_allow_parse(s, a, &err) == -1) {
+		*why_r = xstrdup(err + strlen("allow: "));
+		free(err);
+		rc = -1;
+	} else if (a->n == 0) {
 		*why_r = xstrdup("no address or network");
-		return -1;
+		rc = -1;
 	}
-	return 0;
+	free(a);
+	return rc;
 }
 
 /* config_check_domain_lifetimes - the deadline module's parser decides */

@@ -131,16 +131,24 @@ in_queue(void *arg, const char *id, int *queue_r)
 	return 1;
 }
 
-/* mark_parked - flag the index entry of a message ebb has parked */
+/*
+ * mark_parked - flag the index entry of a message ebb has parked. The
+ * ledger's deadline wins when it is earlier: the milter records the
+ * remote sender's deadline of what it held (drain_adopt), which is sooner
+ * than the local bounce deadline of a message that just arrived.
+ */
 static int
 mark_parked(void *arg, const char *id, time_t deadline)
 {
 	struct index	*ix = arg;
 	struct msg	*m;
 
-	(void)deadline;
-	if ((m = index_lookup(ix, id)) != NULL && m->queue == MSG_QUEUE_HOLD)
+	if ((m = index_lookup(ix, id)) != NULL &&
+	    m->queue == MSG_QUEUE_HOLD) {
 		m->parked_by_ebb = 1;
+		if (deadline > 0 && deadline < m->deadline)
+			m->deadline = deadline;
+	}
 	return 0;
 }
 
@@ -709,4 +717,30 @@ drain_at_risk(const struct drain *d, time_t now,
 				break;
 		counts_r[b]++;
 	}
+}
+
+int
+drain_adopt(struct drain *d, const char *id, time_t deadline, time_t now,
+    char **err_r)
+{
+	const char	*ids[1] = { id };
+	time_t		 retry;
+
+	if (!ebb_queue_id_valid(id)) {
+		*err_r = xasprintf("\"%.40s\" is not a queue id", id);
+		return -1;
+	}
+	if (d->ledger == NULL || d->opts.dry_run)
+		return 0;
+	/* the MTA moves it to hold just after the milter's answer */
+	if (mta_locate(d->mta, id, &retry) != MSG_QUEUE_HOLD)
+		return 1;
+	if (ledger_park_begin(d->ledger, ids, &deadline, 1, now,
+	    err_r) == -1 ||
+	    ledger_park_commit(d->ledger, ids, 1, now, err_r) == -1)
+		return -1;
+	log_msg(LOG_INFO, id, "parked by the milter deadline=%lld",
+	    (long long)deadline);
+	d->total++;
+	return 0;
 }

@@ -13,6 +13,12 @@
  * kept and only the last MILTER_RECEIVED_TAIL bytes of each (the date is at
  * the end). A callback never exits: running out of memory or any other
  * internal error tempfails the message with one log line.
+ *
+ * SPF ([milter] spf, milter_spf.h): checked at MAIL FROM with the HELO
+ * name and the client address, fed to admit_decide (enforce: fail is
+ * rejected, temperror tempfailed); in header and enforce modes a message
+ * that gets in carries Received-SPF and Authentication-Results, added at
+ * the end of the message.
  */
 #include "config.h"
 
@@ -40,6 +46,7 @@
 #include "ebb/log.h"
 #include "ebb/milter.h"
 #include "ebb/util.h"
+#include "milter_spf.h"
 
 #define MILTER_NAME		"ebb"
 #define MILTER_RECEIVED_KEEP	REMOTE_RECEIVED_MAX
@@ -49,6 +56,7 @@
 #define MILTER_SAVE_EVERY	60	/* seconds between state saves */
 #define MILTER_SKEW		900	/* seconds a date may be ahead */
 #define MILTER_QID_MAX		64
+#define MILTER_HELO_MAX		256	/* HELO name kept */
 
 /* one message, from MAIL FROM to its end */
 struct msg {
@@ -62,13 +70,16 @@ struct msg {
 	size_t		 nreceived;	/* all seen, saturating */
 	int		 hold;			/* quarantine at EOM */
 	time_t		 deadline;
+	int		 spf_headers;		/* add them at EOM */
 };
 
 /* one SMTP connection */
 struct conn {
 	struct client_addr addr;
 	char		 ip[64];
+	char		 helo[MILTER_HELO_MAX];
 	int		 no_reply_hdr;	/* SMFIP_NR_HDR negotiated */
+	int		 no_reply_conn;	/* SMFIP_NR_CONN, _NR_HELO too */
 	struct msg	*msg;
 };
 
@@ -79,6 +90,7 @@ static struct {
 	char			*state_path;
 	pthread_t		 thread;
 	int			 running;
+	struct SPF_server_struct *spf;	/* one per process; NULL: off */
 
 	pthread_mutex_t		 lock;	/* clients, saved */
 	struct client_limit	*clients;
@@ -253,13 +265,20 @@ ebb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	*pf0 = 0;
 	if (m.cfg->milter_action == CONFIG_MILTER_HOLD)
 		*pf0 |= SMFIF_QUARANTINE;
+	if (m.spf != NULL)
+		*pf0 |= SMFIF_ADDHDRS;
 	*pf0 &= f0;
 	want_steps = SMFIP_NORCPT | SMFIP_NOBODY | SMFIP_NOUNKNOWN |
-	    SMFIP_NODATA | SMFIP_NR_HDR;
+	    SMFIP_NODATA | SMFIP_NR_HDR | SMFIP_NR_CONN | SMFIP_NR_HELO;
 	if (m.cfg->spf == CONFIG_SPF_OFF)
 		want_steps |= SMFIP_NOHELO;
 	*pf1 = want_steps & f1;
 	c->no_reply_hdr = (*pf1 & SMFIP_NR_HDR) != 0;
+	/* one round trip less per session; both or neither */
+	if ((*pf1 & (SMFIP_NR_CONN | SMFIP_NR_HELO)) !=
+	    (SMFIP_NR_CONN | SMFIP_NR_HELO))
+		*pf1 &= ~(unsigned long)(SMFIP_NR_CONN | SMFIP_NR_HELO);
+	c->no_reply_conn = (*pf1 & SMFIP_NR_CONN) != 0;
 	*pf2 = 0;
 	*pf3 = 0;
 	return SMFIS_CONTINUE;
@@ -278,7 +297,32 @@ ebb_connect(SMFICTX *ctx, char *hostname, struct sockaddr *hostaddr)
 		inet_ntop(c->addr.family, c->addr.a, c->ip, sizeof(c->ip));
 	else
 		ebb_strlcpy(c->ip, "local", sizeof(c->ip));
-	return SMFIS_CONTINUE;
+	return c->no_reply_conn ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+static sfsistat
+ebb_helo(SMFICTX *ctx, char *helohost)
+{
+	struct conn	*c = smfi_getpriv(ctx);
+
+	if (c == NULL)
+		return SMFIS_CONTINUE;
+	if (helohost != NULL)
+		ebb_strlcpy(c->helo, helohost, sizeof(c->helo));
+	return c->no_reply_conn ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+/* spf_check - the message's SPF result, counted; unchecked when off */
+static enum admit_spf
+spf_check(struct conn *c, struct msg *g)
+{
+	enum admit_spf	 r;
+
+	if (m.spf == NULL)
+		return ADMIT_SPF_UNCHECKED;
+	r = milter_spf_check(m.spf, c->ip, g->sender, c->helo);
+	stat_inc(&m.stats.spf[r]);
+	return r;
 }
 
 /* parse_sender - MAIL FROM's address without <>, bounded, and SIZE= */
@@ -334,7 +378,7 @@ ebb_envfrom(SMFICTX *ctx, char **argv)
 		return internal_error(ctx, "out of memory");
 	stat_inc(&m.stats.messages);
 	parse_sender(c->msg, argv);
-	c->msg->spf = ADMIT_SPF_UNCHECKED;
+	c->msg->spf = spf_check(c, c->msg);
 
 	input_base(&in, ADMIT_AT_MAIL);
 	in.null_sender = c->msg->null_sender;
@@ -436,6 +480,10 @@ ebb_eoh(SMFICTX *ctx)
 		return SMFIS_CONTINUE;		/* quarantine at EOM */
 	case ADMIT_ACCEPT:
 	case ADMIT_CONTINUE:
+		if (g->spf != ADMIT_SPF_UNCHECKED) {
+			g->spf_headers = 1;
+			return SMFIS_CONTINUE;	/* the headers at EOM */
+		}
 		msg_free(&c->msg);
 		return SMFIS_ACCEPT;
 	case ADMIT_TEMPFAIL:
@@ -444,6 +492,21 @@ ebb_eoh(SMFICTX *ctx)
 	}
 	msg_free(&c->msg);
 	return refuse(ctx, &d);
+}
+
+/* spf_headers - Received-SPF and Authentication-Results, on top */
+static int
+spf_headers(SMFICTX *ctx, const struct conn *c, const struct msg *g)
+{
+	char	 rcv[MILTER_SPF_HDR_MAX], ar[MILTER_SPF_HDR_MAX];
+
+	milter_spf_headers(g->spf, smfi_getsymval(ctx, "j"), c->ip,
+	    g->sender, c->helo, rcv, ar);
+	if (smfi_insheader(ctx, 0, "Authentication-Results", ar) !=
+	    MI_SUCCESS ||
+	    smfi_insheader(ctx, 0, "Received-SPF", rcv) != MI_SUCCESS)
+		return -1;
+	return 0;
 }
 
 static sfsistat
@@ -455,6 +518,10 @@ ebb_eom(SMFICTX *ctx)
 
 	if (c == NULL || (g = c->msg) == NULL)
 		return SMFIS_ACCEPT;
+	if (g->spf != ADMIT_SPF_UNCHECKED && spf_headers(ctx, c, g) == -1) {
+		msg_free(&c->msg);
+		return internal_error(ctx, "smfi_insheader failed");
+	}
 	if (g->hold) {
 		if (smfi_quarantine(ctx, "ebb: recovering from a backlog") !=
 		    MI_SUCCESS) {
@@ -501,6 +568,7 @@ static struct smfiDesc ebb_desc = {
 	.xxfi_version = SMFI_VERSION,
 	.xxfi_flags = SMFIF_NONE,
 	.xxfi_connect = ebb_connect,
+	.xxfi_helo = ebb_helo,
 	.xxfi_envfrom = ebb_envfrom,
 	.xxfi_header = ebb_header,
 	.xxfi_eoh = ebb_eoh,
@@ -625,6 +693,9 @@ milter_start(const struct config *cfg, const struct milter_env *env,
 	m.cfg = cfg;
 	m.env = *env;
 	memset(&m.stats, 0, sizeof(m.stats));
+	if (cfg->spf != CONFIG_SPF_OFF &&
+	    (m.spf = milter_spf_open(err_r)) == NULL)
+		goto fail;
 	if (smfi_setconn(cfg->milter_socket) != MI_SUCCESS ||
 	    smfi_register(ebb_desc) != MI_SUCCESS) {
 		*err_r = xasprintf("milter: cannot use socket %s",
@@ -649,6 +720,8 @@ milter_start(const struct config *cfg, const struct milter_env *env,
 	log_info("milter: listening on %s", cfg->milter_socket);
 	return 0;
 fail:
+	milter_spf_close(m.spf);
+	m.spf = NULL;
 	lifetimes_free(&m.lifetimes);
 	return -1;
 }
@@ -668,4 +741,6 @@ milter_stop(void)
 	free(m.state_path);
 	m.state_path = NULL;
 	lifetimes_free(&m.lifetimes);
+	milter_spf_close(m.spf);
+	m.spf = NULL;
 }

@@ -13,7 +13,7 @@ HOST=$top_builddir/tests/milter/ebb-milter-test
 LUA=$top_srcdir/tests/milter
 [ -x "$HOST" ] || skip_all "ebb-milter-test not built"
 
-tap_plan 8
+tap_plan 9
 
 # run_case NAME LOAD SCRIPT [CONFIG LINE...] - one script, one TAP line
 run_case() {
@@ -77,6 +77,11 @@ STATE="ebb-clients 1
 a 192.0.2.50 32 20.000 $((now - 7200)).000 $((now - 7200)) 0 $((now - 7200))
 " run_case trickle 6.4 trickle.lua
 run_case malformed 6.4 malformed.lua
+if grep -q '^#define HAVE_SPF2 1' "$top_builddir/config.h" 2>/dev/null; then
+	run_case spf 0.01 spf.lua "spf = header"
+else
+	skip "spf" "built without libspf2"
+fi
 
 # the state survives a restart; a corrupt state file is one log line
 if [ -s "$T/bucket/state/clients" ] &&

@@ -381,7 +381,7 @@ test_defaults(void **state)
 	assert_string_equal(cfg->control_socket, "/run/ebb/ebbd.sock");
 	assert_string_equal(cfg->http_listen, "");
 	assert_string_equal(cfg->http_certificate, "");
-	assert_string_equal(cfg->http_allow, "127.0.0.0/8");
+	assert_string_equal(cfg->http_allow, "127.0.0.0/8 ::1");
 	/* every default is written the way config_print writes it */
 	for (i = 0; i < config_nkeys; i++) {
 		text = config_key_format(cfg, &config_keys[i]);

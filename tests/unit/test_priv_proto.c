@@ -7,6 +7,7 @@
  * unknown types (answers included), payloads of the wrong size, rates
  * that are not finite or out of range, and queue ids that are empty, too
  * long, not NUL-terminated, too many, or hold anything but [0-9A-Za-z].
+ * The notices (budget, milter hold, milter counters) likewise.
  */
 #include "config.h"
 
@@ -22,6 +23,9 @@
 #include <cmocka.h>
 
 #include "ebb/control.h"
+#include "ebb/governor.h"
+#include "ebb/milter.h"
+#include "ebb/msg.h"
 #include "ebb/util.h"
 #include "priv_proto.h"
 
@@ -223,6 +227,129 @@ test_reply(void **state)
 	free(err);
 }
 
+static void
+test_budget(void **state)
+{
+	struct budget	 b = { 12.5, 40, 0.75, 0, 1, 1, 1.25 }, back;
+	char		*err = NULL;
+	size_t		 n;
+	double		 bad;
+	unsigned char	 saved[64];
+
+	(void)state;
+	n = priv_budget_encode(&b, buf, sizeof(buf));
+	assert_true(n > PRIV_HDR_LEN);
+	assert_int_equal(priv_packet_type(buf, n), PRIV_BUDGET);
+	assert_int_equal(priv_budget_decode(buf, n, &back, &err), 0);
+	assert_true(back.rate == 12.5 && back.window == 40 &&
+	    back.cutoff == 0.75 && !back.critical && back.stopped &&
+	    back.known && back.pressure == 1.25);
+	memcpy(saved, buf, n);
+	assert_int_equal(priv_budget_encode(&b, buf, n - 1), 0);
+
+	/* truncated, long, another type, out of range */
+	assert_int_equal(priv_budget_decode(buf, n - 1, &back, &err), -1);
+	free(err);
+	assert_int_equal(priv_packet_type(buf, 3), 0);
+	n = packet(PRIV_BUDGET, 0, NULL, 0);
+	assert_int_equal(priv_budget_decode(buf, n, &back, &err), -1);
+	free(err);
+	memcpy(buf, saved, sizeof(saved));
+	bad = NAN;
+	memcpy(buf + PRIV_HDR_LEN, &bad, sizeof(bad));
+	assert_int_equal(priv_budget_decode(buf, PRIV_HDR_LEN + 36, &back,
+	    &err), -1);
+	free(err);
+	memcpy(buf, saved, sizeof(saved));
+	bad = 1.5;			/* cutoff above 1 */
+	memcpy(buf + PRIV_HDR_LEN + 8, &bad, sizeof(bad));
+	assert_int_equal(priv_budget_decode(buf, PRIV_HDR_LEN + 36, &back,
+	    &err), -1);
+	free(err);
+	memcpy(buf, saved, sizeof(saved));
+	buf[PRIV_HDR_LEN + 32] = 0x80;	/* an unknown flag */
+	assert_int_equal(priv_budget_decode(buf, PRIV_HDR_LEN + 36, &back,
+	    &err), -1);
+	free(err);
+	/* a request is not a budget */
+	n = packet(PRIV_STATUS, 0, NULL, 0);
+	assert_int_equal(priv_budget_decode(buf, n, &back, &err), -1);
+	free(err);
+}
+
+static void
+test_hold(void **state)
+{
+	char		 id[MSG_QUEUE_ID_MAX], *err = NULL;
+	unsigned char	 p[64];
+	time_t		 deadline = 0;
+	int64_t		 d = 1700000000;
+	size_t		 n;
+
+	(void)state;
+	n = priv_hold_encode("4Xy9Zk1LqWz", 1700000000, buf, sizeof(buf));
+	assert_int_equal(priv_packet_type(buf, n), PRIV_MILTER_HOLD);
+	assert_int_equal(priv_hold_decode(buf, n, id, &deadline, &err), 0);
+	assert_string_equal(id, "4Xy9Zk1LqWz");
+	assert_int_equal(deadline, 1700000000);
+	assert_int_equal(priv_hold_encode("../x", 1, buf, sizeof(buf)), 0);
+	assert_int_equal(priv_hold_encode("", 1, buf, sizeof(buf)), 0);
+
+	/* ids a compromised child could send */
+	memcpy(p, &d, sizeof(d));
+	memcpy(p + 8, "AB/C", 5);
+	n = packet(PRIV_MILTER_HOLD, 13, p, 13);
+	assert_int_equal(priv_hold_decode(buf, n, id, &deadline, &err), -1);
+	free(err);
+	memcpy(p + 8, "ABCD", 4);		/* no NUL */
+	n = packet(PRIV_MILTER_HOLD, 12, p, 12);
+	assert_int_equal(priv_hold_decode(buf, n, id, &deadline, &err), -1);
+	free(err);
+	memcpy(p + 8, "AB\0C", 5);		/* a NUL inside */
+	n = packet(PRIV_MILTER_HOLD, 13, p, 13);
+	assert_int_equal(priv_hold_decode(buf, n, id, &deadline, &err), -1);
+	free(err);
+	memset(p + 8, 'A', 40);			/* too long */
+	p[48] = '\0';
+	n = packet(PRIV_MILTER_HOLD, 49, p, 49);
+	assert_int_equal(priv_hold_decode(buf, n, id, &deadline, &err), -1);
+	free(err);
+	d = -5;					/* a bad deadline */
+	memcpy(p, &d, sizeof(d));
+	memcpy(p + 8, "ABCD", 5);
+	n = packet(PRIV_MILTER_HOLD, 13, p, 13);
+	assert_int_equal(priv_hold_decode(buf, n, id, &deadline, &err), -1);
+	free(err);
+	n = packet(PRIV_MILTER_HOLD, 20, p, 13);	/* length disagrees */
+	assert_int_equal(priv_hold_decode(buf, n, id, &deadline, &err), -1);
+	free(err);
+}
+
+static void
+test_stats(void **state)
+{
+	struct milter_counters c, back;
+	char		*err = NULL;
+	size_t		 n;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	c.connections = 7;
+	c.errors = 3;
+	c.reason[ADMIT_R_COUNT - 1] = 11;
+	c.spf[0] = 5;
+	c.latency[MILTER_LATENCY_BUCKETS - 1] = 1ULL << 40;
+	n = priv_stats_encode(&c, buf, sizeof(buf));
+	assert_int_equal(priv_packet_type(buf, n), PRIV_MILTER_STATS);
+	assert_int_equal(priv_stats_decode(buf, n, &back, &err), 0);
+	assert_memory_equal(&c, &back, sizeof(c));
+	assert_int_equal(priv_stats_decode(buf, n - 8, &back, &err), -1);
+	free(err);
+	n = packet(PRIV_MILTER_STATS, 8, "12345678", 8);
+	assert_int_equal(priv_stats_decode(buf, n, &back, &err), -1);
+	free(err);
+}
+
 int
 main(void)
 {
@@ -234,6 +361,9 @@ main(void)
 		cmocka_unit_test(test_rate),
 		cmocka_unit_test(test_ids),
 		cmocka_unit_test(test_reply),
+		cmocka_unit_test(test_budget),
+		cmocka_unit_test(test_hold),
+		cmocka_unit_test(test_stats),
 	};
 
 	return cmocka_run_group_tests_name("priv_proto", tests, NULL, NULL);

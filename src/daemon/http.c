@@ -1,0 +1,528 @@
+/*
+ * http.c - ebbd's HTTP endpoint: the status page, /metrics, /status
+ *
+ * evhttp on the child's libevent loop, TLS through bufferevent_openssl
+ * when [http] certificate and key are set (see http.h for who opens
+ * what, and when). Every request is bounded by evhttp itself: GET and
+ * HEAD only, HTTP_HEADERS_MAX bytes of headers, HTTP_BODY_MAX of body,
+ * HTTP_TIMEOUT seconds per connection; and here: at most
+ * HTTP_PENDING_MAX requests wait for the parent, the rest get 503.
+ *
+ * The data comes from the parent over the HTTP socketpair, whose answers
+ * arrive in the order asked; a FIFO of the waiting requests pairs them
+ * up. The page asks twice (status, then history) in a row, so its two
+ * answers arrive one after the other. Answers are kept HTTP_CACHE
+ * seconds and reused, so a crowd on the public page costs the parent at
+ * most a few requests a second. A client that goes away while
+ * waiting costs nothing: evhttp keeps the request for us until we reply,
+ * and a reply to a closed connection only frees it.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+
+#include <netdb.h>
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/util.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "ebb/config.h"
+#include "ebb/http_allow.h"
+#include "ebb/log.h"
+#include "ebb/metrics.h"
+#include "ebb/util.h"
+#include "http.h"
+#include "priv_proto.h"
+
+enum route {
+	ROUTE_PAGE, ROUTE_SUMMARY, ROUTE_HISTORY, ROUTE_METRICS, ROUTE_STATUS
+};
+
+enum { CACHE_STATUS, CACHE_HISTORY };
+
+struct pending {
+	struct evhttp_request	*req;		/* NULL: answered already */
+	enum route		 route;
+	int			 next;		/* CACHE_*: the answer due */
+	int			 left;		/* answers still due */
+	char			*status;	/* the page: first answer */
+};
+
+struct http {
+	struct http_allow	 allow;
+	int			 listenfd;
+	char			*listen;
+	SSL_CTX			*ssl;
+	struct event_base	*base;
+	struct evhttp		*evh;
+	struct event		*ev_priv;
+	int			 privfd;
+	struct pending		 pending[HTTP_PENDING_MAX];
+	size_t			 npending;
+	/* the parent's last answers, status and history, for HTTP_CACHE s */
+	char			*cache[2];
+	double			 cache_at[2];
+};
+
+
+static double
+now_mono(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void
+cache_put(struct http *h, int which, const char *text)
+{
+	free(h->cache[which]);
+	h->cache[which] = xstrdup(text);
+	h->cache_at[which] = now_mono();
+}
+
+/* cache_get - a cached answer younger than HTTP_CACHE seconds, or NULL */
+static const char *
+cache_get(const struct http *h, int which)
+{
+	if (h->cache[which] == NULL ||
+	    now_mono() - h->cache_at[which] >= HTTP_CACHE)
+		return NULL;
+	return h->cache[which];
+}
+
+/*
+ * listen_on - socket, bind, listen on "host:port", IPv6 as "[addr]:port";
+ * the host may be a name (the first address it resolves to is used)
+ */
+static int
+listen_on(const char *spec)
+{
+	struct addrinfo	 hints, *res;
+	const char	*colon = strrchr(spec, ':');
+	char		 host[256];
+	size_t		 len;
+	int		 fd, on = 1, rc;
+
+	len = colon != NULL ? (size_t)(colon - spec) : 0;
+	if (len >= 2 && spec[0] == '[' && spec[len - 1] == ']') {
+		spec++;
+		len -= 2;
+	}
+	if (colon == NULL || len == 0 || len >= sizeof(host))
+		log_fatal("[http] listen: \"%s\" is not host:port", spec);
+	memcpy(host, spec, len);
+	host[len] = '\0';
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if ((rc = getaddrinfo(host, colon + 1, &hints, &res)) != 0)
+		log_fatal("[http] listen: %s: %s", host, gai_strerror(rc));
+	if ((fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0)) == -1)
+		log_fatal("http: socket: %s", strerror(errno));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (bind(fd, res->ai_addr, res->ai_addrlen) == -1)
+		log_fatal("http: bind %s: %s", spec, strerror(errno));
+	freeaddrinfo(res);
+	if (listen(fd, 64) == -1)
+		log_fatal("http: listen %s: %s", spec, strerror(errno));
+	return fd;
+}
+
+/* ssl_error - OpenSSL's own reason for the last failure */
+static const char *
+ssl_error(void)
+{
+	static char	 buf[256];
+
+	ERR_error_string_n(ERR_get_error(), buf, sizeof(buf));
+	return buf;
+}
+
+static SSL_CTX *
+ssl_load(const char *cert, const char *key)
+{
+	SSL_CTX		*ctx;
+
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL)
+		log_fatal("http: SSL_CTX_new: %s", ssl_error());
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION |
+	    SSL_OP_NO_RENEGOTIATION);
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1)
+		log_fatal("[http] certificate %s: %s", cert, ssl_error());
+	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1)
+		log_fatal("[http] key %s: %s", key, ssl_error());
+	if (SSL_CTX_check_private_key(ctx) != 1)
+		log_fatal("[http] key %s does not match certificate %s", key,
+		    cert);
+	return ctx;
+}
+
+struct http *
+http_new(const struct config *cfg)
+{
+	struct http	*h;
+	char		*err = NULL;
+	int		 cert = cfg->http_certificate[0] != '\0';
+	int		 key = cfg->http_key[0] != '\0';
+
+	if (cfg->http_listen[0] == '\0')
+		return NULL;
+	if (cert != key)
+		log_fatal("[http] certificate and key go together: set both "
+		    "for TLS, or neither");
+	h = xcalloc(1, sizeof(*h));
+	h->privfd = -1;
+	if (http_allow_parse(cfg->http_allow, &h->allow, &err) == -1)
+		log_fatal("[http] %s", err);
+	if (cert)
+		h->ssl = ssl_load(cfg->http_certificate, cfg->http_key);
+	h->listenfd = listen_on(cfg->http_listen);
+	h->listen = xstrdup(cfg->http_listen);
+	return h;
+}
+
+void
+http_free(struct http **hp)
+{
+	struct http	*h = *hp;
+	size_t		 i;
+
+	if (h == NULL)
+		return;
+	*hp = NULL;
+	for (i = 0; i < h->npending; i++)
+		free(h->pending[i].status);
+	free(h->cache[CACHE_STATUS]);
+	free(h->cache[CACHE_HISTORY]);
+	if (h->ev_priv != NULL)
+		event_free(h->ev_priv);
+	if (h->evh != NULL)
+		evhttp_free(h->evh);	/* closes the listening socket */
+	else if (h->listenfd != -1)
+		close(h->listenfd);
+	if (h->ssl != NULL)
+		SSL_CTX_free(h->ssl);
+	free(h->listen);
+	free(h);
+}
+
+static void
+reply(struct evhttp_request *req, int code, const char *reason,
+    const char *type, const char *body, size_t len)
+{
+	struct evkeyvalq *hdr = evhttp_request_get_output_headers(req);
+	struct evbuffer	*out = evbuffer_new();
+
+	evhttp_add_header(hdr, "Content-Type", type);
+	evhttp_add_header(hdr, "Cache-Control", "no-store");
+	evhttp_add_header(hdr, "X-Content-Type-Options", "nosniff");
+	if (out == NULL) {
+		evhttp_send_error(req, HTTP_SERVUNAVAIL, NULL);
+		return;
+	}
+	evbuffer_add(out, body, len);
+	evhttp_send_reply(req, code, reason, out);
+	evbuffer_free(out);
+}
+
+static void
+reply_text(struct evhttp_request *req, int code, const char *reason,
+    const char *text)
+{
+	reply(req, code, reason, "text/plain; charset=utf-8", text,
+	    strlen(text));
+}
+
+/* answer - the parent's answer to the request at the head of the FIFO */
+static void
+answer(struct pending *pd, int ok, const char *text)
+{
+	struct metrics	 m;
+	char		*err = NULL, *out = NULL, *summary;
+
+	if (!ok) {
+		log_warn("http: the parent refused: %s", text);
+		reply_text(pd->req, HTTP_SERVUNAVAIL, "Unavailable",
+		    "ebbd cannot answer now\n");
+		return;
+	}
+	switch (pd->route) {
+	case ROUTE_STATUS:
+		out = xasprintf("%s\n", text);
+		reply(pd->req, HTTP_OK, "OK", "application/json", out,
+		    strlen(out));
+		break;
+	case ROUTE_HISTORY:
+		reply(pd->req, HTTP_OK, "OK", "application/json", text,
+		    strlen(text));
+		break;
+	case ROUTE_METRICS:
+	case ROUTE_SUMMARY:
+	case ROUTE_PAGE:
+		if (metrics_from_status(pd->route == ROUTE_PAGE ? pd->status :
+		    text, strlen(pd->route == ROUTE_PAGE ? pd->status : text),
+		    &m, &err) == -1) {
+			log_warn("http: %s", err);
+			free(err);
+			reply_text(pd->req, HTTP_INTERNAL, "Error",
+			    "bad status\n");
+			break;
+		}
+		if (pd->route == ROUTE_METRICS) {
+			out = metrics_render(&m);
+			reply(pd->req, HTTP_OK, "OK",
+			    "text/plain; version=0.0.4; charset=utf-8", out,
+			    strlen(out));
+			break;
+		}
+		summary = metrics_summary(&m, time(NULL));
+		if (pd->route == ROUTE_SUMMARY) {
+			reply(pd->req, HTTP_OK, "OK", "application/json",
+			    summary, strlen(summary));
+		} else {
+			out = http_page(summary, text);
+			/* inline only: the page loads nothing from anywhere */
+			evhttp_add_header(evhttp_request_get_output_headers(
+			    pd->req), "Content-Security-Policy",
+			    "default-src 'none'; script-src 'unsafe-inline'; "
+			    "style-src 'unsafe-inline'; connect-src 'self'; "
+			    "frame-ancestors 'none'");
+			reply(pd->req, HTTP_OK, "OK",
+			    "text/html; charset=utf-8", out, strlen(out));
+		}
+		free(summary);
+		break;
+	}
+	free(out);
+}
+
+/* on_priv - the parent's answers, in the order asked */
+static void
+on_priv(evutil_socket_t fd, short ev, void *arg)
+{
+	static unsigned char buf[PRIV_MSG_MAX];
+	struct http	*h = arg;
+	struct pending	*pd;
+	ssize_t		 n;
+	char		*text = NULL, *err = NULL;
+	int		 ok;
+
+	(void)ev;
+	for (;;) {
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0) {
+			/* the parent stops; the control side exits */
+			event_del(h->ev_priv);
+			return;
+		}
+		if (priv_decode_reply(buf, (size_t)n, &ok, &text, &err) == -1)
+			log_panic("http: a bad answer from the parent: %s",
+			    err);
+		if (h->npending == 0)
+			log_panic("http: an answer nobody asked for");
+		pd = &h->pending[0];
+		if (ok)
+			cache_put(h, pd->next, text);
+		if (--pd->left > 0) {
+			/* the page's status; its history comes next */
+			if (ok && pd->req != NULL)
+				pd->status = text;
+			else {
+				if (pd->req != NULL)
+					answer(pd, ok, text);
+				pd->req = NULL;
+				free(text);
+			}
+			pd->next = CACHE_HISTORY;
+			continue;
+		}
+		if (pd->req != NULL)
+			answer(pd, ok, text);
+		free(pd->status);
+		free(text);
+		memmove(h->pending, h->pending + 1,
+		    (h->npending - 1) * sizeof(*h->pending));
+		h->npending--;
+	}
+}
+
+/* ask - one packet to the parent; 0, or -1 when it could not be sent */
+static int
+ask(struct http *h, int history)
+{
+	struct control_request r;
+	unsigned char	 buf[PRIV_HDR_LEN + 16];
+	size_t		 n;
+
+	if (history)
+		n = priv_encode_history(HTTP_HISTORY_SPAN, buf, sizeof(buf));
+	else {
+		memset(&r, 0, sizeof(r));
+		r.command = CONTROL_STATUS;
+		n = priv_encode_request(&r, buf, sizeof(buf));
+	}
+	if (n == 0)
+		log_panic("http: cannot encode a request");
+	return send(h->privfd, buf, n, MSG_NOSIGNAL) == -1 ? -1 : 0;
+}
+
+/* answer_cached - answer from the cache when all it needs is fresh */
+static int
+answer_cached(struct http *h, struct evhttp_request *req, enum route route)
+{
+	struct pending	 pd;
+	const char	*status = NULL, *history = NULL;
+
+	if (route != ROUTE_HISTORY &&
+	    (status = cache_get(h, CACHE_STATUS)) == NULL)
+		return 0;
+	if ((route == ROUTE_HISTORY || route == ROUTE_PAGE) &&
+	    (history = cache_get(h, CACHE_HISTORY)) == NULL)
+		return 0;
+	memset(&pd, 0, sizeof(pd));
+	pd.req = req;
+	pd.route = route;
+	pd.status = route == ROUTE_PAGE ? xstrdup(status) : NULL;
+	answer(&pd, 1, route == ROUTE_PAGE || route == ROUTE_HISTORY ?
+	    history : status);
+	free(pd.status);
+	return 1;
+}
+
+static enum route
+route_of(const char *path, int *found_r)
+{
+	static const struct {
+		const char	*path;
+		enum route	 route;
+	} routes[] = {
+		{ "/", ROUTE_PAGE },
+		{ "/index.html", ROUTE_PAGE },
+		{ "/summary.json", ROUTE_SUMMARY },
+		{ "/history.json", ROUTE_HISTORY },
+		{ "/metrics", ROUTE_METRICS },
+		{ "/status", ROUTE_STATUS },
+	};
+	size_t	 i;
+
+	*found_r = 1;
+	for (i = 0; i < nitems(routes); i++)
+		if (strcmp(path, routes[i].path) == 0)
+			return routes[i].route;
+	*found_r = 0;
+	return ROUTE_PAGE;
+}
+
+static void
+on_request(struct evhttp_request *req, void *arg)
+{
+	struct http	*h = arg;
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const struct sockaddr *sa;
+	const char	*path;
+	struct pending	*pd;
+	enum route	 route;
+	int		 found;
+
+	path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+	if (path == NULL || *path == '\0')
+		path = "/";
+	route = route_of(path, &found);
+	if (!found) {
+		reply_text(req, HTTP_NOTFOUND, "Not Found", "not found\n");
+		return;
+	}
+	if (route == ROUTE_METRICS || route == ROUTE_STATUS) {
+		sa = evhttp_connection_get_addr(
+		    evhttp_request_get_connection(req));
+		if (sa == NULL || !http_allow_match(&h->allow, sa)) {
+			reply_text(req, 403, "Forbidden",
+			    "forbidden: not in [http] allow\n");
+			return;
+		}
+	}
+	if (answer_cached(h, req, route))
+		return;
+	if (h->npending == HTTP_PENDING_MAX) {
+		reply_text(req, HTTP_SERVUNAVAIL, "Busy", "busy\n");
+		return;
+	}
+	if (ask(h, route == ROUTE_HISTORY) == -1) {
+		reply_text(req, HTTP_SERVUNAVAIL, "Unavailable",
+		    "ebbd is stopping\n");
+		return;
+	}
+	pd = &h->pending[h->npending++];
+	pd->req = req;
+	pd->route = route;
+	pd->next = route == ROUTE_HISTORY ? CACHE_HISTORY : CACHE_STATUS;
+	pd->left = 1;
+	pd->status = NULL;
+	if (route == ROUTE_PAGE) {
+		if (ask(h, 1) == 0)
+			pd->left = 2;
+		else {
+			/* the status answer still comes, to no one */
+			reply_text(req, HTTP_SERVUNAVAIL, "Unavailable",
+			    "ebbd is stopping\n");
+			pd->req = NULL;
+		}
+	}
+}
+
+/* on_bev - a TLS bufferevent for each connection, when TLS is on */
+static struct bufferevent *
+on_bev(struct event_base *base, void *arg)
+{
+	struct http	*h = arg;
+	SSL		*ssl;
+
+	if ((ssl = SSL_new(h->ssl)) == NULL)
+		return NULL;
+	return bufferevent_openssl_socket_new(base, -1, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+}
+
+void
+http_start(struct http *h, struct event_base *base, int privfd)
+{
+	h->base = base;
+	h->privfd = privfd;
+	if ((h->evh = evhttp_new(base)) == NULL)
+		log_fatal("http: evhttp_new failed");
+	evhttp_set_allowed_methods(h->evh, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
+	evhttp_set_max_headers_size(h->evh, HTTP_HEADERS_MAX);
+	evhttp_set_max_body_size(h->evh, HTTP_BODY_MAX);
+	evhttp_set_timeout(h->evh, HTTP_TIMEOUT);
+	evhttp_set_gencb(h->evh, on_request, h);
+	if (h->ssl != NULL)
+		evhttp_set_bevcb(h->evh, on_bev, h);
+	if (evhttp_accept_socket_with_handle(h->evh, h->listenfd) == NULL)
+		log_fatal("http: cannot serve on %s", h->listen);
+	h->ev_priv = event_new(base, privfd, EV_READ | EV_PERSIST, on_priv,
+	    h);
+	event_add(h->ev_priv, NULL);
+	log_info("http: serving on %s%s", h->listen,
+	    h->ssl != NULL ? " (TLS)" : "");
+}

@@ -1,0 +1,309 @@
+/*
+ * metrics.c - the status object as Prometheus text and as a public summary
+ *
+ * metrics_from_status reads what the parent reports (parent_handle.c) into
+ * plain data; metrics_render and metrics_summary write it out. The
+ * Prometheus families are fixed here, in one table-like function, so the
+ * man page's list (ebbd(8), HTTP) has one place to agree with.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "ebb/metrics.h"
+#include "ebb/util.h"
+
+static const char *const risk_label[METRICS_RISK_COUNT] = {
+	"expired", "lt1h", "lt6h", "lt24h", "later"
+};
+static const char *const risk_key[METRICS_RISK_COUNT] = {
+	"expired", "1h", "6h", "24h", "later"
+};
+static const char *const queue_name[METRICS_QUEUE_COUNT] = {
+	"incoming", "active", "deferred", "hold"
+};
+
+const char *
+metrics_risk_label(int bucket)
+{
+	return bucket >= 0 && bucket < METRICS_RISK_COUNT ?
+	    risk_label[bucket] : NULL;
+}
+
+static double
+get_real(json_t *o, const char *key)
+{
+	json_t	*v = json_object_get(o, key);
+
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static long
+get_count(json_t *o, const char *key)
+{
+	json_t	*v = json_object_get(o, key);
+
+	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    json_integer_value(v) > (json_int_t)1e15)
+		return 0;
+	return (long)json_integer_value(v);
+}
+
+/* label_ok - a sensor name fit for a label value without escaping */
+static int
+label_ok(const char *s)
+{
+	size_t	 n = strspn(s, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+
+	return n > 0 && s[n] == '\0' && n < METRICS_NAME_MAX;
+}
+
+int
+metrics_from_status(const char *text, size_t len, struct metrics *m,
+    char **err_r)
+{
+	json_error_t	 je;
+	json_t		*o, *a, *s, *q;
+	const char	*name;
+	size_t		 i;
+	int		 k;
+
+	memset(m, 0, sizeof(*m));
+	m->pressure = m->rate = m->scan_duration = m->eta = NAN;
+	o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+	if (o == NULL || !json_is_object(o)) {
+		json_decref(o);
+		*err_r = xasprintf("status: not a JSON object");
+		return -1;
+	}
+	m->pressure = get_real(o, "pressure");
+	m->rate = get_real(o, "rate");
+	m->window = get_count(o, "window");
+	m->parked = get_count(o, "parked");
+	m->released_total = get_count(o, "released_total");
+	m->expired_total = get_count(o, "expired");
+	m->scan_duration = get_real(o, "scan_duration");
+	m->eta = get_real(o, "eta");
+	m->uptime = get_count(o, "uptime");
+	m->paused = json_is_true(json_object_get(o, "paused"));
+	m->stopped = json_is_true(json_object_get(o, "stopped"));
+	q = json_object_get(o, "queues");
+	for (k = 0; k < METRICS_QUEUE_COUNT; k++)
+		m->backlog[k] = get_count(q, queue_name[k]);
+	q = json_object_get(o, "at_risk");
+	for (k = 0; k < METRICS_RISK_COUNT; k++)
+		m->at_risk[k] = get_count(q, risk_key[k]);
+	a = json_object_get(o, "sensors");
+	json_array_foreach(a, i, s) {
+		struct metrics_sensor *ms;
+
+		if (m->nsensors == METRICS_SENSORS_MAX)
+			break;
+		name = json_string_value(json_object_get(s, "name"));
+		if (name == NULL || !label_ok(name))
+			continue;
+		ms = &m->sensor[m->nsensors++];
+		ebb_strlcpy(ms->name, name, sizeof(ms->name));
+		ms->present = json_is_true(json_object_get(s, "present"));
+		ms->ratio = ms->present ? get_real(s, "ratio") : NAN;
+	}
+	json_decref(o);
+	return 0;
+}
+
+/* out - a growing text buffer, never failing (xrealloc) */
+struct out {
+	char	*buf;
+	size_t	 len, size;
+};
+
+static void out_printf(struct out *, const char *, ...) EBB_PRINTF(2, 3);
+
+static void
+out_printf(struct out *o, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(o->buf + o->len, o->size - o->len, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			abort();
+		if ((size_t)n < o->size - o->len)
+			break;
+		o->size = (o->size + (size_t)n + 1) * 2;
+		o->buf = xreallocarray(o->buf, o->size, 1);
+	}
+	o->len += (size_t)n;
+}
+
+static void
+family(struct out *o, const char *name, const char *type, const char *help)
+{
+	out_printf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* gauge - one sample without labels, when known */
+static void
+gauge(struct out *o, const char *name, const char *type, const char *help,
+    double v)
+{
+	if (isnan(v))
+		return;
+	family(o, name, type, help);
+	out_printf(o, "%s %.17g\n", name, v);
+}
+
+char *
+metrics_render(const struct metrics *m)
+{
+	struct out	 o = { NULL, 0, 0 };
+	size_t		 i;
+	int		 k;
+
+	o.size = 4096;
+	o.buf = xmalloc(o.size);
+	o.buf[0] = '\0';
+	gauge(&o, "ebb_pressure", "gauge", "Host pressure: the largest "
+	    "sensor ratio (1 means a limit is reached).", m->pressure);
+	family(&o, "ebb_sensor_ratio", "gauge",
+	    "Each present sensor's reading divided by its limit.");
+	for (i = 0; i < m->nsensors; i++)
+		if (m->sensor[i].present && !isnan(m->sensor[i].ratio))
+			out_printf(&o,
+			    "ebb_sensor_ratio{sensor=\"%s\"} %.17g\n",
+			    m->sensor[i].name, m->sensor[i].ratio);
+	family(&o, "ebb_sensor_present", "gauge",
+	    "1 when the host has the sensor, 0 when it is absent.");
+	for (i = 0; i < m->nsensors; i++)
+		out_printf(&o, "ebb_sensor_present{sensor=\"%s\"} %d\n",
+		    m->sensor[i].name, m->sensor[i].present);
+	gauge(&o, "ebb_release_rate", "gauge",
+	    "Releases per second the governor grants now.", m->rate);
+	gauge(&o, "ebb_window", "gauge", "Most released messages in flight.",
+	    (double)m->window);
+	family(&o, "ebb_backlog", "gauge", "Messages in each MTA queue.");
+	for (k = 0; k < METRICS_QUEUE_COUNT; k++)
+		out_printf(&o, "ebb_backlog{queue=\"%s\"} %ld\n",
+		    queue_name[k], m->backlog[k]);
+	gauge(&o, "ebb_parked", "gauge",
+	    "Messages ebb parked in hold and has not released yet.",
+	    (double)m->parked);
+	gauge(&o, "ebb_released_total", "counter",
+	    "Messages ebb released from hold, as the ledger counts them.",
+	    (double)m->released_total);
+	gauge(&o, "ebb_expired_total", "counter", "Messages this ebbd "
+	    "released after their bounce deadline had passed.",
+	    (double)m->expired_total);
+	family(&o, "ebb_at_risk", "gauge",
+	    "Parked messages by time left to their bounce deadline.");
+	for (k = 0; k < METRICS_RISK_COUNT; k++)
+		out_printf(&o, "ebb_at_risk{bucket=\"%s\"} %ld\n",
+		    risk_label[k], m->at_risk[k]);
+	gauge(&o, "ebb_scan_duration_seconds", "gauge",
+	    "How long the last scan of the queue took.", m->scan_duration);
+	gauge(&o, "ebb_paused", "gauge", "1 while \"ebbctl pause\" holds "
+	    "releases.", m->paused);
+	gauge(&o, "ebb_uptime_seconds", "gauge", "Seconds since ebbd started.",
+	    (double)m->uptime);
+	return o.buf;
+}
+
+/* count_words - n with thousands separators, into buf */
+static const char *
+count_words(long n, char *buf, size_t size)
+{
+	char	 raw[32];
+	size_t	 len, i, j = 0;
+
+	snprintf(raw, sizeof(raw), "%ld", n < 0 ? 0 : n);
+	len = strlen(raw);
+	for (i = 0; i < len && j + 2 < size; i++) {
+		if (i > 0 && (len - i) % 3 == 0)
+			buf[j++] = ',';
+		buf[j++] = raw[i];
+	}
+	buf[j] = '\0';
+	return buf;
+}
+
+/* duration_words - "about 3 hours", "a few minutes" */
+static void
+duration_words(double s, char *buf, size_t size)
+{
+	if (s < 120)
+		snprintf(buf, size, "a few minutes");
+	else if (s < 5400)
+		snprintf(buf, size, "about %.0f minutes", s / 60);
+	else if (s < 2 * 86400)
+		snprintf(buf, size, "about %.0f hours", s / 3600);
+	else
+		snprintf(buf, size, "about %.0f days", s / 86400);
+}
+
+char *
+metrics_summary(const struct metrics *m, time_t now)
+{
+	const char	*state;
+	char		 words[512], n[32], eta[64];
+	long		 waiting = m->parked + m->backlog[METRICS_DEFERRED];
+	json_t		*o;
+	char		*s, *text;
+
+	count_words(waiting, n, sizeof(n));
+	if (waiting == 0) {
+		state = "normal";
+		snprintf(words, sizeof(words), "Mail is flowing normally: "
+		    "no backlog is waiting for delivery.");
+	} else if (m->paused) {
+		state = "paused";
+		snprintf(words, sizeof(words), "%s message%s waiting. "
+		    "Delivery of the backlog is paused by the administrators "
+		    "for now; no mail is lost, it waits safely in the queue.",
+		    n, waiting == 1 ? " is" : "s are");
+	} else if (m->stopped || !(m->rate > 0)) {
+		state = "busy";
+		snprintf(words, sizeof(words), "The mail server is under "
+		    "heavy load. %s message%s waiting; delivery resumes as "
+		    "soon as the load drops. No mail is lost: it waits safely "
+		    "in the queue.", n, waiting == 1 ? " is" : "s are");
+	} else {
+		state = "recovering";
+		if (!isnan(m->eta) && m->eta > 0)
+			duration_words(m->eta, eta, sizeof(eta));
+		else
+			snprintf(eta, sizeof(eta), "a while");
+		snprintf(words, sizeof(words), "The mail server is catching "
+		    "up after an outage. %s message%s waiting and being "
+		    "delivered at about %.0f per second, the mail closest to "
+		    "its deadline first. At this pace the backlog is gone in "
+		    "%s. No mail is lost.", n,
+		    waiting == 1 ? " is" : "s are", m->rate < 1 ? 1 : m->rate,
+		    eta);
+	}
+	o = json_pack("{sssssIsI}", "state", state, "words", words,
+	    "waiting", (json_int_t)waiting, "released_total",
+	    (json_int_t)m->released_total);
+	json_object_set_new(o, "rate", isnan(m->rate) ? json_null() :
+	    json_real(m->rate));
+	json_object_set_new(o, "eta", isnan(m->eta) ? json_null() :
+	    json_integer((json_int_t)m->eta));
+	json_object_set_new(o, "pressure", isnan(m->pressure) ? json_null() :
+	    json_real(m->pressure));
+	json_object_set_new(o, "time", json_integer((json_int_t)now));
+	if ((s = json_dumps(o, JSON_COMPACT)) == NULL)
+		abort();
+	json_decref(o);
+	text = xstrdup(s);
+	free(s);
+	return text;
+}

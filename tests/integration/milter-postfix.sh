@@ -1,0 +1,144 @@
+#!/bin/sh
+# milter-postfix.sh - ebbd runs the milter in its unprivileged child, in
+# front of a real private Postfix: at pressure >= 1 with [milter] action =
+# hold an urgent message (an old Received: date) goes into the hold queue
+# as parked by ebb and a fresh one is answered 451; critical pressure
+# answers 451 at MAIL FROM; when the pressure falls ebbd's drain releases
+# the held message and it is delivered. Then 1,000 concurrent sessions
+# (2 x 1,000 messages) through the milter: no crash, no error, and the
+# child's open files and memory stay bounded.
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/drain-lib.sh"
+. "$top_srcdir/tests/integration/ebbd-lib.sh"
+require_root
+require_cmd postfix smtp-source smtp-sink jq perl
+
+tap_plan 14
+# 4 fake CPUs, load_per_cpu limit 2.0: 9.6 is p = 1.2, 99 is critical
+IDLE="0.01 0.02 0.00 1/120 4242"
+LOADED="9.60 5.00 2.00 9/120 4242"
+CRITICAL="99.00 50.00 20.00 9/120 4242"
+
+# smtp_try FROM AGE - one message whose Received: is AGE seconds old; prints
+# "mail=CODE" or "mail=CODE data=CODE [id=QUEUEID]"
+smtp_try() {
+	perl -MIO::Socket::INET -MPOSIX=strftime -e '
+		my ($port, $from, $age) = @ARGV;
+		my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1",
+		    PeerPort => $port, Timeout => 20) or die "connect: $!\n";
+		sub reply { my $l; do { $l = <$s>; defined $l or die "eof\n" }
+		    while ($l =~ /^\d{3}-/); return $l }
+		sub cmd { print $s "$_[0]\r\n"; return reply() }
+		reply();
+		cmd("EHLO client.example");
+		my $r = cmd("MAIL FROM:<$from>");
+		my ($m) = $r =~ /^(\d{3})/;
+		if ($m != 250) { print "mail=$m\n"; cmd("QUIT"); exit 0 }
+		cmd("RCPT TO:<user\@dest.example>");
+		cmd("DATA");
+		my $date = strftime("%a, %d %b %Y %H:%M:%S +0000",
+		    gmtime(time - $age));
+		print $s "Received: from relay.example (relay.example " .
+		    "[192.0.2.7]) by mx.example with ESMTP id 4Ab; $date\r\n" .
+		    "From: <$from>\r\nSubject: test\r\n\r\nhello\r\n.\r\n";
+		$r = reply();
+		my ($d) = $r =~ /^(\d{3})/;
+		my ($id) = $r =~ /queued as ([0-9A-Za-z]+)/;
+		print "mail=$m data=$d" . (defined $id ? " id=$id" : "") . "\n";
+		cmd("QUIT");
+	' "$PF_PORT" "$@"
+}
+
+child_pid() {
+	pgrep -P "$(st .pid)" ebbd | head -1
+}
+
+fds() {
+	ls "/proc/$1/fd" | wc -l
+}
+
+rss_kb() {
+	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
+}
+
+ebb_user
+MPORT=$(free_port)
+pf_create --milter "$MPORT"
+sink_start
+pf_relay sink
+pf_start || bail_out "postfix did not start"
+ebbd_config '[milter]' 'enable = yes' "socket = inet:$MPORT@127.0.0.1" \
+    'action = hold' 'client_rate = 0' 'net_rate = 0' \
+    '[drain]' 'max_rate = 1000' 'increase = 1000'
+chown ebb "$T/state"		# the child keeps its per-client state there
+ebbd_start || bail_out "ebbd did not start"
+
+# 1: the child listens and reports its counters
+if wait_for 10 port_in_use "$MPORT" &&
+    wait_for 10 sh -c "[ \"\$(\"$EBBCTL\" -c \"$EBB_CONF\" --json status |
+    jq -r '.milter.connections')\" != null ]"; then
+	ok "the milter listens in ebbd's child and reports counters"
+else
+	not_ok "the milter listens" "$(cat "$T/ebbd.out")"
+fi
+
+# 2-5: under pressure, urgent mail is held as ebb's and fresh mail waits
+echo "$LOADED" >"$T/root/proc/loadavg"
+wait_for 10 st_eq .stopped true || diag "pressure did not rise"
+urgent=$(smtp_try old@remote.example $((5 * 86400 - 3600)))
+fresh=$(smtp_try new@remote.example 60)
+ID=$(echo "$urgent" | sed -n 's/.* id=\([0-9A-Za-z]*\).*/\1/p')
+is "$(echo "$urgent" | cut -d' ' -f1-2)" "mail=250 data=250" \
+    "urgent mail is accepted under pressure"
+is "$fresh" "mail=250 data=451" "fresh mail is tempfailed at end of headers"
+wait_for 10 sh -c "[ -n \"$ID\" ] && [ -f \"$PF_SPOOL/hold/$ID\" ]"
+check "the urgent message is in the hold queue" test -f "$PF_SPOOL/hold/$ID"
+wait_for 10 sh -c "\"$EBBCTL\" -c \"$EBB_CONF\" --json list |
+    jq -e 'select(.queue_id == \"$ID\") | .parked_by_ebb' >/dev/null"
+is "$(ebbctl --json list | jq -r "select(.queue_id == \"$ID\") |
+    .parked_by_ebb")" true "ebbctl list shows it parked by ebb"
+
+# 6: critical pressure: 451 at MAIL FROM
+echo "$CRITICAL" >"$T/root/proc/loadavg"
+wait_for 10 st_eq .critical true || diag "pressure did not become critical"
+is "$(smtp_try old@remote.example $((5 * 86400 - 3600)))" "mail=451" \
+    "critical pressure tempfails at MAIL FROM"
+
+# 7-8: the pressure falls: the drain releases the held message, delivered
+echo "$IDLE" >"$T/root/proc/loadavg"
+if wait_for 40 sh -c "grep -q '$ID: to=.*status=sent' '$PF_DIR/maillog'"
+then
+	ok "the drain releases the held message and it is delivered"
+else
+	not_ok "held message delivered" "$(tail -5 "$PF_DIR/maillog")"
+fi
+wait_for 10 sh -c "[ \"\$(\"$EBBCTL\" -c \"$EBB_CONF\" --json status |
+    jq -r '.milter.held')\" = 1 ]"
+is "$(st .milter.held)" 1 "the status counts one held message"
+
+# 9-14: 1,000 concurrent sessions, twice: bounded fds and memory
+CHILD=$(child_pid)
+smtp-source -s 100 -m 1000 -l 512 -f a@remote.example -t b@dest.example \
+    "127.0.0.1:$PF_PORT" >"$T/load1.out" 2>&1
+fd1=$(fds "$CHILD")
+rss1=$(rss_kb "$CHILD")
+smtp-source -s 100 -m 1000 -l 512 -f a@remote.example -t b@dest.example \
+    "127.0.0.1:$PF_PORT" >"$T/load2.out" 2>&1
+is "$?" 0 "2,000 messages over 100 concurrent sessions are accepted"
+fd2=$(fds "$CHILD")
+rss2=$(rss_kb "$CHILD")
+check "the child is still running" kill -0 "$CHILD"
+if [ "$fd2" -le $((fd1 + 4)) ]; then
+	ok "the child's open files stay bounded ($fd1 -> $fd2)"
+else
+	not_ok "open files bounded" "$fd1 -> $fd2"
+fi
+if [ "$rss2" -le $((rss1 + 8192)) ]; then
+	ok "the child's memory stays bounded (${rss1} -> ${rss2} kB)"
+else
+	not_ok "memory bounded" "${rss1} -> ${rss2} kB"
+fi
+wait_for 10 sh -c "[ \"\$(\"$EBBCTL\" -c \"$EBB_CONF\" --json status |
+    jq -r '.milter.messages')\" -ge 2003 ]"
+check "every message went through the milter" st_ge .milter.messages 2003
+is "$(st .milter.errors)" 0 "no internal errors"
