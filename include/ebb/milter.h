@@ -26,6 +26,7 @@
 
 struct budget;
 struct config;
+struct SPF_server_struct;
 
 /* what the host gives the milter; the functions run on milter threads */
 struct milter_env {
@@ -47,6 +48,12 @@ struct milter_env {
 	 */
 	void	(*stopped)(void *arg);
 	void	*arg;
+	/*
+	 * spf - an SPF server the host made, such as the test host's over an
+	 * offline DNS zone; it stays the host's and must outlive the milter.
+	 * NULL (ebbd): the milter opens its own when [milter] spf is on.
+	 */
+	struct SPF_server_struct *spf;
 };
 
 /* decision latency histogram: upper bounds in microseconds, then "more" */

@@ -91,6 +91,7 @@ static struct {
 	pthread_t		 thread;
 	int			 running;
 	struct SPF_server_struct *spf;	/* one per process; NULL: off */
+	int			 spf_own;	/* ours to free, not the host's */
 
 	pthread_mutex_t		 lock;	/* clients, saved */
 	struct client_limit	*clients;
@@ -310,6 +311,16 @@ ebb_helo(SMFICTX *ctx, char *helohost)
 	if (helohost != NULL)
 		ebb_strlcpy(c->helo, helohost, sizeof(c->helo));
 	return c->no_reply_conn ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+/* spf_close - free the SPF server if it is ours, and forget it */
+static void
+spf_close(void)
+{
+	if (m.spf_own)
+		milter_spf_close(m.spf);
+	m.spf = NULL;
+	m.spf_own = 0;
 }
 
 /* spf_check - the message's SPF result, counted; unchecked when off */
@@ -693,9 +704,12 @@ milter_start(const struct config *cfg, const struct milter_env *env,
 	m.cfg = cfg;
 	m.env = *env;
 	memset(&m.stats, 0, sizeof(m.stats));
-	if (cfg->spf != CONFIG_SPF_OFF &&
-	    (m.spf = milter_spf_open(err_r)) == NULL)
-		goto fail;
+	if (cfg->spf != CONFIG_SPF_OFF) {
+		m.spf_own = env->spf == NULL;
+		if ((m.spf = env->spf) == NULL &&
+		    (m.spf = milter_spf_open(err_r)) == NULL)
+			goto fail;
+	}
 	if (smfi_setconn(cfg->milter_socket) != MI_SUCCESS ||
 	    smfi_register(ebb_desc) != MI_SUCCESS) {
 		*err_r = xasprintf("milter: cannot use socket %s",
@@ -720,8 +734,7 @@ milter_start(const struct config *cfg, const struct milter_env *env,
 	log_info("milter: listening on %s", cfg->milter_socket);
 	return 0;
 fail:
-	milter_spf_close(m.spf);
-	m.spf = NULL;
+	spf_close();
 	lifetimes_free(&m.lifetimes);
 	return -1;
 }
@@ -741,6 +754,5 @@ milter_stop(void)
 	free(m.state_path);
 	m.state_path = NULL;
 	lifetimes_free(&m.lifetimes);
-	milter_spf_close(m.spf);
-	m.spf = NULL;
+	spf_close();
 }

@@ -20,7 +20,7 @@
 #              pf_postconf KEY=VALUE..., pf_submit N [OPTS], pf_sendmail ...,
 #              pf_count [QUEUE...], pf_wait_count N SECS [QUEUE...],
 #              pf_ids [QUEUE...], pf_file ID, pf_age ID SECONDS_OLD,
-#              pf_flush
+#              pf_flush, smtp_try FROM AGE
 #   sink       sink_start [SMTP-SINK-OPTS], sink_stop, pf_relay sink|closed
 #   ebb        fake_proc [DIR], ebb_config [LINE...], ebbctl ARGS...
 #   helpers    bg_start NAME CMD..., bg_stop NAME
@@ -246,6 +246,7 @@ inet_interfaces = 127.0.0.1
 inet_protocols = ipv4
 mynetworks = 127.0.0.0/8
 smtpd_relay_restrictions = permit_mynetworks, reject
+smtpd_authorized_xclient_hosts = 127.0.0.1
 relayhost = [127.0.0.1]:$PF_CLOSED_PORT
 transport_maps = texthash:$PF_CONF/transport
 smtp_dns_support_level = disabled
@@ -465,6 +466,50 @@ pf_age() {
 # pf_flush - ask the queue manager to retry every deferred message now
 pf_flush() {
 	postqueue -c "$PF_CONF" -f >/dev/null 2>&1
+}
+
+# smtp_try FROM AGE - one SMTP session to PF_PORT, a message whose
+# Received: is AGE seconds old; prints "mail=CODE" or "mail=CODE data=CODE
+# [id=QUEUEID]", and leaves the last reply line (with its enhanced status
+# code and text) in $T/smtp.reply. With SMTP_CLIENT=ADDR the session
+# claims that client address through XCLIENT (pf_create allows it from
+# 127.0.0.1), so Postfix and its milters see ADDR instead of loopback.
+smtp_try() {
+	perl -MIO::Socket::INET -MPOSIX=strftime -e '
+		my ($port, $last, $client, $from, $age) = @ARGV;
+		my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1",
+		    PeerPort => $port, Timeout => 20) or die "connect: $!\n";
+		sub reply { my $l; do { $l = <$s>; defined $l or die "eof\n" }
+		    while ($l =~ /^\d{3}-/); return $l }
+		sub cmd { print $s "$_[0]\r\n"; return reply() }
+		sub keep { open(my $f, ">", $last) or die "$last: $!\n";
+		    print $f $_[0]; close($f) }
+		reply();
+		cmd("EHLO client.example");
+		if ($client ne "") {
+			my $x = cmd("XCLIENT ADDR=$client NAME=[UNAVAILABLE]");
+			$x =~ /^220/ or die "XCLIENT: $x";
+			cmd("EHLO client.example");
+		}
+		my $r = cmd("MAIL FROM:<$from>");
+		my ($m) = $r =~ /^(\d{3})/;
+		if ($m != 250) {
+			keep($r); print "mail=$m\n"; cmd("QUIT"); exit 0
+		}
+		cmd("RCPT TO:<user\@dest.example>");
+		cmd("DATA");
+		my $date = strftime("%a, %d %b %Y %H:%M:%S +0000",
+		    gmtime(time - $age));
+		print $s "Received: from relay.example (relay.example " .
+		    "[192.0.2.7]) by mx.example with ESMTP id 4Ab; $date\r\n" .
+		    "From: <$from>\r\nSubject: test\r\n\r\nhello\r\n.\r\n";
+		$r = reply();
+		keep($r);
+		my ($d) = $r =~ /^(\d{3})/;
+		my ($id) = $r =~ /queued as ([0-9A-Za-z]+)/;
+		print "mail=$m data=$d" . (defined $id ? " id=$id" : "") . "\n";
+		cmd("QUIT");
+	' "$PF_PORT" "$T/smtp.reply" "${SMTP_CLIENT:-}" "$@"
 }
 
 # ---------------------------------------------------------------------------

@@ -19,36 +19,6 @@ IDLE="0.01 0.02 0.00 1/120 4242"
 LOADED="9.60 5.00 2.00 9/120 4242"
 CRITICAL="99.00 50.00 20.00 9/120 4242"
 
-# smtp_try FROM AGE - one message whose Received: is AGE seconds old; prints
-# "mail=CODE" or "mail=CODE data=CODE [id=QUEUEID]"
-smtp_try() {
-	perl -MIO::Socket::INET -MPOSIX=strftime -e '
-		my ($port, $from, $age) = @ARGV;
-		my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1",
-		    PeerPort => $port, Timeout => 20) or die "connect: $!\n";
-		sub reply { my $l; do { $l = <$s>; defined $l or die "eof\n" }
-		    while ($l =~ /^\d{3}-/); return $l }
-		sub cmd { print $s "$_[0]\r\n"; return reply() }
-		reply();
-		cmd("EHLO client.example");
-		my $r = cmd("MAIL FROM:<$from>");
-		my ($m) = $r =~ /^(\d{3})/;
-		if ($m != 250) { print "mail=$m\n"; cmd("QUIT"); exit 0 }
-		cmd("RCPT TO:<user\@dest.example>");
-		cmd("DATA");
-		my $date = strftime("%a, %d %b %Y %H:%M:%S +0000",
-		    gmtime(time - $age));
-		print $s "Received: from relay.example (relay.example " .
-		    "[192.0.2.7]) by mx.example with ESMTP id 4Ab; $date\r\n" .
-		    "From: <$from>\r\nSubject: test\r\n\r\nhello\r\n.\r\n";
-		$r = reply();
-		my ($d) = $r =~ /^(\d{3})/;
-		my ($id) = $r =~ /queued as ([0-9A-Za-z]+)/;
-		print "mail=$m data=$d" . (defined $id ? " id=$id" : "") . "\n";
-		cmd("QUIT");
-	' "$PF_PORT" "$@"
-}
-
 child_pid() {
 	pgrep -P "$(st .pid)" ebbd | head -1
 }
