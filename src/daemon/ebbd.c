@@ -41,6 +41,7 @@
 #include "child_milter.h"
 #include "ebbd.h"
 #include "http.h"
+#include "sandbox.h"
 
 static void
 usage(void)
@@ -136,7 +137,7 @@ main(int argc, char **argv)
 	char		*err;
 	gid_t		 gid = 0;
 	pid_t		 pid;
-	int		 ch, foreground = 0, check = 0, verbose = 0;
+	int		 ch, foreground = 0, check = 0, verbose = 0, rc;
 	int		 sp[2], hp[2] = { -1, -1 }, listenfd, lockfd = -1;
 	struct http	*http;
 
@@ -221,6 +222,11 @@ main(int argc, char **argv)
 		/* the lock is the parent's: it dies with the parent */
 		ledger_unlock(&lockfd);
 		drop_privileges(pw);
+		/* before the milter's and libevent's threads exist */
+		if ((rc = sandbox_child(&err)) == -1)
+			log_fatal("sandbox: %s", err);
+		log_debug("sandbox: no_new_privs%s", rc == 1 ?
+		    ", seccomp filter" : " (built without libseccomp)");
 		child_milter_init(cfg);		/* keeps it when enabled */
 		return child_main(listenfd, sp[1], http, hp[1]);
 	default:

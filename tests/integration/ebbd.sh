@@ -1,14 +1,15 @@
 #!/bin/sh
 # ebbd.sh - ebbd drains a real Postfix backlog while "ebbctl status" is
 # polled; pause holds releases still, resume and "rate R" restart them at
-# that pace; everything is delivered exactly once; SIGTERM stops it
+# that pace; everything is delivered exactly once; the child is confined;
+# SIGTERM stops it
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/drain-lib.sh"
 . "$top_srcdir/tests/integration/ebbd-lib.sh"
 require_root
 require_cmd postfix smtp-source smtp-sink jq perl useradd sqlite3
 
-tap_plan 13
+tap_plan 14
 N=100
 ebb_user
 backlog $N
@@ -110,7 +111,18 @@ else
 	not_ok "history samples recorded" "$n"
 fi
 
-# 13: SIGTERM stops it within 5 s and removes the socket
+# 13: the child is confined: the ebb user, no_new_privs, the seccomp filter
+child=$(pgrep -P "$(cat "$T/ebbd.pid")" ebbd | head -1)
+want=0
+grep -q '^#define HAVE_SECCOMP 1' "$top_builddir/config.h" && want=2
+got=$(awk -v u="$(id -u ebb)" '
+	/^Uid:/ { uid = ($2 == u && $3 == u && $4 == u) }
+	/^NoNewPrivs:/ { nnp = $2 }
+	/^Seccomp:/ { sc = $2 }
+	END { print uid, nnp, sc }' "/proc/${child:-0}/status" 2>&1)
+is "$got" "1 1 $want" "the child runs as ebb with no_new_privs and seccomp mode $want"
+
+# 14: SIGTERM stops it within 5 s and removes the socket
 pid=$(cat "$T/ebbd.pid")
 start=$(date +%s)
 kill -TERM "$pid"
