@@ -286,6 +286,9 @@ child_main(int listenfd, int privfd, struct http *http, int httpfd)
 	child_milter_start(c.base, privfd);	/* before any other thread */
 	event_base_dispatch(c.base);
 	child_milter_stop();
-	http_free(&http);
+	http_free(&http);		/* it lives on the base: first */
+	event_free(c.ev_priv);
+	evconnlistener_free(c.listener);
+	event_base_free(c.base);
 	return 0;
 }

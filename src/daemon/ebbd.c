@@ -246,5 +246,7 @@ main(int argc, char **argv)
 	a.child = pid;
 	a.lockfd = lockfd;
 	a.socket_path = xstrdup(cfg->control_socket);
-	return parent_main(&a);
+	rc = parent_main(&a);
+	free(a.socket_path);
+	return rc;
 }

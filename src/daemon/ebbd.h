@@ -26,7 +26,7 @@ struct parent_args {
 	int		 httpfd;	/* the HTTP one, or -1 */
 	pid_t		 child;
 	int		 lockfd;	/* STATE/drain.lock, held */
-	const char	*socket_path;	/* to unlink at exit */
+	char		*socket_path;	/* to unlink at exit; owned */
 };
 
 /*

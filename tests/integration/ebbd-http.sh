@@ -7,8 +7,7 @@
 # refused; headless Chromium draws the page's charts (checked in the DOM
 # and in the screenshot); TLS with a root-only key; and no fd or memory
 # growth in the unprivileged process over 10,000 control requests and
-# 2,000 HTTP requests (under ASan, run with
-# ASAN_OPTIONS=quarantine_size_mb=0:thread_local_quarantine_size_kb=0 so
+# 2,000 HTTP requests (under ASan with its quarantine off, ebbd-lib.sh, so
 # that freed memory is not held back and counted as growth).
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/drain-lib.sh"

@@ -7,6 +7,17 @@
 #   ebbd_start [NAME] start ebbd -f in the background (bg_start NAME,
 #                     default ebbd) and wait for its control socket
 #   st KEY            a member of "ebbctl --json status" (jq path)
+#
+# Under AddressSanitizer, freed memory waits in a quarantine (256 MB by
+# default) before it is reused, so a process that frees everything it
+# allocates still grows by what it freed. The tests that measure memory
+# growth start ebbd with the quarantine off, so that growth means a leak.
+case ${ASAN_OPTIONS:-} in
+*quarantine_size_mb=*) ;;
+*)	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0"
+	ASAN_OPTIONS="$ASAN_OPTIONS:thread_local_quarantine_size_kb=0"
+	export ASAN_OPTIONS ;;
+esac
 
 # ebb_user - the [general] user ebbd drops to
 ebb_user() {
