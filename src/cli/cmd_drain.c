@@ -9,7 +9,12 @@
  * pressure stops it with mail left (exit 75, EX_TEMPFAIL, so cron runs it
  * again). Pressure at or above 1 pauses releases and they resume when it
  * falls. A second drain while one runs exits 75 at once (a lock in the
- * state directory). Errors exit 1. Works without ebbd.
+ * state directory). Errors exit 1, and so does [drain] mode = nudge, which
+ * is not built yet: nothing is touched then. Works without ebbd.
+ *
+ * On a TTY, progress is a bar redrawn every sample; otherwise (cron) it is
+ * one key=value log line per batch that released mail, and one line each
+ * when releases pause under pressure and when they resume.
  */
 #include "config.h"
 
@@ -71,32 +76,89 @@ now_mono(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* progress - one status line: a bar on a TTY, a log line per batch else */
+/* eta - time to release what is parked at the current rate, or why not */
 static void
-progress(const struct drain_status *st, double pressure, int tty, int final)
+eta(const struct drain_status *st, char *buf, size_t len)
 {
-	char	 eta[DURATION_BUFSZ], bar[31];
-	size_t	 done = st->released, i, fill;
-
 	if (st->rate > 0 && st->parked > 0)
-		duration_format((long)ceil(st->parked / st->rate), eta,
-		    sizeof(eta));
+		duration_format((long)ceil(st->parked / st->rate), buf, len);
 	else
-		ebb_strlcpy(eta, st->parked > 0 ? "paused" : "-", sizeof(eta));
-	if (tty) {
-		fill = st->total ? done * 30 / st->total : 30;
-		for (i = 0; i < 30; i++)
-			bar[i] = i < fill ? '#' : '.';
-		bar[30] = '\0';
-		fprintf(stderr, "\r[%s] %zu/%zu released  %6.1f/s  "
-		    "in flight %zu  p=%.2f  ETA %s   %s", bar, done, st->total,
-		    st->rate, st->inflight, pressure, eta, final ? "\n" : "");
-		fflush(stderr);
-	} else
-		log_info("drain: released=%zu/%zu expired=%zu inflight=%zu "
-		    "rate=%.1f window=%ld p=%.2f eta=%s", done, st->total,
-		    st->expired, st->inflight, st->rate, st->window, pressure,
-		    eta);
+		ebb_strlcpy(buf, st->parked > 0 ? "paused" : "-", len);
+}
+
+/* progress_bar - the TTY status line, redrawn in place; final ends it */
+static void
+progress_bar(const struct drain_status *st, double pressure, int final)
+{
+	char	 left[DURATION_BUFSZ], bar[31];
+	size_t	 i, fill;
+
+	eta(st, left, sizeof(left));
+	fill = st->total ? st->released * 30 / st->total : 30;
+	for (i = 0; i < 30; i++)
+		bar[i] = i < fill ? '#' : '.';
+	bar[30] = '\0';
+	fprintf(stderr, "\r[%s] %zu/%zu released  %6.1f/s  in flight %zu  "
+	    "p=%.2f  ETA %s   %s", bar, st->released, st->total, st->rate,
+	    st->inflight, pressure, left, final ? "\n" : "");
+	fflush(stderr);
+}
+
+/* progress_log - one key=value line for a batch of n releases (no TTY) */
+static void
+progress_log(const struct drain_status *st, long n, double pressure)
+{
+	char	 left[DURATION_BUFSZ];
+
+	eta(st, left, sizeof(left));
+	log_info("drain: batch=%ld released=%zu total=%zu expired=%zu "
+	    "parked=%zu inflight=%zu rate=%.1f window=%ld p=%.2f eta=%s", n,
+	    st->released, st->total, st->expired, st->parked, st->inflight,
+	    st->rate, st->window, pressure, left);
+}
+
+/* top_sensor - the sensor of sample with the highest ratio, or NULL */
+static const struct sensor_reading *
+top_sensor(const struct sensor_sample *sample)
+{
+	const struct sensor_reading *top = NULL;
+	int	 i;
+
+	for (i = 0; i < SENSOR_COUNT; i++)
+		if (sample->r[i].present &&
+		    (top == NULL || sample->r[i].ratio > top->ratio))
+			top = &sample->r[i];
+	return top;
+}
+
+/* bar_end - end a drawn bar's line, so that a log line gets its own */
+static void
+bar_end(int *drawn)
+{
+	if (*drawn) {
+		fputc('\n', stderr);
+		*drawn = 0;
+	}
+}
+
+/*
+ * pause_log - say once that releases pause (a limit is reached, the
+ * governor stopped) and once that they resume
+ */
+static void
+pause_log(int paused, const struct budget *budget,
+    const struct sensor_sample *sample)
+{
+	const struct sensor_reading *top = top_sensor(sample);
+
+	if (paused)
+		log_info("drain: paused p=%.2f sensor=%s ratio=%.2f: a limit "
+		    "is reached, releases wait until pressure falls",
+		    budget->pressure, top != NULL ? top->name : "-",
+		    top != NULL ? top->ratio : 0.0);
+	else
+		log_info("drain: resumed p=%.2f rate=%.1f window=%ld",
+		    budget->pressure, budget->rate, budget->window);
 }
 
 /* drain_run - the loop: sample, govern, release, until done or stopped */
@@ -110,9 +172,10 @@ drain_run(struct ebbctl *ctl, struct mta *mta, struct drain *d, double for_s)
 	struct budget	 budget;
 	struct drain_status st;
 	double		 start = now_mono(), next_sample = 0, t;
-	long		 got, batches = 0;
+	long		 got;
 	char		*err = NULL;
 	int		 tty = isatty(STDERR_FILENO), rc = -1, critical = 0;
+	int		 sampled, paused = 0, drawn = 0;
 
 	governor_params_from_config(cfg, &gp);
 	g = governor_new(&gp);
@@ -120,6 +183,7 @@ drain_run(struct ebbctl *ctl, struct mta *mta, struct drain *d, double for_s)
 	memset(&budget, 0, sizeof(budget));
 	while (rc == -1) {
 		t = now_mono();
+		sampled = 0;
 		if (t >= next_sample) {
 			sensor_sample_read(cfg, mta_queue_directory(mta),
 			    mta_depth(mta), &prev, &sample);
@@ -128,6 +192,13 @@ drain_run(struct ebbctl *ctl, struct mta *mta, struct drain *d, double for_s)
 			    (time_t)now_real(), &budget);
 			next_sample = t + (double)cfg->interval;
 			critical = budget.critical;
+			sampled = 1;
+			/* critical says so itself, below: it stops the drain */
+			if (!critical && budget.stopped != paused) {
+				paused = budget.stopped;
+				bar_end(&drawn);
+				pause_log(paused, &budget, &sample);
+			}
 		}
 		if ((got = drain_tick(d, &budget, now_real(), &err)) == -1) {
 			log_err("drain: %s", err);
@@ -136,18 +207,24 @@ drain_run(struct ebbctl *ctl, struct mta *mta, struct drain *d, double for_s)
 			break;
 		}
 		drain_status(d, &st);
-		if (got > 0 && (tty || ++batches % 4 == 0))
-			progress(&st, budget.pressure, tty, 0);
+		if (tty && (got > 0 || sampled)) {
+			progress_bar(&st, budget.pressure, 0);
+			drawn = 1;
+		} else if (!tty && got > 0)
+			progress_log(&st, got, budget.pressure);
 		if (drain_done(d))
 			rc = 0;
 		else if (drain_stop) {
+			bar_end(&drawn);
 			log_warn("drain: interrupted");
 			rc = EX_TEMPFAIL;
 		} else if (critical) {
+			bar_end(&drawn);
 			log_warn("drain: pressure %.2f is critical (>= %.2f): "
 			    "stopping", budget.pressure, cfg->critical);
 			rc = EX_TEMPFAIL;
 		} else if (for_s > 0 && now_mono() - start >= for_s) {
+			bar_end(&drawn);
 			log_info("drain: --for time is up");
 			rc = EX_TEMPFAIL;
 		} else if (drain_limit_reached(d) && st.inflight == 0)
@@ -156,7 +233,8 @@ drain_run(struct ebbctl *ctl, struct mta *mta, struct drain *d, double for_s)
 			usleep((useconds_t)(DRAIN_STEP * 1e6));
 	}
 	drain_status(d, &st);
-	progress(&st, budget.pressure, tty, 1);
+	if (tty)
+		progress_bar(&st, budget.pressure, 1);
 	if (st.parked > 0)
 		log_info("drain: %zu messages stay parked in the hold queue: "
 		    "run \"ebbctl drain\" again, or \"ebbctl failsafe\" to "
@@ -276,6 +354,12 @@ cmd_drain_exec(struct ebbctl *ctl, int argc, char **argv)
 	if (optind != argc)
 		return cmd_usage_error(&cmd_drain_entry, "unexpected \"%s\"",
 		    argv[optind]);
+	/* nudge is planned, not built: refuse it before touching anything */
+	if (ctl->cfg->drain_mode != CONFIG_DRAIN_HOLD) {
+		log_err("drain: [drain] mode = nudge is not implemented yet; "
+		    "use mode = hold");
+		return 1;
+	}
 
 	if (mta_open(ctl->cfg, &mta, &err) == -1) {
 		log_err("%s", err);

@@ -1,13 +1,14 @@
 #!/bin/sh
 # drain-pressure.sh - a fake /proc/loadavg drives pressure: critical pressure
 # stops a drain at once with mail left parked (exit 75); pressure >= 1 stops
-# releases within two sample periods and they resume when it falls
+# releases within two sample periods and they resume when it falls, each
+# said once in the log
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/drain-lib.sh"
 require_root
 require_cmd postfix smtp-source smtp-sink
 
-tap_plan 8
+tap_plan 10
 N=60
 backlog $N
 ebb_config '[drain]' 'max_rate = 1000' 'increase = 1000'
@@ -66,3 +67,22 @@ is "$?" 0 "drain finishes with exit 0"
 wait_for 30 sh -c "[ \$(grep -c 'status=sent' '$PF_DIR/maillog') -ge $N ]"
 is "$(sent_ids | sort -u | wc -l)" $N "all delivered"
 is "$(parked)" 0 "nothing left parked"
+
+# 9-10: without a TTY, one line when releases pause (naming the sensor),
+# one when they resume, and no release batch in between
+grep -n 'drain: paused \|drain: resumed \|drain: batch=' "$T/drain.out" |
+    awk -F: '
+	/drain: paused / { np++; if (np == 1) p = $1 }
+	/drain: resumed / { nr++; if (nr == 1) r = $1 }
+	/drain: batch=/ { if (np && !nr) between++ }
+	END { print np + 0, nr + 0, (p && r && p < r) ? "in order" : "out of order",
+	    between + 0 }' >"$T/pause.summary"
+is "$(cat "$T/pause.summary")" "1 1 in order 0" \
+    "pause and resume logged once each, nothing released between"
+if grep -q '^ebbctl: drain: paused p=1\.[0-9]* sensor=load ratio=1\.20' \
+    "$T/drain.out"; then
+	ok "the pause line names the sensor at its limit"
+else
+	not_ok "the pause line names the sensor at its limit" \
+	    "$(grep 'paused' "$T/drain.out")"
+fi
