@@ -21,7 +21,6 @@ pf_relay sink
 pf_start || bail_out "postfix did not start"
 ebbd_config '[milter]' 'enable = yes' "socket = inet:$MPORT@127.0.0.1" \
     'client_rate = 0' 'net_rate = 0'
-chown ebb "$T/state"
 ebbd_start || bail_out "ebbd did not start"
 wait_for 10 port_in_use "$MPORT" || bail_out "the milter does not listen"
 

@@ -33,7 +33,8 @@ struct client_limit;
 #define CLIENT_LIMIT_PROBE	16	/* slots looked at per key */
 #define CLIENT_LIMIT_SLOTS_MAX	(1 << 22)
 #define CLIENT_LIMIT_LINE_MAX	256	/* bytes of one saved line */
-#define CLIENT_LIMIT_FILE	"clients"	/* in the state directory */
+#define CLIENT_LIMIT_DIR	"milter"	/* in the state directory */
+#define CLIENT_LIMIT_FILE	"clients"	/* in CLIENT_LIMIT_DIR */
 
 /* an IPv4 or IPv6 address; plain data */
 struct client_addr {

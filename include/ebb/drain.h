@@ -134,6 +134,13 @@ int		 drain_hold_ids(struct drain *d, const char *const *ids,
 int		 drain_adopt(struct drain *d, const char *id, time_t deadline,
 		    time_t now, char **err_r);
 
+/*
+ * drain_held_before - the last scan saw id in the hold queue, not parked
+ * by ebb: someone else held it (an administrator), so a milter notice for
+ * it is not believed. 1 or 0.
+ */
+int		 drain_held_before(const struct drain *d, const char *id);
+
 /* drain_queue_counts - messages per queue (enum msg_queue) at the last scan */
 void		 drain_queue_counts(const struct drain *d,
 		    size_t counts_r[MSG_QUEUE_COUNT]);

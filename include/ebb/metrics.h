@@ -18,6 +18,9 @@
 
 #define METRICS_SENSORS_MAX	16
 #define METRICS_NAME_MAX	32
+#define METRICS_LABELS_MAX	32	/* milter reasons, SPF results kept */
+#define METRICS_BUCKETS_MAX	16	/* latency buckets, "more" included */
+#define METRICS_ETA_MAX		(100.0 * 365 * 86400)	/* seconds; more is unknown */
 
 enum metrics_queue {
 	METRICS_INCOMING, METRICS_ACTIVE, METRICS_DEFERRED, METRICS_HOLD,
@@ -33,6 +36,38 @@ struct metrics_sensor {
 	char	 name[METRICS_NAME_MAX];
 	int	 present;
 	double	 ratio;		/* NAN when absent */
+};
+
+/* a count under a name checked fit for a label value */
+struct metrics_count {
+	char	 name[METRICS_NAME_MAX];
+	long	 n;
+};
+
+/*
+ * the status object's "milter" (parent_milter.c); a count is -1 when
+ * unknown. The latency histogram is kept whole or not at all (nbuckets
+ * 0): bound_us[] increases, the last bucket is "more" (+Inf), and
+ * bucket[] holds each bucket's own count, not yet cumulative.
+ */
+struct metrics_milter {
+	int	 present;
+	long	 connections;
+	long	 messages;
+	long	 accepted;		/* including held */
+	long	 held;
+	long	 tempfailed;
+	long	 rejected;
+	long	 rate_limited;
+	long	 errors;
+	size_t	 nreasons;
+	struct metrics_count reason[METRICS_LABELS_MAX];
+	size_t	 nspf;
+	struct metrics_count spf[METRICS_LABELS_MAX];
+	size_t	 nbuckets;
+	long	 bound_us[METRICS_BUCKETS_MAX];	/* the last one unused */
+	long	 bucket[METRICS_BUCKETS_MAX];
+	long	 latency_sum_us;
 };
 
 /* plain data; a double is NAN when unknown */
@@ -52,6 +87,7 @@ struct metrics {
 	int	 paused;
 	int	 stopped;
 	long	 uptime;
+	struct metrics_milter milter;
 };
 
 /* metrics_risk_label - "expired", "lt1h", "lt6h", "lt24h", "later" */
@@ -59,15 +95,19 @@ const char	*metrics_risk_label(int bucket);
 
 /*
  * metrics_from_status - read the status object (text of len bytes) into
- * *m. Members missing or of the wrong type are left unknown (NAN, 0);
- * returns -1 and *err_r (allocated) only when text is not a JSON object.
+ * *m. Members missing or of the wrong type are left unknown (NAN, 0,
+ * -1 in m->milter); a name that is not fit for a label value is skipped,
+ * and at most METRICS_LABELS_MAX are kept; a latency histogram with an
+ * odd key or count is dropped whole. Returns -1 and *err_r (allocated)
+ * only when text is not a JSON object.
  */
 int		 metrics_from_status(const char *text, size_t len,
 		    struct metrics *m, char **err_r);
 
 /*
  * metrics_render - *m as Prometheus text exposition format (version
- * 0.0.4): a # HELP and # TYPE line per family, unknown values left out.
+ * 0.0.4): a # HELP and # TYPE line per family, unknown values left out,
+ * the ebb_milter_ families only when the status had a milter object.
  * Returns allocated text.
  */
 char		*metrics_render(const struct metrics *m);

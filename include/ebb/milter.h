@@ -73,6 +73,7 @@ struct milter_counters {
 	unsigned long long reason[ADMIT_R_COUNT];
 	unsigned long long spf[ADMIT_SPF_COUNT];
 	unsigned long long latency[MILTER_LATENCY_BUCKETS];
+	unsigned long long latency_sum_us;	/* of every decision timed */
 };
 
 /*
@@ -86,11 +87,23 @@ int	milter_start(const struct config *cfg, const struct milter_env *env,
 	    char **err_r);
 
 /*
- * milter_stop - stop the milter (libmilter may take up to 5 s), wait for
- * its thread, save the per-client state, free everything. Safe to call
- * when not running and after a signal stopped it.
+ * milter_stop_begin - ask libmilter to stop, without waiting: the host can
+ * finish its own work meanwhile, then call milter_stop. Safe to call when
+ * not running.
  */
-void	milter_stop(void);
+void	milter_stop_begin(void);
+
+/*
+ * milter_stop - stop the milter, wait for its thread, save the per-client
+ * state, free everything. libmilter's listener may take up to 5 s to
+ * notice a stop: after MILTER_STOP_WAIT seconds the state is saved and
+ * nothing is freed (worker threads may still use it, and the config and
+ * env given to milter_start), and it returns 1: the host must then keep
+ * those and exit next. Returns 0 when all is stopped and freed, also when
+ * it was not running or a signal had stopped it.
+ */
+#define MILTER_STOP_WAIT	1	/* seconds */
+int	milter_stop(void);
 
 /* milter_flush - save the per-client state if the last save is 60 s old */
 void	milter_flush(void);

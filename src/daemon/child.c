@@ -225,6 +225,7 @@ on_priv(evutil_socket_t fd, short ev, void *arg)
 			return;
 		if (n <= 0) {
 			/* the parent stops: write what is due, then exit */
+			child_milter_stopping();
 			event_del(c->ev_priv);
 			evconnlistener_disable(c->listener);
 			event_base_loopexit(c->base, &flush);

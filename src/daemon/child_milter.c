@@ -201,11 +201,19 @@ child_milter_notice(const unsigned char *buf, size_t len)
 }
 
 void
+child_milter_stopping(void)
+{
+	if (cm.running)
+		milter_stop_begin();
+}
+
+void
 child_milter_stop(void)
 {
 	if (cm.running) {
-		milter_stop();
 		cm.running = 0;
+		if (milter_stop() == 1)
+			return;		/* its threads still use cfg */
 	}
 	if (cm.ev_wake != NULL)
 		event_free(cm.ev_wake);

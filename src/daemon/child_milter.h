@@ -34,7 +34,13 @@ void	child_milter_start(struct event_base *base, int privfd);
  */
 void	child_milter_notice(const unsigned char *buf, size_t len);
 
-/* child_milter_stop - stop the milter (up to 5 s), free everything */
+/* child_milter_stopping - the parent is gone: ask the milter to stop */
+void	child_milter_stopping(void);
+
+/*
+ * child_milter_stop - stop the milter (at most MILTER_STOP_WAIT seconds)
+ * and free what it no longer uses; the process exits next
+ */
 void	child_milter_stop(void);
 
 #endif

@@ -25,6 +25,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -34,6 +35,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "ebb/client_limit.h"
 #include "ebb/config.h"
 #include "ebb/ledger.h"
 #include "ebb/log.h"
@@ -74,6 +76,59 @@ mkparent(const char *path)
 		if (mkdir(dir, 0755) == -1 && errno != EEXIST)
 			log_fatal("control: cannot create %s: %s", dir,
 			    strerror(errno));
+	}
+	free(dir);
+}
+
+/*
+ * own_dir - make directory dir (mode) if missing and give it to pw, for
+ * the child; refuse a symbolic link or anything but a directory
+ */
+static void
+own_dir(const char *dir, mode_t mode, const struct passwd *pw)
+{
+	int	 fd;
+
+	if (mkdir(dir, mode) == -1 && errno != EEXIST)
+		log_fatal("milter: cannot create %s: %s", dir,
+		    strerror(errno));
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		log_fatal("milter: %s: %s", dir, strerror(errno));
+	if (fchown(fd, pw->pw_uid, pw->pw_gid) == -1)
+		log_fatal("milter: chown %s: %s", dir, strerror(errno));
+	close(fd);
+}
+
+/*
+ * milter_dirs - what the child needs to write for the milter, made by
+ * root before the fork: STATE/milter for the per-client state (the state
+ * directory itself, with the ledger, stays root's), and the directory of
+ * a unix: socket when it does not exist yet
+ */
+static void
+milter_dirs(const struct config *cfg, const struct passwd *pw)
+{
+	struct stat	 sb;
+	const char	*s = cfg->milter_socket;
+	char		*dir, *slash;
+
+	if (!cfg->milter_enable)
+		return;
+	dir = xasprintf("%s/%s", cfg->state_directory, CLIENT_LIMIT_DIR);
+	own_dir(dir, 0700, pw);
+	free(dir);
+	if (strncmp(s, "unix:", 5) == 0)
+		s += 5;
+	else if (strncmp(s, "local:", 6) == 0)
+		s += 6;
+	else
+		return;
+	dir = xstrdup(s);
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		*slash = '\0';
+		if (stat(dir, &sb) == -1 && errno == ENOENT)
+			own_dir(dir, 0755, pw);
 	}
 	free(dir);
 }
@@ -168,6 +223,13 @@ main(int argc, char **argv)
 		free(err);
 		return 1;
 	}
+	if (cfg->drain_mode != CONFIG_DRAIN_HOLD) {
+		log_err("%s: [drain] mode = nudge is not implemented yet; use "
+		    "mode = hold", cfg->path != NULL ? cfg->path :
+		    "(defaults)");
+		config_free(&cfg);
+		return 1;
+	}
 	if (check) {
 		printf("%s: configuration is valid\n",
 		    cfg->path != NULL ? cfg->path : "(defaults)");
@@ -205,6 +267,7 @@ main(int argc, char **argv)
 		log_fatal("%s", err);
 	}
 	listenfd = control_listen(cfg->control_socket, gid);
+	milter_dirs(cfg, pw);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1)
 		log_fatal("socketpair: %s", strerror(errno));
 	/* as root: bind a low port, read a key only root may read */

@@ -379,6 +379,23 @@ reload(struct parent *p)
 		notify("READY=1");
 		return;
 	}
+	if (ncfg->drain_mode != CONFIG_DRAIN_HOLD) {
+		log_warn("reload: [drain] mode = nudge is not implemented yet: "
+		    "keeping the configuration in use");
+		config_free(&ncfg);
+		notify("READY=1");
+		return;
+	}
+	/* the child forked with its own copy: [milter] and [http] stay */
+	if (ncfg->milter_enable || ocfg->milter_enable)
+		log_warn("reload: the milter keeps its [milter] settings "
+		    "until ebbd restarts");
+	if (strcmp(ncfg->http_listen, ocfg->http_listen) != 0 ||
+	    strcmp(ncfg->http_certificate, ocfg->http_certificate) != 0 ||
+	    strcmp(ncfg->http_key, ocfg->http_key) != 0 ||
+	    strcmp(ncfg->http_allow, ocfg->http_allow) != 0)
+		log_warn("reload: [http] changes take effect when ebbd "
+		    "restarts");
 	if (strcmp(ncfg->user, ocfg->user) != 0 ||
 	    strcmp(ncfg->state_directory, ocfg->state_directory) != 0 ||
 	    ncfg->mta != ocfg->mta ||

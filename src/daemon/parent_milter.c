@@ -26,6 +26,7 @@
 #include <jansson.h>
 
 #include "ebb/admit.h"
+#include "ebb/config.h"
 #include "ebb/drain.h"
 #include "ebb/governor.h"
 #include "ebb/log.h"
@@ -117,6 +118,17 @@ parent_milter_notice(struct parent *p, const unsigned char *buf, size_t len)
 		if (priv_hold_decode(buf, len, id, &deadline, &err) == -1) {
 			log_warn("milter: a bad hold notice: %s", err);
 			free(err);
+		} else if (!p->cfg->milter_enable) {
+			log_msg(LOG_WARNING, id, "milter: a hold notice with "
+			    "the milter off: refused");
+		} else if (drain_held_before(p->drain, id)) {
+			/*
+			 * the milter tells of a message as it ends, before
+			 * the MTA moves it to hold: one that an earlier scan
+			 * saw in hold was held by someone else
+			 */
+			log_msg(LOG_WARNING, id, "milter: a hold notice for a "
+			    "message held before it: refused (not ebb's)");
 		} else if (adopt(p, id, deadline) == 1) {
 			if (npending == PENDING_MAX) {
 				log_msg(LOG_WARNING, id, "milter: too many "
@@ -207,5 +219,7 @@ parent_milter_json(void)
 		    json_integer((json_int_t)stats.latency[i]));
 	}
 	json_object_set_new(o, "latency_us", lat);
+	json_object_set_new(o, "latency_sum_us",
+	    json_integer((json_int_t)stats.latency_sum_us));
 	return o;
 }

@@ -345,6 +345,7 @@ stats_words(struct milter_counters *c, unsigned long long *w[])
 		w[n++] = &c->spf[i];
 	for (i = 0; i < MILTER_LATENCY_BUCKETS; i++)
 		w[n++] = &c->latency[i];
+	w[n++] = &c->latency_sum_us;
 }
 
 size_t

@@ -149,7 +149,7 @@ int	 priv_hold_decode(const unsigned char *buf, size_t len, char *id_r,
 	    time_t *deadline_r, char **err_r);
 
 /* the counters of struct milter_counters, as PRIV_MILTER_STATS sends them */
-#define PRIV_STATS_WORDS	(8 + ADMIT_R_COUNT + ADMIT_SPF_COUNT + \
+#define PRIV_STATS_WORDS	(9 + ADMIT_R_COUNT + ADMIT_SPF_COUNT + \
 	MILTER_LATENCY_BUCKETS)
 
 /* priv_stats_encode - c as a PRIV_MILTER_STATS packet; returns its length */

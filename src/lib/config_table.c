@@ -141,7 +141,7 @@ const struct config_key config_keys[] = {
 	{ "milter", "enable", BOOL(milter_enable), "no", 0, 0, NULL, NULL, 0,
 	  "run the milter in ebbd (the MTA must also be told of it)" },
 	{ "milter", "socket", STRING(milter_socket),
-	  "unix:/run/ebb/milter.sock", 0, 0, NULL, config_check_milter_socket, 0,
+	  "inet:8891@127.0.0.1", 0, 0, NULL, config_check_milter_socket, 0,
 	  "where the milter listens: unix:/path or inet:port@host" },
 	{ "milter", "action", ENUM(milter_action), "tempfail", 0, 0,
 	  action_values, NULL, 0,

@@ -720,6 +720,15 @@ drain_at_risk(const struct drain *d, time_t now,
 }
 
 int
+drain_held_before(const struct drain *d, const char *id)
+{
+	const struct msg *m;
+
+	m = index_lookup(d->ix, id);
+	return m != NULL && m->queue == MSG_QUEUE_HOLD && !m->parked_by_ebb;
+}
+
+int
 drain_adopt(struct drain *d, const char *id, time_t deadline, time_t now,
     char **err_r)
 {

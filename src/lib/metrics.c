@@ -5,6 +5,11 @@
  * plain data; metrics_render and metrics_summary write it out. The
  * Prometheus families are fixed here, in one table-like function, so the
  * man page's list (ebbd(8), HTTP) has one place to agree with.
+ *
+ * The milter's part of the status (parent_milter.c) is counted by ebbd's
+ * unprivileged child, so its names are bounded and checked here before
+ * any becomes a label value, and a histogram that does not add up is left
+ * out rather than written wrong.
  */
 #include "config.h"
 
@@ -44,18 +49,33 @@ get_real(json_t *o, const char *key)
 	return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
+/* count_value - v as a count, or -1 when it is not one */
 static long
-get_count(json_t *o, const char *key)
+count_value(json_t *v)
 {
-	json_t	*v = json_object_get(o, key);
-
 	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
 	    json_integer_value(v) > (json_int_t)1e15)
-		return 0;
+		return -1;
 	return (long)json_integer_value(v);
 }
 
-/* label_ok - a sensor name fit for a label value without escaping */
+/* get_total - the count under key, or -1 when unknown */
+static long
+get_total(json_t *o, const char *key)
+{
+	return count_value(json_object_get(o, key));
+}
+
+/* get_count - the count under key, or 0 when unknown */
+static long
+get_count(json_t *o, const char *key)
+{
+	long	 n = get_total(o, key);
+
+	return n < 0 ? 0 : n;
+}
+
+/* label_ok - a name fit for a label value without escaping */
 static int
 label_ok(const char *s)
 {
@@ -63,6 +83,110 @@ label_ok(const char *s)
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
 
 	return n > 0 && s[n] == '\0' && n < METRICS_NAME_MAX;
+}
+
+/*
+ * read_counts - o's name: count members fit for labels into c[]; the
+ * names are distinct, as the status is read with JSON_REJECT_DUPLICATES
+ */
+static size_t
+read_counts(json_t *o, struct metrics_count *c)
+{
+	const char	*key;
+	json_t		*v;
+	size_t		 n = 0;
+	long		 k;
+
+	if (!json_is_object(o))
+		return 0;
+	json_object_foreach(o, key, v) {
+		if (n == METRICS_LABELS_MAX)
+			break;
+		if (!label_ok(key) || (k = count_value(v)) == -1)
+			continue;
+		ebb_strlcpy(c[n].name, key, sizeof(c[n].name));
+		c[n++].n = k;
+	}
+	return n;
+}
+
+/* bound_us - the bound of a "le_N" key (N > 0 µs, no leading 0), or -1 */
+static long
+bound_us(const char *key)
+{
+	size_t	 n;
+
+	if (strncmp(key, "le_", 3) != 0)
+		return -1;
+	key += 3;
+	n = strspn(key, "0123456789");
+	if (n == 0 || n > 9 || key[n] != '\0' || key[0] == '0')
+		return -1;
+	return strtol(key, NULL, 10);
+}
+
+/*
+ * read_latency - the "latency_us" object ("le_N": count, ..., "more":
+ * count) into mm's buckets, sorted by bound; all of it or nothing
+ */
+static void
+read_latency(json_t *o, struct metrics_milter *mm)
+{
+	long		 bound[METRICS_BUCKETS_MAX], count[METRICS_BUCKETS_MAX];
+	long		 more = -1, b, c;
+	const char	*key;
+	json_t		*v;
+	size_t		 n = 0, i;
+
+	mm->nbuckets = 0;
+	if (!json_is_object(o))
+		return;
+	json_object_foreach(o, key, v) {
+		if ((c = count_value(v)) == -1)
+			return;
+		if (strcmp(key, "more") == 0) {
+			more = c;
+			continue;
+		}
+		if (n == METRICS_BUCKETS_MAX - 1 || (b = bound_us(key)) == -1)
+			return;
+		for (i = n; i > 0 && bound[i - 1] > b; i--) {
+			bound[i] = bound[i - 1];
+			count[i] = count[i - 1];
+		}
+		if (i > 0 && bound[i - 1] == b)
+			return;
+		bound[i] = b;
+		count[i] = c;
+		n++;
+	}
+	if (more == -1)
+		return;
+	memcpy(mm->bound_us, bound, n * sizeof(bound[0]));
+	memcpy(mm->bucket, count, n * sizeof(count[0]));
+	mm->bucket[n] = more;
+	mm->nbuckets = n + 1;
+}
+
+/* read_milter - the status object's "milter", when it is an object */
+static void
+read_milter(json_t *o, struct metrics_milter *mm)
+{
+	if (!json_is_object(o))
+		return;
+	mm->present = 1;
+	mm->connections = get_total(o, "connections");
+	mm->messages = get_total(o, "messages");
+	mm->accepted = get_total(o, "accepted");
+	mm->held = get_total(o, "held");
+	mm->tempfailed = get_total(o, "tempfailed");
+	mm->rejected = get_total(o, "rejected");
+	mm->rate_limited = get_total(o, "rate_limited");
+	mm->errors = get_total(o, "errors");
+	mm->nreasons = read_counts(json_object_get(o, "reasons"), mm->reason);
+	mm->nspf = read_counts(json_object_get(o, "spf"), mm->spf);
+	read_latency(json_object_get(o, "latency_us"), mm);
+	mm->latency_sum_us = get_total(o, "latency_sum_us");
 }
 
 int
@@ -91,6 +215,9 @@ metrics_from_status(const char *text, size_t len, struct metrics *m,
 	m->expired_total = get_count(o, "expired");
 	m->scan_duration = get_real(o, "scan_duration");
 	m->eta = get_real(o, "eta");
+	/* it becomes an integer: out of range is unknown, not undefined */
+	if (!(m->eta >= 0 && m->eta <= METRICS_ETA_MAX))
+		m->eta = NAN;
 	m->uptime = get_count(o, "uptime");
 	m->paused = json_is_true(json_object_get(o, "paused"));
 	m->stopped = json_is_true(json_object_get(o, "stopped"));
@@ -114,6 +241,7 @@ metrics_from_status(const char *text, size_t len, struct metrics *m,
 		ms->present = json_is_true(json_object_get(s, "present"));
 		ms->ratio = ms->present ? get_real(s, "ratio") : NAN;
 	}
+	read_milter(json_object_get(o, "milter"), &m->milter);
 	json_decref(o);
 	return 0;
 }
@@ -163,6 +291,142 @@ gauge(struct out *o, const char *name, const char *type, const char *help,
 	out_printf(o, "%s %.17g\n", name, v);
 }
 
+/* out_label - name{label="value"}, the value escaped as the format asks */
+static void
+out_label(struct out *o, const char *name, const char *label,
+    const char *value)
+{
+	size_t	 n;
+
+	out_printf(o, "%s{%s=\"", name, label);
+	for (;;) {
+		n = strcspn(value, "\\\"\n");
+		out_printf(o, "%.*s", (int)n, value);
+		if (value[n] == '\0')
+			break;
+		out_printf(o, "\\%c", value[n] == '\n' ? 'n' : value[n]);
+		value += n + 1;
+	}
+	out_printf(o, "\"}");
+}
+
+/* seconds - us microseconds as exact decimal seconds: "0.000025", "1" */
+static const char *
+seconds(long us, char *buf, size_t size)
+{
+	size_t	 n;
+
+	snprintf(buf, size, "%ld.%06ld", us / 1000000, us % 1000000);
+	n = strlen(buf);
+	while (buf[n - 1] == '0')
+		buf[--n] = '\0';
+	if (buf[n - 1] == '.')
+		buf[--n] = '\0';
+	return buf;
+}
+
+/* total - one counter without labels, when known */
+static void
+total(struct out *o, const char *name, const char *help, long n)
+{
+	if (n < 0)
+		return;
+	family(o, name, "counter", help);
+	out_printf(o, "%s %ld\n", name, n);
+}
+
+/* totals - a counter with one sample per named count, when there is one */
+static void
+totals(struct out *o, const char *name, const char *label, const char *help,
+    const struct metrics_count *c, size_t n)
+{
+	size_t	 i;
+
+	if (n == 0)
+		return;
+	family(o, name, "counter", help);
+	for (i = 0; i < n; i++) {
+		out_label(o, name, label, c[i].name);
+		out_printf(o, " %ld\n", c[i].n);
+	}
+}
+
+/* count_add - a named count into c[*n], when it is known */
+static void
+count_add(struct metrics_count *c, size_t *n, const char *name, long v)
+{
+	if (v < 0)
+		return;
+	ebb_strlcpy(c[*n].name, name, sizeof(c[*n].name));
+	c[(*n)++].n = v;
+}
+
+/* render_decisions - the milter's answers by admit verdict, when known */
+static void
+render_decisions(struct out *o, const struct metrics_milter *mm)
+{
+	struct metrics_count c[4];
+	size_t	 n = 0;
+
+	/* "accepted" counts the held too: the verdicts must not overlap */
+	count_add(c, &n, "accept", mm->held >= 0 &&
+	    mm->held <= mm->accepted ? mm->accepted - mm->held : -1);
+	count_add(c, &n, "hold", mm->held);
+	count_add(c, &n, "tempfail", mm->tempfailed);
+	count_add(c, &n, "reject", mm->rejected);
+	totals(o, "ebb_milter_decisions_total", "verdict", "Messages the "
+	    "milter accepted, accepted into hold, tempfailed or rejected.",
+	    c, n);
+}
+
+/* render_latency - the decision latency as a cumulative histogram */
+static void
+render_latency(struct out *o, const struct metrics_milter *mm)
+{
+	static const char name[] = "ebb_milter_decision_seconds";
+	char	 le[32];
+	long	 sum = 0;
+	size_t	 i;
+
+	if (mm->nbuckets == 0)
+		return;
+	family(o, name, "histogram",
+	    "Time the milter took to reach each admission decision.");
+	for (i = 0; i < mm->nbuckets; i++) {
+		sum += mm->bucket[i];
+		if (i + 1 < mm->nbuckets)
+			seconds(mm->bound_us[i], le, sizeof(le));
+		else
+			ebb_strlcpy(le, "+Inf", sizeof(le));
+		out_printf(o, "%s_bucket{le=\"%s\"} %ld\n", name, le, sum);
+	}
+	if (mm->latency_sum_us >= 0)
+		out_printf(o, "%s_sum %s\n", name,
+		    seconds(mm->latency_sum_us, le, sizeof(le)));
+	out_printf(o, "%s_count %ld\n", name, sum);
+}
+
+/* render_milter - the ebb_milter_ families */
+static void
+render_milter(struct out *o, const struct metrics_milter *mm)
+{
+	total(o, "ebb_milter_connections_total", "SMTP connections the "
+	    "milter has seen.", mm->connections);
+	total(o, "ebb_milter_messages_total", "Messages (MAIL FROM) the "
+	    "milter has seen.", mm->messages);
+	render_decisions(o, mm);
+	totals(o, "ebb_milter_reason_total", "reason", "Admission decisions, "
+	    "at MAIL FROM and at the end of the headers, by reason.",
+	    mm->reason, mm->nreasons);
+	totals(o, "ebb_milter_spf_total", "result", "SPF checks by result.",
+	    mm->spf, mm->nspf);
+	total(o, "ebb_milter_rate_limited_total", "Decisions refused by the "
+	    "per-client rate limits.", mm->rate_limited);
+	total(o, "ebb_milter_errors_total", "Internal milter errors, each "
+	    "answered with a tempfail.", mm->errors);
+	render_latency(o, mm);
+}
+
 char *
 metrics_render(const struct metrics *m)
 {
@@ -178,15 +442,18 @@ metrics_render(const struct metrics *m)
 	family(&o, "ebb_sensor_ratio", "gauge",
 	    "Each present sensor's reading divided by its limit.");
 	for (i = 0; i < m->nsensors; i++)
-		if (m->sensor[i].present && !isnan(m->sensor[i].ratio))
-			out_printf(&o,
-			    "ebb_sensor_ratio{sensor=\"%s\"} %.17g\n",
-			    m->sensor[i].name, m->sensor[i].ratio);
+		if (m->sensor[i].present && !isnan(m->sensor[i].ratio)) {
+			out_label(&o, "ebb_sensor_ratio", "sensor",
+			    m->sensor[i].name);
+			out_printf(&o, " %.17g\n", m->sensor[i].ratio);
+		}
 	family(&o, "ebb_sensor_present", "gauge",
 	    "1 when the host has the sensor, 0 when it is absent.");
-	for (i = 0; i < m->nsensors; i++)
-		out_printf(&o, "ebb_sensor_present{sensor=\"%s\"} %d\n",
-		    m->sensor[i].name, m->sensor[i].present);
+	for (i = 0; i < m->nsensors; i++) {
+		out_label(&o, "ebb_sensor_present", "sensor",
+		    m->sensor[i].name);
+		out_printf(&o, " %d\n", m->sensor[i].present);
+	}
 	gauge(&o, "ebb_release_rate", "gauge",
 	    "Releases per second the governor grants now.", m->rate);
 	gauge(&o, "ebb_window", "gauge", "Most released messages in flight.",
@@ -215,6 +482,8 @@ metrics_render(const struct metrics *m)
 	    "releases.", m->paused);
 	gauge(&o, "ebb_uptime_seconds", "gauge", "Seconds since ebbd started.",
 	    (double)m->uptime);
+	if (m->milter.present)
+		render_milter(&o, &m->milter);
 	return o.buf;
 }
 

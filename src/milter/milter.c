@@ -24,6 +24,7 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
@@ -90,6 +91,7 @@ static struct {
 	char			*state_path;
 	pthread_t		 thread;
 	int			 running;
+	int			 stopping;	/* smfi_stop asked */
 	struct SPF_server_struct *spf;	/* one per process; NULL: off */
 	int			 spf_own;	/* ours to free, not the host's */
 
@@ -147,6 +149,7 @@ count(const struct admit_decision *d, int64_t started)
 		if (us <= latency_bounds[i])
 			break;
 	m.stats.latency[i]++;
+	m.stats.latency_sum_us += (unsigned long long)us;
 	pthread_mutex_unlock(&m.stats_lock);
 }
 
@@ -649,12 +652,30 @@ signals_blocked(void)
 	    sigismember(&set, SIGTERM) == 1 && sigismember(&set, SIGINT) == 1;
 }
 
+/*
+ * socket_mode - a unix socket is made with the process's umask; the MTA
+ * runs as another user and must be able to connect, as to an inet socket
+ * on loopback: 0666. Who may reach it is the directory's to say.
+ */
+static void
+socket_mode(const char *conn)
+{
+	const char	*path = NULL;
+
+	if (strncmp(conn, "unix:", 5) == 0)
+		path = conn + 5;
+	else if (strncmp(conn, "local:", 6) == 0)
+		path = conn + 6;
+	if (path != NULL && chmod(path, 0666) == -1)
+		log_warn("milter: chmod %s: %s", path, strerror(errno));
+}
+
 /* clients_open - the per-client table, loaded from the state directory */
 static void
 clients_open(const struct config *cfg)
 {
 	struct client_limit_params p;
-	char	*err = NULL;
+	char	*err = NULL, *dir;
 
 	memset(&p, 0, sizeof(p));
 	p.ip_rate = cfg->client_rate;
@@ -664,8 +685,16 @@ clients_open(const struct config *cfg)
 	p.slots = MILTER_CLIENT_SLOTS;
 	p.seed = (unsigned long)time(NULL) ^ ((unsigned long)getpid() << 16);
 	m.clients = client_limit_new(&p);
-	m.state_path = xasprintf("%s/%s", cfg->state_directory,
-	    CLIENT_LIMIT_FILE);
+	/*
+	 * a directory of its own, which ebbd makes for the unprivileged
+	 * user: the state directory itself (the ledger) stays root's
+	 */
+	dir = xasprintf("%s/%s", cfg->state_directory, CLIENT_LIMIT_DIR);
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
+		log_warn("milter: cannot create %s: %s", dir,
+		    strerror(errno));
+	m.state_path = xasprintf("%s/%s", dir, CLIENT_LIMIT_FILE);
+	free(dir);
 	if (client_limit_load(m.clients, m.state_path, time(NULL),
 	    &err) == -1) {
 		log_warn("milter: client state dropped, starting empty: %s",
@@ -721,6 +750,7 @@ milter_start(const struct config *cfg, const struct milter_env *env,
 		    "no permission)", cfg->milter_socket);
 		goto fail;
 	}
+	socket_mode(cfg->milter_socket);
 	clients_open(cfg);
 	if ((rc = pthread_create(&m.thread, NULL, milter_thread, NULL)) != 0) {
 		*err_r = xasprintf("milter: pthread_create: %s",
@@ -731,6 +761,7 @@ milter_start(const struct config *cfg, const struct milter_env *env,
 		goto fail;
 	}
 	m.running = 1;
+	m.stopping = 0;
 	log_info("milter: listening on %s", cfg->milter_socket);
 	return 0;
 fail:
@@ -739,14 +770,63 @@ fail:
 	return -1;
 }
 
+/* stopper - smfi_stop on a thread of its own (see stop_async) */
+static void *
+stopper(void *arg)
+{
+	(void)arg;
+	smfi_stop();
+	return NULL;
+}
+
+/*
+ * stop_async - ask libmilter to stop without blocking the caller:
+ * smfi_stop waits for the listener's lock, which the listener holds
+ * through its poll timeout (seconds). Once per start.
+ */
+static void
+stop_async(void)
+{
+	pthread_attr_t	 attr;
+	pthread_t	 t;
+
+	if (m.stopping)
+		return;
+	m.stopping = 1;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &attr, stopper, NULL) != 0)
+		smfi_stop();		/* then wait for it here */
+	pthread_attr_destroy(&attr);
+}
+
 void
+milter_stop_begin(void)
+{
+	if (m.running)
+		stop_async();
+}
+
+int
 milter_stop(void)
 {
+	struct timespec	 until;
+
 	if (!m.running)
-		return;
-	smfi_stop();
-	pthread_join(m.thread, NULL);
+		return 0;
+	stop_async();
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += MILTER_STOP_WAIT;
 	m.running = 0;
+	if (pthread_timedjoin_np(m.thread, NULL, &until) != 0) {
+		/* its workers may still run: keep what they use */
+		pthread_mutex_lock(&m.lock);
+		save(time(NULL));
+		pthread_mutex_unlock(&m.lock);
+		log_info("milter: state saved; libmilter still stopping, "
+		    "not waited for");
+		return 1;
+	}
 	pthread_mutex_lock(&m.lock);
 	save(time(NULL));
 	client_limit_free(&m.clients);
@@ -755,4 +835,5 @@ milter_stop(void)
 	m.state_path = NULL;
 	lifetimes_free(&m.lifetimes);
 	spf_close();
+	return 0;
 }

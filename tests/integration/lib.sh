@@ -474,9 +474,11 @@ pf_flush() {
 # code and text) in $T/smtp.reply. With SMTP_CLIENT=ADDR the session
 # claims that client address through XCLIENT (pf_create allows it from
 # 127.0.0.1), so Postfix and its milters see ADDR instead of loopback.
+# SMTP_RECEIVED, a Perl expression over $date, replaces the Received:
+# header's value (for bytes no argument can carry: NUL, 64 KiB).
 smtp_try() {
 	perl -MIO::Socket::INET -MPOSIX=strftime -e '
-		my ($port, $last, $client, $from, $age) = @ARGV;
+		my ($port, $last, $client, $expr, $from, $age) = @ARGV;
 		my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1",
 		    PeerPort => $port, Timeout => 20) or die "connect: $!\n";
 		sub reply { my $l; do { $l = <$s>; defined $l or die "eof\n" }
@@ -500,8 +502,11 @@ smtp_try() {
 		cmd("DATA");
 		my $date = strftime("%a, %d %b %Y %H:%M:%S +0000",
 		    gmtime(time - $age));
-		print $s "Received: from relay.example (relay.example " .
-		    "[192.0.2.7]) by mx.example with ESMTP id 4Ab; $date\r\n" .
+		my $rcvd = "from relay.example (relay.example " .
+		    "[192.0.2.7]) by mx.example with ESMTP id 4Ab; $date";
+		$rcvd = eval($expr) if $expr ne "";
+		die "SMTP_RECEIVED: $@" if $@;
+		print $s "Received: $rcvd\r\n" .
 		    "From: <$from>\r\nSubject: test\r\n\r\nhello\r\n.\r\n";
 		$r = reply();
 		keep($r);
@@ -509,7 +514,7 @@ smtp_try() {
 		my ($id) = $r =~ /queued as ([0-9A-Za-z]+)/;
 		print "mail=$m data=$d" . (defined $id ? " id=$id" : "") . "\n";
 		cmd("QUIT");
-	' "$PF_PORT" "$T/smtp.reply" "${SMTP_CLIENT:-}" "$@"
+	' "$PF_PORT" "$T/smtp.reply" "${SMTP_CLIENT:-}" "${SMTP_RECEIVED:-}" "$@"
 }
 
 # ---------------------------------------------------------------------------

@@ -4,16 +4,20 @@
 # hold an urgent message (an old Received: date) goes into the hold queue
 # as parked by ebb and a fresh one is answered 451; critical pressure
 # answers 451 at MAIL FROM; when the pressure falls ebbd's drain releases
-# the held message and it is delivered. Then 1,000 concurrent sessions
-# (2 x 1,000 messages) through the milter: no crash, no error, and the
-# child's open files and memory stay bounded.
+# the held message and it is delivered. Hostile headers through Postfix (a
+# 64 KiB Received:, a NUL before an old date) are refused and crash
+# nothing. Then 1,000 concurrent sessions, twice, through the milter: no
+# crash, no error, the child's open files and memory stay bounded; and
+# SIGTERM stops both processes within 5 s. The milter listens on a unix
+# socket in a directory ebbd makes for its unprivileged user, and Postfix
+# fails closed, so every verdict is the milter's.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/drain-lib.sh"
 . "$top_srcdir/tests/integration/ebbd-lib.sh"
 require_root
 require_cmd postfix smtp-source smtp-sink jq perl
 
-tap_plan 14
+tap_plan 18
 # 4 fake CPUs, load_per_cpu limit 2.0: 9.6 is p = 1.2, 99 is critical
 IDLE="0.01 0.02 0.00 1/120 4242"
 LOADED="9.60 5.00 2.00 9/120 4242"
@@ -32,19 +36,20 @@ rss_kb() {
 }
 
 ebb_user
-MPORT=$(free_port)
-pf_create --milter "$MPORT"
+MSOCK=$T/run/milter/milter.sock
+pf_create
+pf_postconf "smtpd_milters = unix:$MSOCK" 'milter_default_action = tempfail' \
+    'default_process_limit = 1200'
 sink_start
 pf_relay sink
 pf_start || bail_out "postfix did not start"
-ebbd_config '[milter]' 'enable = yes' "socket = inet:$MPORT@127.0.0.1" \
+ebbd_config '[milter]' 'enable = yes' "socket = unix:$MSOCK" \
     'action = hold' 'client_rate = 0' 'net_rate = 0' \
     '[drain]' 'max_rate = 1000' 'increase = 1000'
-chown ebb "$T/state"		# the child keeps its per-client state there
 ebbd_start || bail_out "ebbd did not start"
 
 # 1: the child listens and reports its counters
-if wait_for 10 port_in_use "$MPORT" &&
+if wait_for 10 test -S "$MSOCK" &&
     wait_for 10 sh -c "[ \"\$(\"$EBBCTL\" -c \"$EBB_CONF\" --json status |
     jq -r '.milter.connections')\" != null ]"; then
 	ok "the milter listens in ebbd's child and reports counters"
@@ -68,13 +73,27 @@ wait_for 10 sh -c "\"$EBBCTL\" -c \"$EBB_CONF\" --json list |
 is "$(ebbctl --json list | jq -r "select(.queue_id == \"$ID\") |
     .parked_by_ebb")" true "ebbctl list shows it parked by ebb"
 
-# 6: critical pressure: 451 at MAIL FROM
+# 6-8: hostile headers through Postfix, still loaded: refused, no crash
+SMTP_RECEIVED='join("\r\n\t", ("(" x 900) x 72) . "; $date"'
+big=$(smtp_try big@remote.example 60)
+SMTP_RECEIVED='"from a\0 by b; " . POSIX::strftime("%a, %d %b %Y %H:%M:%S +0000", gmtime(time - 4 * 86400))'
+nul=$(smtp_try nul@remote.example 60)
+unset SMTP_RECEIVED
+is "$(echo "$big" | cut -d' ' -f1-2)" "mail=250 data=451" \
+    "a 64 KiB Received: with a fresh date is tempfailed"
+is "$(echo "$nul" | cut -d' ' -f1-2)" "mail=250 data=451" \
+    "a NUL before an old date does not get a message in"
+again=$(smtp_try again@remote.example $((5 * 86400 - 3600)))
+is "$(echo "$again" | cut -d' ' -f1-2)" "mail=250 data=250" \
+    "the milter still admits urgent mail after them"
+
+# 9: critical pressure: 451 at MAIL FROM
 echo "$CRITICAL" >"$T/root/proc/loadavg"
 wait_for 10 st_eq .critical true || diag "pressure did not become critical"
 is "$(smtp_try old@remote.example $((5 * 86400 - 3600)))" "mail=451" \
     "critical pressure tempfails at MAIL FROM"
 
-# 7-8: the pressure falls: the drain releases the held message, delivered
+# 10-11: the pressure falls: the drain releases the held message, delivered
 echo "$IDLE" >"$T/root/proc/loadavg"
 if wait_for 40 sh -c "grep -q '$ID: to=.*status=sent' '$PF_DIR/maillog'"
 then
@@ -83,18 +102,18 @@ else
 	not_ok "held message delivered" "$(tail -5 "$PF_DIR/maillog")"
 fi
 wait_for 10 sh -c "[ \"\$(\"$EBBCTL\" -c \"$EBB_CONF\" --json status |
-    jq -r '.milter.held')\" = 1 ]"
-is "$(st .milter.held)" 1 "the status counts one held message"
+    jq -r '.milter.held')\" = 2 ]"
+is "$(st .milter.held)" 2 "the status counts two held messages"
 
-# 9-14: 1,000 concurrent sessions, twice: bounded fds and memory
+# 12-17: 1,000 concurrent sessions, twice: bounded fds and memory
 CHILD=$(child_pid)
-smtp-source -s 100 -m 1000 -l 512 -f a@remote.example -t b@dest.example \
+smtp-source -s 1000 -m 1000 -l 512 -f a@remote.example -t b@dest.example \
     "127.0.0.1:$PF_PORT" >"$T/load1.out" 2>&1
 fd1=$(fds "$CHILD")
 rss1=$(rss_kb "$CHILD")
-smtp-source -s 100 -m 1000 -l 512 -f a@remote.example -t b@dest.example \
+smtp-source -s 1000 -m 1000 -l 512 -f a@remote.example -t b@dest.example \
     "127.0.0.1:$PF_PORT" >"$T/load2.out" 2>&1
-is "$?" 0 "2,000 messages over 100 concurrent sessions are accepted"
+is "$?" 0 "2,000 messages over 1,000 concurrent sessions are accepted"
 fd2=$(fds "$CHILD")
 rss2=$(rss_kb "$CHILD")
 check "the child is still running" kill -0 "$CHILD"
@@ -109,6 +128,19 @@ else
 	not_ok "memory bounded" "${rss1} -> ${rss2} kB"
 fi
 wait_for 10 sh -c "[ \"\$(\"$EBBCTL\" -c \"$EBB_CONF\" --json status |
-    jq -r '.milter.messages')\" -ge 2003 ]"
-check "every message went through the milter" st_ge .milter.messages 2003
+    jq -r '.milter.messages')\" -ge 2006 ]"
+check "every message went through the milter" st_ge .milter.messages 2006
 is "$(st .milter.errors)" 0 "no internal errors"
+
+# 18: SIGTERM stops the parent and the milter's child within 5 s
+pid=$(cat "$T/ebbd.pid")
+start=$(date +%s.%N)
+kill -TERM "$pid"
+wait_for 5 sh -c "! kill -0 $pid 2>/dev/null && ! kill -0 $CHILD 2>/dev/null"
+took=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+if ! kill -0 "$pid" 2>/dev/null && ! kill -0 "$CHILD" 2>/dev/null; then
+	ok "SIGTERM stops ebbd and its milter within 5 s (${took} s)"
+else
+	not_ok "SIGTERM stops ebbd and its milter within 5 s" "${took} s" \
+	    "$(tail -5 "$T/ebbd.out")"
+fi

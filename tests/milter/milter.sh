@@ -22,8 +22,8 @@ run_case() {
 	_d=$T/$_name
 	fake_proc "$_d/root"
 	echo "$_load $_load $_load 1/120 4242" >"$_d/root/proc/loadavg"
-	mkdir -p "$_d/state"
-	[ -n "${STATE:-}" ] && printf '%s' "$STATE" >"$_d/state/clients"
+	mkdir -p "$_d/state/milter"
+	[ -n "${STATE:-}" ] && printf '%s' "$STATE" >"$_d/state/milter/clients"
 	_port=$(free_port)
 	{
 		echo "[general]"
@@ -84,10 +84,10 @@ else
 fi
 
 # the state survives a restart; a corrupt state file is one log line
-if [ -s "$T/bucket/state/clients" ] &&
-    grep -q "^a 198.51.100.10 32 " "$T/bucket/state/clients"; then
+if [ -s "$T/bucket/state/milter/clients" ] &&
+    grep -q "^a 198.51.100.10 32 " "$T/bucket/state/milter/clients"; then
 	ok "client state saved on stop"
 else
 	not_ok "client state saved on stop" \
-	    "$(cat "$T/bucket/state/clients" 2>&1)"
+	    "$(cat "$T/bucket/state/milter/clients" 2>&1)"
 fi

@@ -3,10 +3,13 @@
  *
  * A status object (as parent_handle.c writes it) read into struct
  * metrics; its Prometheus text checked line by line against the text
- * format (every sample preceded by its family's # HELP and # TYPE, names
- * and labels well formed, values numbers) and for the families ebbd(8)
- * lists; the public summary (state words, no addresses); the page (the
- * data embedded, '<' escaped); the HTTP channel's history request.
+ * format (every sample preceded by its family's # HELP and # TYPE, each
+ * family once, counters named _total, names and escaped labels well
+ * formed, values numbers, histogram buckets cumulative up to +Inf and
+ * _count) and for the families ebbd(8) lists; the milter's families to
+ * the byte, and what an odd milter object from the child leaves out; the
+ * public summary (state words, no addresses); the page (the data
+ * embedded, '<' escaped); the HTTP channel's history request.
  */
 #include "config.h"
 
@@ -23,26 +26,99 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "ebb/admit.h"
 #include "ebb/metrics.h"
+#include "ebb/milter.h"
 #include "ebb/util.h"
 #include "http.h"
 #include "priv_proto.h"
 
-static const char status[] =
-	"{\"ok\":true,\"pid\":42,\"uptime\":3600,\"paused\":false,"
-	"\"rate_cap\":null,\"pressure\":0.5,\"sensors\":["
-	"{\"name\":\"load\",\"unit\":\"load/cpu\",\"present\":true,"
-	"\"value\":1.0,\"limit\":2.0,\"ratio\":0.5},"
-	"{\"name\":\"psi_cpu\",\"unit\":\"fraction\",\"present\":false,"
-	"\"error\":false,\"why\":\"no PSI\"},"
-	"{\"name\":\"bad name\\\"}\",\"present\":true,\"ratio\":9}],"
-	"\"rate\":12.5,\"governor_rate\":12.5,\"window\":100,\"cutoff\":1,"
-	"\"critical\":false,\"stopped\":false,\"queues\":{\"incoming\":1,"
-	"\"active\":2,\"deferred\":3,\"hold\":4000},\"parked\":3990,"
-	"\"admin_held\":10,\"inflight\":5,\"released\":700,\"expired\":7,"
-	"\"released_total\":1700,\"corrupt\":0,\"at_risk\":{\"expired\":1,"
-	"\"1h\":2,\"6h\":3,\"24h\":4,\"later\":3980},\"scan_duration\":0.25,"
-	"\"eta\":320}";
+#define SEEN_MAX	48	/* families check_prometheus records */
+
+/* what parent_milter_json writes fits in struct metrics_milter */
+_Static_assert(ADMIT_R_COUNT <= METRICS_LABELS_MAX, "reasons");
+_Static_assert(ADMIT_SPF_COUNT <= METRICS_LABELS_MAX, "SPF results");
+_Static_assert(MILTER_LATENCY_BUCKETS <= METRICS_BUCKETS_MAX, "buckets");
+
+#define STATUS_BASE \
+	"\"ok\":true,\"pid\":42,\"uptime\":3600,\"paused\":false," \
+	"\"rate_cap\":null,\"pressure\":0.5,\"sensors\":[" \
+	"{\"name\":\"load\",\"unit\":\"load/cpu\",\"present\":true," \
+	"\"value\":1.0,\"limit\":2.0,\"ratio\":0.5}," \
+	"{\"name\":\"psi_cpu\",\"unit\":\"fraction\",\"present\":false," \
+	"\"error\":false,\"why\":\"no PSI\"}," \
+	"{\"name\":\"bad name\\\"}\",\"present\":true,\"ratio\":9}]," \
+	"\"rate\":12.5,\"governor_rate\":12.5,\"window\":100,\"cutoff\":1," \
+	"\"critical\":false,\"stopped\":false,\"queues\":{\"incoming\":1," \
+	"\"active\":2,\"deferred\":3,\"hold\":4000},\"parked\":3990," \
+	"\"admin_held\":10,\"inflight\":5,\"released\":700,\"expired\":7," \
+	"\"released_total\":1700,\"corrupt\":0,\"at_risk\":{\"expired\":1," \
+	"\"1h\":2,\"6h\":3,\"24h\":4,\"later\":3980},\"scan_duration\":0.25," \
+	"\"eta\":320"
+
+static const char status[] = "{" STATUS_BASE "}";
+
+/* as parent_milter_json writes it, with the latency sum it lacks */
+static const char status_milter[] = "{" STATUS_BASE ",\"milter\":{"
+	"\"connections\":40,\"messages\":35,\"accepted\":20,\"held\":5,"
+	"\"tempfailed\":8,\"rejected\":2,\"rate_limited\":3,\"errors\":1,"
+	"\"reasons\":{\"pass\":30,\"calm\":12,\"blind\":0,\"rate_ip\":2,"
+	"\"spf_temperror\":1},\"spf\":{\"unchecked\":0,\"pass\":25,"
+	"\"softfail\":4},\"latency_us\":{\"le_10\":4,\"le_25\":10,"
+	"\"le_50\":20,\"le_100\":15,\"le_250\":3,\"le_1000\":2,"
+	"\"le_10000\":1,\"more\":1},\"latency_sum_us\":4567}}";
+
+/* what status_milter renders, from the first milter family to the end */
+static const char milter_text[] =
+	"# HELP ebb_milter_connections_total SMTP connections the milter "
+	"has seen.\n"
+	"# TYPE ebb_milter_connections_total counter\n"
+	"ebb_milter_connections_total 40\n"
+	"# HELP ebb_milter_messages_total Messages (MAIL FROM) the milter "
+	"has seen.\n"
+	"# TYPE ebb_milter_messages_total counter\n"
+	"ebb_milter_messages_total 35\n"
+	"# HELP ebb_milter_decisions_total Messages the milter accepted, "
+	"accepted into hold, tempfailed or rejected.\n"
+	"# TYPE ebb_milter_decisions_total counter\n"
+	"ebb_milter_decisions_total{verdict=\"accept\"} 15\n"
+	"ebb_milter_decisions_total{verdict=\"hold\"} 5\n"
+	"ebb_milter_decisions_total{verdict=\"tempfail\"} 8\n"
+	"ebb_milter_decisions_total{verdict=\"reject\"} 2\n"
+	"# HELP ebb_milter_reason_total Admission decisions, at MAIL FROM "
+	"and at the end of the headers, by reason.\n"
+	"# TYPE ebb_milter_reason_total counter\n"
+	"ebb_milter_reason_total{reason=\"pass\"} 30\n"
+	"ebb_milter_reason_total{reason=\"calm\"} 12\n"
+	"ebb_milter_reason_total{reason=\"blind\"} 0\n"
+	"ebb_milter_reason_total{reason=\"rate_ip\"} 2\n"
+	"ebb_milter_reason_total{reason=\"spf_temperror\"} 1\n"
+	"# HELP ebb_milter_spf_total SPF checks by result.\n"
+	"# TYPE ebb_milter_spf_total counter\n"
+	"ebb_milter_spf_total{result=\"unchecked\"} 0\n"
+	"ebb_milter_spf_total{result=\"pass\"} 25\n"
+	"ebb_milter_spf_total{result=\"softfail\"} 4\n"
+	"# HELP ebb_milter_rate_limited_total Decisions refused by the "
+	"per-client rate limits.\n"
+	"# TYPE ebb_milter_rate_limited_total counter\n"
+	"ebb_milter_rate_limited_total 3\n"
+	"# HELP ebb_milter_errors_total Internal milter errors, each "
+	"answered with a tempfail.\n"
+	"# TYPE ebb_milter_errors_total counter\n"
+	"ebb_milter_errors_total 1\n"
+	"# HELP ebb_milter_decision_seconds Time the milter took to reach "
+	"each admission decision.\n"
+	"# TYPE ebb_milter_decision_seconds histogram\n"
+	"ebb_milter_decision_seconds_bucket{le=\"0.00001\"} 4\n"
+	"ebb_milter_decision_seconds_bucket{le=\"0.000025\"} 14\n"
+	"ebb_milter_decision_seconds_bucket{le=\"0.00005\"} 34\n"
+	"ebb_milter_decision_seconds_bucket{le=\"0.0001\"} 49\n"
+	"ebb_milter_decision_seconds_bucket{le=\"0.00025\"} 52\n"
+	"ebb_milter_decision_seconds_bucket{le=\"0.001\"} 54\n"
+	"ebb_milter_decision_seconds_bucket{le=\"0.01\"} 55\n"
+	"ebb_milter_decision_seconds_bucket{le=\"+Inf\"} 56\n"
+	"ebb_milter_decision_seconds_sum 0.004567\n"
+	"ebb_milter_decision_seconds_count 56\n";
 
 static struct metrics
 load(const char *text)
@@ -83,6 +159,11 @@ test_from_status(void **state)
 	assert_true(isnan(m.pressure));
 	assert_true(isnan(m.rate));
 	assert_int_equal(m.nsensors, 0);
+	/* an ETA past any integer (the fuzzer's find) or below 0: unknown */
+	m = load("{\"eta\":3.7e46}");
+	assert_true(isnan(m.eta));
+	m = load("{\"eta\":-5}");
+	assert_true(isnan(m.eta));
 }
 
 static int
@@ -91,14 +172,84 @@ name_char(int c, int first)
 	return isalpha(c) || c == '_' || c == ':' || (!first && isdigit(c));
 }
 
+/* label_value - past a label value's closing quote; the value unescaped */
+static const char *
+label_value(const char *q, char *buf, size_t size)
+{
+	size_t	 n = 0;
+	int	 c;
+
+	for (; *q != '"'; q++) {
+		assert_true(*q != '\n' && *q != '\0');
+		if ((c = *q) == '\\') {
+			c = *++q;
+			if (c == 'n')
+				c = '\n';
+			else if (c != '\\' && c != '"')
+				fail_msg("bad escape in a label: \\%c", c);
+		}
+		assert_true(n + 1 < size);
+		buf[n++] = (char)c;
+	}
+	buf[n] = '\0';
+	return q + 1;
+}
+
+/* the histogram family check_prometheus is in */
+struct hist {
+	int	 open;		/* its # TYPE seen */
+	int	 inf;		/* its +Inf bucket seen */
+	int	 counted;	/* its _count seen */
+	double	 le, last;	/* the last bucket's bound and count */
+};
+
+static void
+hist_close(struct hist *h)
+{
+	if (h->open && (!h->inf || !h->counted))
+		fail_msg("a histogram without its +Inf bucket or _count");
+	memset(h, 0, sizeof(*h));
+	h->le = -INFINITY;
+}
+
+/* hist_sample - a histogram's sample: suffix, le, cumulative, _count */
+static void
+hist_sample(struct hist *h, const char *suffix, const char *le, double v)
+{
+	char	*end;
+	double	 x;
+
+	if (strcmp(suffix, "_bucket") == 0) {
+		assert_true(le[0] != '\0');
+		assert_false(h->inf);
+		if (strcmp(le, "+Inf") == 0) {
+			h->inf = 1;
+		} else {
+			x = strtod(le, &end);
+			assert_true(end != le && *end == '\0' && x > h->le);
+			h->le = x;
+		}
+		if (v < h->last)
+			fail_msg("bucket le=\"%s\" not cumulative", le);
+		h->last = v;
+	} else if (strcmp(suffix, "_count") == 0) {
+		assert_true(h->inf && v == h->last);
+		h->counted = 1;
+	} else if (strcmp(suffix, "_sum") != 0)
+		fail_msg("histogram sample with suffix %s", suffix);
+}
+
 /* check_prometheus - the text format, line by line; families seen */
 static void
 check_prometheus(const char *text, char seen[][64], size_t *nseen)
 {
-	char		 help[64] = "", type[64] = "", name[64];
-	const char	*p = text, *eol, *q;
+	char		 help[64] = "", type[64] = "", name[64], label[64];
+	char		 value[64], le[64];
+	const char	*p = text, *eol, *q, *l;
 	char		*end;
-	size_t		 n;
+	struct hist	 h = { 0, 0, 0, -INFINITY, 0 };
+	size_t		 n, i;
+	double		 v;
 
 	*nseen = 0;
 	assert_true(text[strlen(text) - 1] == '\n');
@@ -111,14 +262,25 @@ check_prometheus(const char *text, char seen[][64], size_t *nseen)
 			continue;
 		}
 		if (strncmp(p, "# TYPE ", 7) == 0) {
+			hist_close(&h);
 			n = strcspn(p + 7, " ");
 			snprintf(type, sizeof(type), "%.*s", (int)n, p + 7);
 			assert_string_equal(type, help);
 			q = p + 7 + n + 1;
-			if (strncmp(q, "gauge\n", 6) != 0 &&
-			    strncmp(q, "counter\n", 8) != 0)
+			if (strncmp(q, "counter\n", 8) == 0) {
+				if (n < 6 ||
+				    strcmp(type + n - 6, "_total") != 0)
+					fail_msg("counter %s not _total",
+					    type);
+			} else if (strncmp(q, "histogram\n", 10) == 0)
+				h.open = 1;
+			else if (strncmp(q, "gauge\n", 6) != 0)
 				fail_msg("bad TYPE line: %.*s", (int)(eol - p),
 				    p);
+			for (i = 0; i < *nseen; i++)
+				if (strcmp(seen[i], type) == 0)
+					fail_msg("family %s twice", type);
+			assert_true(*nseen < SEEN_MAX);
 			snprintf(seen[(*nseen)++], 64, "%s", type);
 			continue;
 		}
@@ -127,27 +289,36 @@ check_prometheus(const char *text, char seen[][64], size_t *nseen)
 			;
 		snprintf(name, sizeof(name), "%.*s", (int)(q - p), p);
 		assert_true(q > p);
-		if (strcmp(name, type) != 0)
+		n = strlen(type);
+		if (h.open ? strncmp(name, type, n) != 0 :
+		    strcmp(name, type) != 0)
 			fail_msg("sample %s outside its family %s", name, type);
+		le[0] = '\0';
 		if (*q == '{') {
-			/* label="value" pairs, no escapes needed here */
+			/* label="value" pairs, values escaped */
 			while (*q != '}') {
-				q++;
-				while (name_char((unsigned char)*q, 0))
+				l = ++q;
+				while (name_char((unsigned char)*q, q == l))
 					q++;
+				assert_true(q > l);
+				snprintf(label, sizeof(label), "%.*s",
+				    (int)(q - l), l);
 				assert_true(q[0] == '=' && q[1] == '"');
-				q = strchr(q + 2, '"');
-				assert_non_null(q);
-				q++;
+				q = label_value(q + 2, value, sizeof(value));
+				if (strcmp(label, "le") == 0)
+					snprintf(le, sizeof(le), "%s", value);
 				assert_true(*q == ',' || *q == '}');
 			}
 			q++;
 		}
 		assert_true(*q == ' ');
-		strtod(q + 1, &end);
+		v = strtod(q + 1, &end);
 		if (end != eol)
-			fail_msg("bad value: %.*s", (int)(eol - p), p);
+			fail_msg("bad value: %.*s", (int)(eol - q), q);
+		if (h.open)
+			hist_sample(&h, name + n, le, v);
 	}
+	hist_close(&h);
 }
 
 static void
@@ -160,7 +331,7 @@ test_render(void **state)
 		"ebb_scan_duration_seconds"
 	};
 	struct metrics	 m = load(status);
-	char		 seen[32][64], *text;
+	char		 seen[SEEN_MAX][64], *text;
 	size_t		 nseen, i, j;
 
 	(void)state;
@@ -190,6 +361,317 @@ test_render(void **state)
 	check_prometheus(text, seen, &nseen);
 	assert_null(strstr(text, "ebb_pressure "));
 	assert_null(strstr(text, "nan"));
+	assert_null(strstr(text, "ebb_milter_"));
+	free(text);
+}
+
+/* man_families - the ebb_ names in ebbd(8)'s list under /metrics */
+static char *
+man_families(void)
+{
+	const char	*top = getenv("top_srcdir");
+	char		*path, *text, *start, *end;
+	size_t		 len;
+	FILE		*fp;
+
+	path = xasprintf("%s/man/ebbd.8", top != NULL ? top : ".");
+	if ((fp = fopen(path, "r")) == NULL)
+		fail_msg("cannot open %s", path);
+	text = xmalloc(256 * 1024);
+	len = fread(text, 1, 256 * 1024 - 1, fp);
+	fclose(fp);
+	free(path);
+	text[len] = '\0';
+	if ((start = strstr(text, "\n.It Pa /metrics\n")) == NULL ||
+	    (end = strstr(start, "\n.It Pa /status\n")) == NULL)
+		fail_msg("ebbd(8): no /metrics entry before /status");
+	*end = '\0';
+	memmove(text, start, (size_t)(end - start) + 1);
+	return text;
+}
+
+/* word_in - name in text as a whole word */
+static int
+word_in(const char *text, const char *name)
+{
+	const char	*p;
+	size_t		 n = strlen(name);
+
+	for (p = text; (p = strstr(p, name)) != NULL; p += n)
+		if ((p == text || !name_char((unsigned char)p[-1], 0)) &&
+		    !name_char((unsigned char)p[n], 0))
+			return 1;
+	return 0;
+}
+
+static void
+test_render_milter(void **state)
+{
+	static const char *const want[] = {
+		"ebb_milter_connections_total", "ebb_milter_messages_total",
+		"ebb_milter_decisions_total", "ebb_milter_reason_total",
+		"ebb_milter_spf_total", "ebb_milter_rate_limited_total",
+		"ebb_milter_errors_total", "ebb_milter_decision_seconds"
+	};
+	struct metrics	 m = load(status_milter), base = load(status);
+	char		 seen[SEEN_MAX][64], *text, *before, *man, *p, *q;
+	size_t		 nseen, i, j;
+
+	(void)state;
+	assert_int_equal(m.milter.present, 1);
+	assert_int_equal(base.milter.present, 0);
+	assert_int_equal(m.milter.accepted, 20);
+	assert_int_equal(m.milter.nreasons, 5);
+	assert_int_equal(m.milter.nbuckets, 8);
+	assert_int_equal(m.milter.bound_us[1], 25);
+	assert_int_equal(m.milter.bucket[7], 1);
+	assert_int_equal(m.milter.latency_sum_us, 4567);
+	text = metrics_render(&m);
+	check_prometheus(text, seen, &nseen);
+	for (i = 0; i < nitems(want); i++) {
+		for (j = 0; j < nseen; j++)
+			if (strcmp(seen[j], want[i]) == 0)
+				break;
+		if (j == nseen)
+			fail_msg("family %s missing", want[i]);
+	}
+	/* the milter's families come last, the rest as without them */
+	p = strstr(text, "# HELP ebb_milter_");
+	assert_non_null(p);
+	assert_string_equal(p, milter_text);
+	before = metrics_render(&base);
+	assert_int_equal(strlen(before), (size_t)(p - text));
+	assert_memory_equal(before, text, strlen(before));
+	free(before);
+	/* ebbd(8) lists every family, and no other */
+	man = man_families();
+	for (i = 0; i < nseen; i++)
+		if (!word_in(man, seen[i]))
+			fail_msg("ebbd(8) does not list %s", seen[i]);
+	for (p = man; (p = strstr(p, "ebb_")) != NULL; p = q) {
+		for (q = p; name_char((unsigned char)*q, 0); q++)
+			;
+		for (j = 0; j < nseen; j++)
+			if (strlen(seen[j]) == (size_t)(q - p) &&
+			    strncmp(seen[j], p, (size_t)(q - p)) == 0)
+				break;
+		if (j == nseen)
+			fail_msg("ebbd(8) lists %.*s, not rendered",
+			    (int)(q - p), p);
+	}
+	free(man);
+	free(text);
+}
+
+/* render_with - the checked text for a status whose "milter" is milter */
+static char *
+render_with(const char *milter)
+{
+	struct metrics	 m;
+	char		 seen[SEEN_MAX][64], *st, *text;
+	size_t		 nseen;
+
+	st = xasprintf("{\"milter\":%s}", milter);
+	m = load(st);
+	free(st);
+	text = metrics_render(&m);
+	check_prometheus(text, seen, &nseen);
+	return text;
+}
+
+/* occurrences - how many times s is in text */
+static size_t
+occurrences(const char *text, const char *s)
+{
+	size_t	 n = 0;
+
+	for (; (text = strstr(text, s)) != NULL; text++)
+		n++;
+	return n;
+}
+
+/* assert_latency - the histogram rendered for a "latency_us" object */
+static void
+assert_latency(const char *latency, const char *want)
+{
+	char	*milter, *text;
+
+	milter = xasprintf("{\"latency_us\":%s}", latency);
+	text = render_with(milter);
+	free(milter);
+	if (want == NULL) {
+		if (strstr(text, "ebb_milter_decision_seconds") != NULL)
+			fail_msg("a histogram from %s", latency);
+	} else if (strstr(text, want) == NULL)
+		fail_msg("from %s, not\n%s\nbut\n%s", latency, want, text);
+	free(text);
+}
+
+static void
+test_milter_odd(void **state)
+{
+	static const char *const none[] = { "null", "[]", "7", "{}" };
+	char	*text, *milter, *p;
+	int	 i;
+
+	(void)state;
+	/* no milter, or not an object, or nothing known: no families */
+	for (i = 0; i < (int)nitems(none); i++) {
+		text = render_with(none[i]);
+		assert_null(strstr(text, "ebb_milter_"));
+		free(text);
+	}
+	/* names unfit for a label, counts that are not counts */
+	text = render_with("{\"reasons\":{\"calm\":1,\"bad name\":2,"
+	    "\"qu\\\"ote\":3,\"\":4,\"nl\\n\":5,\"neg\":-1,\"half\":1.5,"
+	    "\"big\":1000000000000001,\"str\":\"1\",\"trop\":null,"
+	    "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\":6,"
+	    "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\":7,\"ok_2\":8},"
+	    "\"spf\":[1],\"connections\":-3,\"messages\":\"2\"}");
+	assert_non_null(strstr(text, "# TYPE ebb_milter_reason_total counter\n"
+	    "ebb_milter_reason_total{reason=\"calm\"} 1\n"
+	    "ebb_milter_reason_total{reason="
+	    "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"} 7\n"
+	    "ebb_milter_reason_total{reason=\"ok_2\"} 8\n"));
+	assert_int_equal(occurrences(text, "ebb_milter_reason_total{"), 3);
+	assert_null(strstr(text, "ebb_milter_spf_total"));
+	assert_null(strstr(text, "ebb_milter_connections_total"));
+	assert_null(strstr(text, "ebb_milter_messages_total"));
+	free(text);
+	/* at most METRICS_LABELS_MAX names, the first ones */
+	milter = xstrdup("{\"spf\":{");
+	for (i = 0; i < METRICS_LABELS_MAX + 8; i++) {
+		p = xasprintf("%s%s\"r%d\":%d", milter, i > 0 ? "," : "", i,
+		    i);
+		free(milter);
+		milter = p;
+	}
+	p = xasprintf("%s}}", milter);
+	free(milter);
+	text = render_with(p);
+	free(p);
+	assert_int_equal(occurrences(text, "ebb_milter_spf_total{"),
+	    METRICS_LABELS_MAX);
+	assert_non_null(strstr(text, "{result=\"r31\"} 31\n"));
+	assert_null(strstr(text, "{result=\"r32\"}"));
+	free(text);
+	/* held beyond accepted: no accept count rather than a wrong one */
+	text = render_with("{\"accepted\":1,\"held\":2,\"tempfailed\":0}");
+	assert_non_null(strstr(text, "# TYPE ebb_milter_decisions_total "
+	    "counter\nebb_milter_decisions_total{verdict=\"hold\"} 2\n"
+	    "ebb_milter_decisions_total{verdict=\"tempfail\"} 0\n"));
+	assert_null(strstr(text, "verdict=\"accept\""));
+	assert_null(strstr(text, "verdict=\"reject\""));
+	free(text);
+	/* the histogram: sorted, exact bounds, whole or not at all */
+	assert_latency("{\"more\":2,\"le_1500000\":1,\"le_100\":3,"
+	    "\"le_10\":1,\"le_1000000\":0}",
+	    "# TYPE ebb_milter_decision_seconds histogram\n"
+	    "ebb_milter_decision_seconds_bucket{le=\"0.00001\"} 1\n"
+	    "ebb_milter_decision_seconds_bucket{le=\"0.0001\"} 4\n"
+	    "ebb_milter_decision_seconds_bucket{le=\"1\"} 4\n"
+	    "ebb_milter_decision_seconds_bucket{le=\"1.5\"} 5\n"
+	    "ebb_milter_decision_seconds_bucket{le=\"+Inf\"} 7\n"
+	    "ebb_milter_decision_seconds_count 7\n");
+	assert_latency("{\"more\":0}",
+	    "ebb_milter_decision_seconds_bucket{le=\"+Inf\"} 0\n"
+	    "ebb_milter_decision_seconds_count 0\n");
+	assert_latency("{\"le_999999999\":1,\"more\":0}",
+	    "{le=\"999.999999\"} 1\n");
+	assert_latency("{\"le_010\":1,\"more\":1}", NULL);
+	assert_latency("{\"le_0\":1,\"more\":1}", NULL);
+	assert_latency("{\"le_1000000000\":1,\"more\":1}", NULL);
+	assert_latency("{\"le_-5\":1,\"more\":1}", NULL);
+	assert_latency("{\"le_10\":1}", NULL);
+	assert_latency("{\"le_10\":-1,\"more\":1}", NULL);
+	assert_latency("{\"le_10\":1,\"more\":1.5}", NULL);
+	assert_latency("{\"le_10\":1,\"le_x\":1,\"more\":1}", NULL);
+	assert_latency("[1,2]", NULL);
+	/* METRICS_BUCKETS_MAX buckets with "more", not one more */
+	for (i = 0; i < 2; i++) {
+		int	 k, nbounds = METRICS_BUCKETS_MAX - 1 + i;
+
+		milter = xstrdup("{");
+		for (k = 0; k < nbounds; k++) {
+			p = xasprintf("%s\"le_%d\":1,", milter, k + 1);
+			free(milter);
+			milter = p;
+		}
+		p = xasprintf("%s\"more\":1}", milter);
+		free(milter);
+		assert_latency(p, i == 0 ?
+		    "ebb_milter_decision_seconds_count 16\n" : NULL);
+		free(p);
+	}
+	/* _sum only from a sum the status has */
+	text = render_with("{\"latency_us\":{\"more\":1},"
+	    "\"latency_sum_us\":2500000}");
+	assert_non_null(strstr(text, "\nebb_milter_decision_seconds_sum 2.5\n"
+	    "ebb_milter_decision_seconds_count 1\n"));
+	free(text);
+	text = render_with("{\"latency_us\":{\"more\":0},"
+	    "\"latency_sum_us\":0}");
+	assert_non_null(strstr(text, "\nebb_milter_decision_seconds_sum 0\n"));
+	free(text);
+	text = render_with("{\"latency_us\":{\"more\":1},"
+	    "\"latency_sum_us\":-1}");
+	assert_null(strstr(text, "_sum"));
+	assert_non_null(strstr(text, "_count 1\n"));
+	free(text);
+}
+
+/* test_milter_tables - every name and bound parent_milter_json can write */
+static void
+test_milter_tables(void **state)
+{
+	static const long bounds[] = MILTER_LATENCY_BOUNDS;
+	json_t		*o, *reasons, *spf, *lat;
+	char		 key[32], line[128], *dump, *text;
+	size_t		 i;
+
+	(void)state;
+	reasons = json_object();
+	for (i = 0; i < ADMIT_R_COUNT; i++)
+		json_object_set_new(reasons, admit_reason_name(i),
+		    json_integer((json_int_t)i + 1));
+	spf = json_object();
+	for (i = 0; i < ADMIT_SPF_COUNT; i++)
+		json_object_set_new(spf, admit_spf_name(i),
+		    json_integer((json_int_t)i + 100));
+	lat = json_object();
+	for (i = 0; i < MILTER_LATENCY_BUCKETS; i++) {
+		if (i < nitems(bounds))
+			snprintf(key, sizeof(key), "le_%ld", bounds[i]);
+		else
+			snprintf(key, sizeof(key), "more");
+		json_object_set_new(lat, key, json_integer(1));
+	}
+	o = json_pack("{so so so}", "reasons", reasons, "spf", spf,
+	    "latency_us", lat);
+	assert_non_null(o);
+	dump = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	text = render_with(dump);
+	free(dump);
+	for (i = 0; i < ADMIT_R_COUNT; i++) {
+		snprintf(line, sizeof(line), "\nebb_milter_reason_total"
+		    "{reason=\"%s\"} %zu\n", admit_reason_name(i), i + 1);
+		if (strstr(text, line) == NULL)
+			fail_msg("reason %s not rendered",
+			    admit_reason_name(i));
+	}
+	for (i = 0; i < ADMIT_SPF_COUNT; i++) {
+		snprintf(line, sizeof(line), "\nebb_milter_spf_total"
+		    "{result=\"%s\"} %zu\n", admit_spf_name(i), i + 100);
+		if (strstr(text, line) == NULL)
+			fail_msg("SPF result %s not rendered",
+			    admit_spf_name(i));
+	}
+	assert_int_equal(occurrences(text,
+	    "ebb_milter_decision_seconds_bucket"), MILTER_LATENCY_BUCKETS);
+	snprintf(line, sizeof(line), "\nebb_milter_decision_seconds_count "
+	    "%d\n", MILTER_LATENCY_BUCKETS);
+	assert_non_null(strstr(text, line));
 	free(text);
 }
 
@@ -308,6 +790,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_from_status),
 		cmocka_unit_test(test_render),
+		cmocka_unit_test(test_render_milter),
+		cmocka_unit_test(test_milter_odd),
+		cmocka_unit_test(test_milter_tables),
 		cmocka_unit_test(test_summary),
 		cmocka_unit_test(test_page),
 		cmocka_unit_test(test_history_packet),
