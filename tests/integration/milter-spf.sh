@@ -7,7 +7,8 @@
 # and carry Received-SPF and Authentication-Results in the queued message;
 # a fail is rejected 550 5.7.23 and a temperror answered 451 4.4.3 at MAIL
 # FROM; under load an urgent softfail waits (451 4.7.1) while an urgent
-# pass gets in. The counters agree.
+# pass gets in; at critical pressure mail is turned away before any SPF
+# lookup. The counters agree.
 . "$top_srcdir/tests/integration/lib.sh"
 require_root
 require_cmd postfix postcat perl
@@ -16,7 +17,7 @@ HOST=$top_builddir/tests/milter/ebb-milter-test
 grep -q '^#define HAVE_SPF2 1' "$top_builddir/config.h" 2>/dev/null ||
     skip_all "built without libspf2"
 
-tap_plan 9
+tap_plan 11
 URGENT=$((5 * 86400 - 3600))	# an hour before its sender gives up
 SMTP_CLIENT=192.0.2.7
 
@@ -95,13 +96,30 @@ r=$(smtp_try a@pass.test "$URGENT")
 is "$(echo "$r" | cut -d' ' -f1-2)" "mail=250 data=250" \
     "under load an urgent pass gets in"
 
-# 8-9: the host stops cleanly; its counters agree
+# 8: critical: 451 4.3.2 at MAIL FROM, and no SPF lookup for it
+echo "99.00 50.00 20.00 9/120 4242" >"$T/root/proc/loadavg"
+wait_for 10 grep -q 'budget p=12.38' "$T/host.out" ||
+    diag "the pressure did not become critical: $(tail -3 "$T/host.out")"
+r=$(smtp_try a@temp.test "$URGENT")
+if [ "$r" = mail=451 ] && grep -q '^451 4\.3\.2 ' "$T/smtp.reply"; then
+	ok "critical pressure answers 451 4.3.2 before SPF is asked"
+else
+	not_ok "critical pressure answers 451 4.3.2" "$r" "$(cat "$T/smtp.reply")"
+fi
+
+# 9-10: the host stops cleanly; its counters agree (one temperror: the
+# critical message was never looked up)
 bg_stop host
-if grep -q 'counters .*spf_fail=1 .*spf_temperror=1 .*spf_defer=1' \
+if grep -q 'counters .*critical=1 .*spf_fail=1 .*spf_temperror=1 .*spf_defer=1' \
     "$T/host.out"; then
-	ok "the counters name each SPF refusal once"
+	ok "the counters name each SPF refusal once, and the critical one"
 else
 	not_ok "the SPF counters" "$(grep counters "$T/host.out")"
 fi
-check "three messages queued: two passes and the calm softfail" \
-    pf_count_is 3
+if grep -q 'counters .* spf\.temperror=1 ' "$T/host.out" &&
+    grep -q 'counters .* spf\.pass=2 ' "$T/host.out"; then
+	ok "SPF was looked up only for the mail that could get in"
+else
+	not_ok "SPF looked up only when needed" "$(grep counters "$T/host.out")"
+fi
+is "$(pf_count)" 3 "three messages queued: two passes and the calm softfail"

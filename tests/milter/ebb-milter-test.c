@@ -173,6 +173,9 @@ log_counters(void)
 	for (i = 0; i < ADMIT_R_COUNT && used < sizeof(reasons); i++)
 		used += snprintf(reasons + used, sizeof(reasons) - used,
 		    " %s=%llu", admit_reason_name(i), c.reason[i]);
+	for (i = 0; i < ADMIT_SPF_COUNT && used < sizeof(reasons); i++)
+		used += snprintf(reasons + used, sizeof(reasons) - used,
+		    " spf.%s=%llu", admit_spf_name(i), c.spf[i]);
 	log_info("counters connections=%llu messages=%llu accepted=%llu "
 	    "held=%llu tempfailed=%llu rejected=%llu rate_limited=%llu "
 	    "errors=%llu%s", c.connections, c.messages, c.accepted, c.held,
