@@ -179,7 +179,6 @@ on_tick(evutil_socket_t fd, short ev, void *arg)
 		refresh(p);
 	history(p);
 	parent_milter_tick(p);
-	notify("WATCHDOG=1");
 }
 
 /* on_step - release what the budget allows now */
@@ -192,6 +191,14 @@ on_step(evutil_socket_t fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
+	/*
+	 * the watchdog hears from the loop itself, every second whatever
+	 * [sensors] interval is, so a stuck loop is what it catches
+	 */
+	if (now_mono() - p->petted >= 1) {
+		notify("WATCHDOG=1");
+		p->petted = now_mono();
+	}
 	parent_budget(p, &b);
 	if (drain_tick(p->drain, &b, now_real(), &err) == -1) {
 		/* the batch stays parked; the next refresh settles it */

@@ -38,6 +38,7 @@ struct parent {
 	struct event	*ev_tick, *ev_step, *ev_priv, *ev_http;
 	double		 scan_duration;	/* seconds, the last refresh */
 	double		 next_refresh;	/* monotonic seconds */
+	double		 petted;	/* the watchdog, monotonic seconds */
 	time_t		 last_prune;
 	time_t		 started;
 	int		 rc;		/* exit status */
