@@ -127,8 +127,7 @@ check_changed() {
 	run_rc 0 "$ebbctl" -c "$data/good.conf" config -n &&
 	    printf '%s\n' "[sensors]" "interval = 5s" "" "[limits]" \
 	    "psi_io = 75%" "queue_disk_free_min = 1g" "" "[drain]" \
-	    "max_rate = 37.5" "" "[milter]" "socket = inet:8891@127.0.0.1" \
-	    "remote_lifetime = 4d" "" "[http]" "listen = 127.0.0.1:8025" \
+	    "max_rate = 37.5" "" "[milter]" "remote_lifetime = 4d" "" "[http]" "listen = 127.0.0.1:8025" \
 	    >"$tmp/want" &&
 	    diff -u "$tmp/want" "$tmp/out"
 }
