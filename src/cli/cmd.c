@@ -50,7 +50,7 @@ cmd_usage_error(const struct ebbctl_cmd *cmd, const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nusage: ebbctl [-c file] [--json] %s %s\n",
-	    cmd->name, cmd->usage);
+	fprintf(stderr, "\nusage: ebbctl [-c file] [--json] %s%s%s\n",
+	    cmd->name, cmd->usage[0] != '\0' ? " " : "", cmd->usage);
 	return EX_USAGE;
 }

@@ -25,7 +25,8 @@ usage(FILE *fp)
 	fprintf(fp, "usage: ebbctl [-c file] [--json] command [args]\n"
 	    "commands:\n");
 	for (i = 0; ebbctl_cmds[i] != NULL; i++)
-		fprintf(fp, "  %s %s\n      %s\n", ebbctl_cmds[i]->name,
+		fprintf(fp, "  %s%s%s\n      %s\n", ebbctl_cmds[i]->name,
+		    ebbctl_cmds[i]->usage[0] != '\0' ? " " : "",
 		    ebbctl_cmds[i]->usage, ebbctl_cmds[i]->help);
 }
 
