@@ -15,7 +15,7 @@
 require_root
 require_cmd postfix smtp-source smtp-sink jq perl useradd curl
 
-tap_plan 22
+tap_plan 23
 N=30
 ebb_user
 backlog $N
@@ -45,12 +45,17 @@ else
 	not_ok "a bad [http] allow is refused by ebbd -n" "rc=$rc" "$(cat "$T/badallow.out")"
 fi
 
-ebbd_config '[http]' "listen = 127.0.0.1:$HPORT" 'allow = 127.0.0.1/32, ::1'
+MPORT=$(free_port)
+ebbd_config '[http]' "listen = 127.0.0.1:$HPORT" 'allow = 127.0.0.1/32, ::1' \
+    '[milter]' 'enable = yes' "socket = inet:$MPORT@127.0.0.1"
 ebbd_start || bail_out "ebbd did not start"
 ebbctl pause >/dev/null
 wait_for 20 st_eq .parked $N || bail_out "ebbd did not park the backlog"
 wait_for 10 curl -sf -o /dev/null "$URL/summary.json" ||
     bail_out "no HTTP on $URL: $(cat "$T/ebbd.out")"
+wait_for 10 sh -c "[ \"\$(\"$EBBCTL\" -c \"$EBB_CONF\" --json status |
+    jq -r '.milter.connections')\" != null ]" ||
+    diag "the milter's counters did not reach the status"
 
 # 2-3: /status is "ebbctl status --json"
 get /status >"$T/status.json"
@@ -69,15 +74,17 @@ get /metrics >"$T/metrics.txt"
 is "$(code)" 200 "/metrics answers the allowed client"
 if awk '
 	/^# HELP / { help[$3] = 1; next }
-	/^# TYPE / { if (!($3 in help) || ($4 != "gauge" && $4 != "counter"))
+	/^# TYPE / { if (!($3 in help) || ($4 != "gauge" && $4 != "counter" &&
+		         $4 != "histogram"))
 			{ print "bad TYPE: " $0; bad = 1 }
-		     fam = $3; next }
+		     fam = $3; type = $4; next }
 	/^#/ { print "stray comment: " $0; bad = 1; next }
 	{
 		if ($0 !~ /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="[^"\\]*"(,[a-zA-Z_][a-zA-Z0-9_]*="[^"\\]*")*\})? [-+]?[0-9.]+([eE][-+]?[0-9]+)?$/) {
 			print "bad sample: " $0; bad = 1
 		}
 		name = $0; sub(/[{ ].*/, "", name)
+		if (type == "histogram") sub(/_(bucket|sum|count)$/, "", name)
 		if (name != fam) { print "outside its family: " $0; bad = 1 }
 		n++
 	}
@@ -86,12 +93,34 @@ if awk '
 else
 	not_ok "/metrics parses as Prometheus text" "$(head -5 "$T/prom.err")"
 fi
+# and as the Prometheus project's own client library reads it
+if /usr/bin/python3 -c 'import prometheus_client' 2>/dev/null; then
+	if /usr/bin/python3 -c '
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+fams = {f.name: f for f in text_string_to_metric_families(sys.stdin.read())}
+h = fams["ebb_milter_decision_seconds"]
+assert h.type == "histogram", h.type
+names = [s.name for s in h.samples]
+assert "ebb_milter_decision_seconds_count" in names, names
+assert "ebb_milter_decision_seconds_sum" in names, names
+assert fams["ebb_milter_connections"].type == "counter"
+print(len(fams))' <"$T/metrics.txt" >"$T/promlib.out" 2>&1; then
+		ok "prometheus_client parses /metrics, milter histogram included ($(cat "$T/promlib.out") families)"
+	else
+		not_ok "prometheus_client parses /metrics" "$(tail -3 "$T/promlib.out")"
+	fi
+else
+	skip "prometheus_client parses /metrics" "apt-get install python3-prometheus-client"
+fi
 missing=
 for f in ebb_pressure 'ebb_sensor_ratio{sensor="load"}' ebb_release_rate \
     ebb_window 'ebb_backlog{queue="deferred"}' 'ebb_backlog{queue="hold"}' \
     ebb_parked ebb_released_total ebb_expired_total \
     'ebb_at_risk{bucket="lt1h"}' 'ebb_at_risk{bucket="later"}' \
-    ebb_scan_duration_seconds; do
+    ebb_scan_duration_seconds ebb_milter_connections_total \
+    ebb_milter_messages_total 'ebb_milter_decision_seconds_bucket{le="+Inf"}' \
+    ebb_milter_decision_seconds_count; do
 	grep -qF "$f " "$T/metrics.txt" || missing="$missing $f"
 done
 is "$missing" "" "/metrics has every family ebbd(8) lists"
