@@ -33,6 +33,8 @@ floor=$(cat "$T/floor") ebb=$(cat "$T/ebb") pq=$(cat "$T/postqueue")
 qs=$(cat "$T/qshape") re=$(cat "$T/re")
 set -- $(tail -1 "$T/full")
 count=$2 bytes=$3 strings=$4
+rss_growth=$(head -1 "$T/full" | awk '{ print $6 }')
+reparsed=$(awk '{ print $5 }' "$T/rescan" | median)
 echo
 echo "scan of $count deferred messages, median of $RUNS runs (seconds):"
 printf '  %-34s %8s\n' "read floor (open + 1 KiB read)" "$floor" \
@@ -44,3 +46,5 @@ echo "  postqueue -j / ebb     $(ratio "$pq" "$ebb")   (budget >= 3)"
 echo "  qshape / ebb           $(ratio "$qs" "$ebb")"
 echo "  rescan 1% / full scan  $(ratio "$re" "$ebb")"
 echo "index: $(awk -v b="$bytes" -v n="$count" 'BEGIN { printf "%.0f", b / n }') bytes per message besides strings (budget <= 300), strings $(awk -v b="$strings" -v n="$count" 'BEGIN { printf "%.0f", b / n }') bytes per message"
+echo "resident size grew $(awk -v b="$rss_growth" -v n="$count" 'BEGIN { printf "%.0f", b / n }') bytes per message in the first full scan (all of it: index, strings, allocator)"
+echo "rescan re-parsed $reparsed files of $count (median)"

@@ -4,7 +4,10 @@
  * scanbench CONFIG full|rescan N: N full scans into a fresh index each, or
  * one full scan then N rescans of the same index, each after changing the
  * mtime of a different 1% of the deferred files (as a retry would); prints
- * one line per run: "seconds messages index_bytes string_bytes parsed".
+ * one line per run: "seconds messages index_bytes string_bytes parsed
+ * rss_growth_bytes", the last the process's resident size after the scan
+ * less before it (what the kernel says, not what the index counts; the
+ * first full scan is the one to read, later ones reuse freed memory).
  */
 #include "config.h"
 
@@ -15,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ebb/config.h"
 #include "ebb/index.h"
@@ -60,6 +64,21 @@ touch_share(const char *queue_dir, int k)
 	closedir(dp);
 }
 
+/* rss - the resident set size in bytes, from /proc/self/statm */
+static long
+rss(void)
+{
+	FILE	*f;
+	long	 size = 0, resident = 0;
+
+	if ((f = fopen("/proc/self/statm", "r")) == NULL)
+		return 0;
+	if (fscanf(f, "%ld %ld", &size, &resident) != 2)
+		resident = 0;
+	fclose(f);
+	return resident * sysconf(_SC_PAGESIZE);
+}
+
 static double
 now(void)
 {
@@ -78,6 +97,7 @@ main(int argc, char **argv)
 	struct scan_stats st;
 	char		*err;
 	double		 t0;
+	long		 rss0;
 	int		 i, n, rescan;
 
 	if (argc != 4 || (strcmp(argv[2], "full") != 0 &&
@@ -104,11 +124,13 @@ main(int argc, char **argv)
 		else
 			touch_share(mta_queue_directory(mta), i);
 		memset(&st, 0, sizeof(st));
+		rss0 = rss();
 		t0 = now();
 		if (mta_scan(mta, ix, &st, &err) == -1)
 			log_fatal("%s", err);
-		printf("%.4f %zu %zu %zu %zu\n", now() - t0, index_count(ix),
-		    index_memory(ix), index_string_memory(ix), st.parsed);
+		printf("%.4f %zu %zu %zu %zu %ld\n", now() - t0,
+		    index_count(ix), index_memory(ix),
+		    index_string_memory(ix), st.parsed, rss() - rss0);
 		if (!rescan)
 			index_free(&ix);
 	}
