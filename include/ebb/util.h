@@ -37,4 +37,10 @@ size_t	 ebb_strlcpy(char *, const char *, size_t);
 /* ebb_queue_id_valid - true when id matches ^[0-9A-Za-z]+$ and is short */
 int	 ebb_queue_id_valid(const char *);
 
+/* ebb_now_mono - the monotonic clock, in seconds (for intervals) */
+double	 ebb_now_mono(void);
+
+/* ebb_now_real - the wall clock, in seconds since the epoch */
+double	 ebb_now_real(void);
+
 #endif

@@ -58,24 +58,6 @@ on_signal(int sig)
 	drain_stop = 1;
 }
 
-static double
-now_real(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static double
-now_mono(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* eta - time to release what is parked at the current rate, or why not */
 static void
 eta(const struct drain_status *st, char *buf, size_t len)
@@ -171,7 +153,7 @@ drain_run(struct ebbctl *ctl, struct mta *mta, struct drain *d, double for_s)
 	struct sensor_sample sample, prev;
 	struct budget	 budget;
 	struct drain_status st;
-	double		 start = now_mono(), next_sample = 0, t;
+	double		 start = ebb_now_mono(), next_sample = 0, t;
 	long		 got;
 	char		*err = NULL;
 	int		 tty = isatty(STDERR_FILENO), rc = -1, critical = 0;
@@ -182,14 +164,14 @@ drain_run(struct ebbctl *ctl, struct mta *mta, struct drain *d, double for_s)
 	memset(&prev, 0, sizeof(prev));
 	memset(&budget, 0, sizeof(budget));
 	while (rc == -1) {
-		t = now_mono();
+		t = ebb_now_mono();
 		sampled = 0;
 		if (t >= next_sample) {
 			sensor_sample_read(cfg, mta_queue_directory(mta),
 			    mta_depth(mta), &prev, &sample);
 			prev = sample;
 			governor_tick(g, sample.pressure, sample.npresent > 0,
-			    (time_t)now_real(), &budget);
+			    (time_t)ebb_now_real(), &budget);
 			next_sample = t + (double)cfg->interval;
 			critical = budget.critical;
 			sampled = 1;
@@ -200,7 +182,8 @@ drain_run(struct ebbctl *ctl, struct mta *mta, struct drain *d, double for_s)
 				pause_log(paused, &budget, &sample);
 			}
 		}
-		if ((got = drain_tick(d, &budget, now_real(), &err)) == -1) {
+		got = drain_tick(d, &budget, ebb_now_real(), &err);
+		if (got == -1) {
 			log_err("drain: %s", err);
 			free(err);
 			rc = 1;
@@ -223,7 +206,7 @@ drain_run(struct ebbctl *ctl, struct mta *mta, struct drain *d, double for_s)
 			log_warn("drain: pressure %.2f is critical (>= %.2f): "
 			    "stopping", budget.pressure, cfg->critical);
 			rc = EX_TEMPFAIL;
-		} else if (for_s > 0 && now_mono() - start >= for_s) {
+		} else if (for_s > 0 && ebb_now_mono() - start >= for_s) {
 			bar_end(&drawn);
 			log_info("drain: --for time is up");
 			rc = EX_TEMPFAIL;
@@ -242,7 +225,7 @@ drain_run(struct ebbctl *ctl, struct mta *mta, struct drain *d, double for_s)
 	log_info("drain: done: released=%zu expired=%zu parked=%zu "
 	    "admin_held=%zu corrupt=%zu elapsed=%.1fs", st.released,
 	    st.expired, st.parked, st.admin_held, st.corrupt,
-	    now_mono() - start);
+	    ebb_now_mono() - start);
 	governor_free(&g);
 	return rc;
 }

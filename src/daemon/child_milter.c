@@ -63,20 +63,11 @@ static struct {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 };
 
-static time_t
-mono(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
-
 /* env_budget - the latest budget from the parent; unknown when stale */
 static void
 env_budget(void *arg, struct budget *b_r)
 {
-	time_t	 now = mono();
+	time_t	 now = (time_t)ebb_now_mono();
 
 	(void)arg;
 	pthread_mutex_lock(&cm.lock);
@@ -190,7 +181,7 @@ child_milter_notice(const unsigned char *buf, size_t len)
 		return;
 	pthread_mutex_lock(&cm.lock);
 	cm.budget = b;
-	cm.got = mono();
+	cm.got = (time_t)ebb_now_mono();
 	pthread_mutex_unlock(&cm.lock);
 	milter_flush();
 	milter_counters(&c);

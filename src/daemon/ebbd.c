@@ -13,8 +13,8 @@
  * [general] user and serves the socket, while the parent keeps root for
  * the queue scans and postsuper. With [http] listen, the HTTP socket is
  * bound and its TLS key read here too, as root (http.h), and served by
- * the child over a second, read-only channel. No core dumps in either: they could hold
- * mail addresses.
+ * the child over a second, read-only channel. No core dumps in either:
+ * they could hold mail addresses.
  */
 #include "config.h"
 
@@ -290,7 +290,7 @@ main(int argc, char **argv)
 			log_fatal("sandbox: %s", err);
 		log_debug("sandbox: no_new_privs%s", rc == 1 ?
 		    ", seccomp filter" : " (built without libseccomp)");
-		child_milter_init(cfg);		/* keeps it when enabled */
+		child_milter_init(cfg);	/* keeps it when enabled */
 		return child_main(listenfd, sp[1], http, hp[1]);
 	default:
 		break;

@@ -55,9 +55,9 @@ enum route {
 enum { CACHE_STATUS, CACHE_HISTORY };
 
 struct pending {
-	struct evhttp_request	*req;		/* NULL: answered already */
+	struct evhttp_request	*req;	/* NULL: answered already */
 	enum route		 route;
-	int			 next;		/* CACHE_*: the answer due */
+	int			 next;	/* CACHE_*: the answer due */
 	int			 left;		/* answers still due */
 	char			*status;	/* the page: first answer */
 };
@@ -79,21 +79,12 @@ struct http {
 };
 
 
-static double
-now_mono(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void
 cache_put(struct http *h, int which, const char *text)
 {
 	free(h->cache[which]);
 	h->cache[which] = xstrdup(text);
-	h->cache_at[which] = now_mono();
+	h->cache_at[which] = ebb_now_mono();
 }
 
 /* cache_get - a cached answer younger than HTTP_CACHE seconds, or NULL */
@@ -101,7 +92,7 @@ static const char *
 cache_get(const struct http *h, int which)
 {
 	if (h->cache[which] == NULL ||
-	    now_mono() - h->cache_at[which] >= HTTP_CACHE)
+	    ebb_now_mono() - h->cache_at[which] >= HTTP_CACHE)
 		return NULL;
 	return h->cache[which];
 }

@@ -62,24 +62,6 @@
 #define SETTLED_KEEP	(30 * 86400)	/* settled ledger rows kept */
 #define PRUNE_EVERY	3600
 
-static double
-now_real(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static double
-now_mono(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* notify - tell systemd (Type=notify), when it is there */
 static void
 notify(const char *state)
@@ -110,15 +92,15 @@ refresh(struct parent *p)
 	time_t	 now = time(NULL);
 	double	 started;
 
-	p->next_refresh = now_mono() + PARENT_REFRESH;
+	p->next_refresh = ebb_now_mono() + PARENT_REFRESH;
 	drain_expire_recent(p->drain, now);
-	started = now_mono();
+	started = ebb_now_mono();
 	if (drain_refresh(p->drain, now, &err) == -1) {
 		log_warn("drain: %s (trying again in %ds)", err,
 		    PARENT_REFRESH);
 		free(err);
 	}
-	p->scan_duration = now_mono() - started;
+	p->scan_duration = ebb_now_mono() - started;
 }
 
 /* history - one sample for the ledger's history; prune now and then */
@@ -174,8 +156,8 @@ on_tick(evutil_socket_t fd, short ev, void *arg)
 	p->prev = p->sample;
 	p->have_sample = 1;
 	governor_tick(p->gov, p->sample.pressure, p->sample.npresent > 0,
-	    (time_t)now_mono(), &p->budget);
-	if (now_mono() >= p->next_refresh)
+	    (time_t)ebb_now_mono(), &p->budget);
+	if (ebb_now_mono() >= p->next_refresh)
 		refresh(p);
 	history(p);
 	parent_milter_tick(p);
@@ -195,12 +177,12 @@ on_step(evutil_socket_t fd, short ev, void *arg)
 	 * the watchdog hears from the loop itself, every second whatever
 	 * [sensors] interval is, so a stuck loop is what it catches
 	 */
-	if (now_mono() - p->petted >= 1) {
+	if (ebb_now_mono() - p->petted >= 1) {
 		notify("WATCHDOG=1");
-		p->petted = now_mono();
+		p->petted = ebb_now_mono();
 	}
 	parent_budget(p, &b);
-	if (drain_tick(p->drain, &b, now_real(), &err) == -1) {
+	if (drain_tick(p->drain, &b, ebb_now_real(), &err) == -1) {
 		/* the batch stays parked; the next refresh settles it */
 		log_warn("drain: %s", err);
 		free(err);
@@ -459,14 +441,14 @@ on_signal(evutil_socket_t sig, short ev, void *arg)
 static void
 stop_child(struct parent *p)
 {
-	double	 until = now_mono() + 7;	/* a milter takes up to 5 s */
+	double	 until = ebb_now_mono() + 7;	/* the milter: 1 s */
 	int	 status;
 
 	close(p->a->privfd);
 	p->a->privfd = -1;
 	if (p->a->child <= 0)
 		return;
-	while (now_mono() < until) {
+	while (ebb_now_mono() < until) {
 		if (waitpid(p->a->child, &status, WNOHANG) == p->a->child)
 			return;
 		usleep(20000);
@@ -508,14 +490,14 @@ parent_main(struct parent_args *a)
 	p.gov = governor_new(&gp);
 	p.drain = drain_new(p.cfg, p.mta, p.ledger, &opts);
 	/* reconcile with the queue, park the backlog, order it */
-	p.scan_duration = now_mono();
+	p.scan_duration = ebb_now_mono();
 	if (drain_start(p.drain, time(NULL), &err) == -1) {
 		log_warn("drain: %s (trying again in %ds)", err,
 		    PARENT_REFRESH);
 		free(err);
 	}
-	p.scan_duration = now_mono() - p.scan_duration;
-	p.next_refresh = now_mono() + PARENT_REFRESH;
+	p.scan_duration = ebb_now_mono() - p.scan_duration;
+	p.next_refresh = ebb_now_mono() + PARENT_REFRESH;
 	p.last_prune = 0;
 
 	p.ev_tick = event_new(p.base, -1, EV_PERSIST, on_tick, &p);

@@ -10,8 +10,8 @@
  * (the MTA puts it there just after the milter's answer): until then it
  * waits in a bounded list, tried again each tick, for at most
  * PENDING_WAIT seconds, so no rescan can find a ledger row whose
- * message is not yet in hold and close it. With the milter off the child sends none and the status has
- * "milter": null.
+ * message is not yet in hold and close it. With the milter off the child
+ * sends none, a notice is refused, and the status has "milter": null.
  */
 #include "config.h"
 

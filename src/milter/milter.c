@@ -80,7 +80,7 @@ struct conn {
 	char		 ip[64];
 	char		 helo[MILTER_HELO_MAX];
 	int		 no_reply_hdr;	/* SMFIP_NR_HDR negotiated */
-	int		 no_reply_conn;	/* SMFIP_NR_CONN, _NR_HELO too */
+	int		 no_reply_conn;	/* SMFIP_NR_CONN and _HELO */
 	struct msg	*msg;
 };
 
@@ -93,7 +93,7 @@ static struct {
 	int			 running;
 	int			 stopping;	/* smfi_stop asked */
 	struct SPF_server_struct *spf;	/* one per process; NULL: off */
-	int			 spf_own;	/* ours to free, not the host's */
+	int			 spf_own;	/* ours to free */
 
 	pthread_mutex_t		 lock;	/* clients, saved */
 	struct client_limit	*clients;
