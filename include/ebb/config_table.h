@@ -117,4 +117,10 @@ int		 config_check_listen(const char *, char **why_r);
 int		 config_check_allow(const char *, char **why_r);
 int		 config_check_domain_lifetimes(const char *, char **why_r);
 
+/*
+ * config_milter_socket_path - the path of a unix: or local: [milter]
+ * socket (the part after the colon), or NULL for an inet one
+ */
+const char	*config_milter_socket_path(const char *);
+
 #endif

@@ -37,6 +37,7 @@
 
 #include "ebb/client_limit.h"
 #include "ebb/config.h"
+#include "ebb/config_table.h"
 #include "ebb/ledger.h"
 #include "ebb/log.h"
 #include "ebb/util.h"
@@ -110,7 +111,7 @@ static void
 milter_dirs(const struct config *cfg, const struct passwd *pw)
 {
 	struct stat	 sb;
-	const char	*s = cfg->milter_socket;
+	const char	*path;
 	char		*dir, *slash;
 
 	if (!cfg->milter_enable)
@@ -118,13 +119,9 @@ milter_dirs(const struct config *cfg, const struct passwd *pw)
 	dir = xasprintf("%s/%s", cfg->state_directory, CLIENT_LIMIT_DIR);
 	own_dir(dir, 0700, pw);
 	free(dir);
-	if (strncmp(s, "unix:", 5) == 0)
-		s += 5;
-	else if (strncmp(s, "local:", 6) == 0)
-		s += 6;
-	else
+	if ((path = config_milter_socket_path(cfg->milter_socket)) == NULL)
 		return;
-	dir = xstrdup(s);
+	dir = xstrdup(path);
 	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
 		*slash = '\0';
 		if (stat(dir, &sb) == -1 && errno == ENOENT)

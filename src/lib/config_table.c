@@ -261,20 +261,30 @@ config_check_user(const char *s, char **why_r)
 	return 0;
 }
 
+const char *
+config_milter_socket_path(const char *s)
+{
+	if (strncmp(s, "unix:", 5) == 0)
+		return s + 5;
+	if (strncmp(s, "local:", 6) == 0)
+		return s + 6;
+	return NULL;
+}
+
 /* config_check_milter_socket - {unix|local}:/path, inet[6]:port[@host] */
 int
 config_check_milter_socket(const char *s, char **why_r)
 {
 	const char	*p, *at;
 
-	if ((p = strchr(s, ':')) == NULL)
-		goto bad;
-	p++;
-	if (strncmp(s, "unix:", 5) == 0 || strncmp(s, "local:", 6) == 0) {
+	if ((p = config_milter_socket_path(s)) != NULL) {
 		if (*p != '/')
 			goto bad;
 		return 0;
 	}
+	if ((p = strchr(s, ':')) == NULL)
+		goto bad;
+	p++;
 	if (strncmp(s, "inet:", 5) != 0 && strncmp(s, "inet6:", 6) != 0)
 		goto bad;
 	at = strchr(p, '@');

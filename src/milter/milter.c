@@ -42,6 +42,7 @@
 #include "ebb/admit.h"
 #include "ebb/client_limit.h"
 #include "ebb/config.h"
+#include "ebb/config_table.h"
 #include "ebb/deadline.h"
 #include "ebb/governor.h"
 #include "ebb/log.h"
@@ -671,12 +672,8 @@ signals_blocked(void)
 static void
 socket_mode(const char *conn)
 {
-	const char	*path = NULL;
+	const char	*path = config_milter_socket_path(conn);
 
-	if (strncmp(conn, "unix:", 5) == 0)
-		path = conn + 5;
-	else if (strncmp(conn, "local:", 6) == 0)
-		path = conn + 6;
 	if (path != NULL && chmod(path, 0666) == -1)
 		log_warn("milter: chmod %s: %s", path, strerror(errno));
 }
