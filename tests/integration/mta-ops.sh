@@ -24,10 +24,13 @@ pf_create
 pf_start || bail_out "Postfix did not start"
 pf_submit 10 || diag "pf_submit failed"
 pf_wait_count 10 20 deferred || bail_out "have $(pf_count deferred) deferred"
-# the sink now: the reload must be over before kick wakes the queue manager
-# (a wake-up sent while qmgr restarts is lost; the drain kicks again)
+# the sink now, through a restart: after a reload, delivery agents and the
+# queue manager from before it may still run with the old relayhost for a
+# moment, and a kick then delivers to the closed port (seen once in CI)
+pf_stop
 sink_start || diag "smtp-sink did not start"
 pf_relay sink
+pf_start || bail_out "Postfix did not restart"
 ebb_config
 
 is "$(ops queue_directory)" "$PF_SPOOL" "queue_directory from postconf"
