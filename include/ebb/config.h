@@ -56,7 +56,7 @@ struct config {
 	double	 temperature;		/* degrees C; 0 = zone trip point */
 	double	 temperature_margin;	/* degrees C below the trip point */
 	long long queue_disk_free_min;	/* bytes */
-	long	 mta_active_max;	/* messages in active + incoming */
+	long	 mta_active_max;	/* messages leaving (mta_depth) */
 	double	 critical;		/* pressure at which all new mail waits */
 
 	/* [drain] */

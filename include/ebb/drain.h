@@ -1,18 +1,20 @@
 /*
  * drain.h - park a backlog and release it earliest deadline first
  *
- * The drain is the engine behind "ebbctl drain" (and, later, ebbd's
- * continuous drain). It parks the MTA's deferred backlog (Postfix: the hold
- * queue), records every message it parks in the ledger, and on each tick
+ * The drain is the engine behind "ebbctl drain" and ebbd's continuous
+ * drain. It parks the MTA's backlog of mail waiting for a retry (into the
+ * held role: Postfix's hold queue, Sendmail's quarantine), records every
+ * message it parks in the ledger, and on each tick
  * releases as many of them as the governor's budget allows, the one closest
  * to its bounce deadline first. It only ever releases what the ledger says
  * ebb parked; an administrator's own holds are never touched, and nothing
  * is ever deleted.
  *
  * Budget per tick: a token bucket paced at the governor's rate (capped by
- * --max-rate), and a window: released messages still on their way (in the
- * active or incoming queue, or back in deferred and due) count against the
- * governor's window, so a slow MTA slows the drain down by itself.
+ * --max-rate), and a window: released messages still on their way
+ * (leaving, or waiting and due) count against the governor's window, so a
+ * slow MTA slows the drain down by itself. The engine speaks only in queue
+ * roles (msg.h); the backend maps them to its queues (mta.h).
  *
  * Crash safety comes from the ledger's two-step records (parking/parked,
  * releasing/released): a drain killed at any moment leaves every message
@@ -47,11 +49,13 @@ struct drain_opts {
 struct drain_status {
 	size_t	 total;		/* parked by ebb at the start, plus since */
 	size_t	 parked;	/* parked and not yet released */
-	size_t	 admin_held;	/* in hold, not ebb's: never touched */
+	size_t	 admin_held;	/* held, not ebb's: never touched */
 	size_t	 released;	/* released by this drain */
 	size_t	 expired;	/* of those, released past their deadline */
 	size_t	 inflight;	/* released and still on their way */
 	size_t	 corrupt;	/* queue files skipped by the scan */
+	size_t	 unreadable;	/* of parked, files that cannot be read:
+				   kept parked, released by id */
 	double	 rate;		/* messages/s this tick */
 	long	 window;
 };
@@ -68,7 +72,7 @@ void		 drain_free(struct drain **dp);
 
 /*
  * drain_start - scan the queue, reconcile the ledger with it, park the
- * deferred backlog (not with dry_run) and order everything ebb has parked
+ * waiting backlog (not with dry_run) and order everything ebb has parked
  * by deadline. Returns 0, or -1 and *err_r (allocated) when the queue
  * cannot be scanned or parking fails; mail is then where it was, or parked
  * and in the ledger.
@@ -76,20 +80,30 @@ void		 drain_free(struct drain **dp);
 int		 drain_start(struct drain *d, time_t now, char **err_r);
 
 /*
- * drain_tick - release what the budget allows at time now (seconds, with
- * fractions): tokens at min(budget rate, max_rate) since the last tick,
- * within the window and the limit. Returns the number released, or -1 and
- * *err_r when the MTA refused; the messages of a failed batch stay parked
- * (or are resolved by the next reconcile).
+ * drain_tick - release what the budget allows: tokens at min(budget rate,
+ * max_rate) since the last tick, within the window and the limit. mono
+ * (monotonic seconds, with fractions) paces the tokens and the re-kicks;
+ * now (the wall clock) is for deadlines and the ledger. Returns the
+ * number released, or -1 and *err_r when the MTA refused; the messages of
+ * a failed batch stay parked (or are resolved by the next reconcile).
  */
 long		 drain_tick(struct drain *d, const struct budget *budget,
-		    double now, char **err_r);
+		    double mono, time_t now, char **err_r);
+
+/*
+ * drain_release_all - for a failsafe drain (opts.failsafe) after
+ * drain_start: release everything ebb parked, in batches, unpaced and
+ * unkicked: the MTA takes over. Returns 0, or -1 and *err_r; what a
+ * failed batch held stays parked.
+ */
+int		 drain_release_all(struct drain *d, time_t now,
+		    char **err_r);
 
 /*
  * drain_refresh - for a drain that runs on (ebbd): drain_start again,
  * keeping the counts and what is in flight. Rescans (incrementally),
- * reconciles, parks what was deferred since, except messages this drain
- * released in the last hour (deferred again: the MTA retries them on its
+ * reconciles, parks what has been waiting since, except messages this drain
+ * released in the last hour (waiting again: the MTA retries them on its
  * own schedule), and orders ebb's parked messages afresh. Returns as
  * drain_start.
  */
@@ -107,8 +121,8 @@ void		 drain_set_config(struct drain *d,
 
 /*
  * drain_release_ids - release ids[0..n) now, out of turn ("ebbctl
- * release"): each must be valid, parked by ebb (an open ledger row) and in
- * hold, or nothing is released and -1 returned with *err_r. Kicked like a
+ * release"): each must be valid, parked by ebb (an open ledger row) and
+ * held, or nothing is released and -1 returned with *err_r. Kicked like a
  * paced release. Returns 0 or -1.
  */
 int		 drain_release_ids(struct drain *d, const char *const *ids,
@@ -116,7 +130,7 @@ int		 drain_release_ids(struct drain *d, const char *const *ids,
 
 /*
  * drain_hold_ids - park ids[0..n) now ("ebbctl hold"): each must be valid
- * and in the deferred queue, or nothing is parked and -1 returned with
+ * and waiting for a retry, or nothing is parked and -1 returned with
  * *err_r. They are recorded in the ledger as ebb's and released in their
  * EDF turn. Returns 0 or -1.
  */
@@ -125,9 +139,9 @@ int		 drain_hold_ids(struct drain *d, const char *const *ids,
 
 /*
  * drain_adopt - the milter put id in hold, with its sender's deadline:
- * once it is in the hold queue, record it in the ledger as ebb's, parked,
+ * once it is held, record it in the ledger as ebb's, parked,
  * so that the drain releases it in its EDF turn (from the next
- * drain_refresh). Returns 0; 1 when it is not in hold (yet: the MTA moves
+ * drain_refresh). Returns 0; 1 when it is not held (yet: the MTA moves
  * it there just after the milter answers; ask again later); -1 and *err_r
  * (an invalid id, the ledger).
  */
@@ -135,15 +149,19 @@ int		 drain_adopt(struct drain *d, const char *id, time_t deadline,
 		    time_t now, char **err_r);
 
 /*
- * drain_held_before - the last scan saw id in the hold queue, not parked
- * by ebb: someone else held it (an administrator), so a milter notice for
+ * drain_held_before - the last scan saw id held, not parked by ebb: someone else held it (an administrator), so a milter notice for
  * it is not believed. 1 or 0.
  */
 int		 drain_held_before(const struct drain *d, const char *id);
 
-/* drain_queue_counts - messages per queue (enum msg_queue) at the last scan */
+/*
+ * drain_queue_counts - messages per queue of the backend at the last scan
+ * (names: mta_queue_name); drain_role_counts - the same by role
+ */
 void		 drain_queue_counts(const struct drain *d,
-		    size_t counts_r[MSG_QUEUE_COUNT]);
+		    size_t counts_r[MSG_QUEUE_MAX]);
+void		 drain_role_counts(const struct drain *d,
+		    size_t counts_r[MSG_ROLE_COUNT]);
 
 /* buckets of drain_at_risk: time left before the bounce deadline */
 enum drain_risk {
@@ -177,11 +195,11 @@ void		 drain_plan(const struct drain *d, double rate, size_t n,
 		    time_t now);
 
 /*
- * drain_mark_parked - set parked_by_ebb on every message of ix in the hold
- * queue that the ledger says ebb parked and has not released. ledger may
- * be NULL (nothing parked). Returns 0, or -1 and *err_r.
+ * drain_mark_parked - set parked_by_ebb on every held message of ix (roles
+ * as mta maps them) that the ledger says ebb parked and has not released.
+ * ledger may be NULL (nothing parked). Returns 0, or -1 and *err_r.
  */
-int		 drain_mark_parked(struct ledger *ledger, struct index *ix,
-		    char **err_r);
+int		 drain_mark_parked(struct ledger *ledger, struct mta *mta,
+		    struct index *ix, char **err_r);
 
 #endif

@@ -73,6 +73,22 @@ int		 index_scan_unchanged(struct index *ix, const char *queue_id,
 		    time_t next_retry);
 size_t		 index_scan_end(struct index *ix);
 
+/*
+ * index_keep_unreadable - during a scan, queue_id is in queue but its file
+ * could not be read: keep what the index knew of it (or, if nothing, an
+ * entry with only its id and queue), mark it seen, flag it
+ * MSG_F_UNREADABLE and unstamp it, so that the next scan reads it again.
+ * Returns the entry, or NULL for an id that does not fit.
+ */
+struct msg	*index_keep_unreadable(struct index *ix, const char *queue_id,
+		    int queue);
+
+/*
+ * index_set_queue - move m (an entry of ix) to queue, keeping the counts
+ * per queue right; an out-of-range queue is ignored
+ */
+void		 index_set_queue(struct index *ix, struct msg *m, int queue);
+
 /* index_count - messages in the index; index_count_queue - in one queue */
 size_t		 index_count(const struct index *ix);
 size_t		 index_count_queue(const struct index *ix, int queue);

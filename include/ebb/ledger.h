@@ -59,7 +59,7 @@
 struct ledger;
 
 #define LEDGER_FILE		"ledger.db"
-#define LEDGER_SCHEMA_VERSION	1	/* PRAGMA user_version */
+#define LEDGER_SCHEMA_VERSION	2	/* PRAGMA user_version */
 
 /*
  * ledger_open - open STATE/ledger.db, creating the state directory (mode
@@ -91,8 +91,8 @@ const char *ledger_path(const struct ledger *);
  * ledger_park_begin - record the intent to park ids[0..n) (deadlines[i]
  * is the bounce deadline of ids[i]), durably, in one transaction, before
  * the MTA holds them. An open row for an id is replaced: it is about to be
- * parked again. Call it only for messages not in hold (the deferred
- * backlog): what ebb parks counts as ebb's. An invalid id fails the whole
+ * parked again. Call it only for messages not held (the backlog waiting
+ * for a retry): what ebb parks counts as ebb's. An invalid id fails the whole
  * batch and records nothing.
  */
 int	ledger_park_begin(struct ledger *, const char *const *ids,
@@ -123,17 +123,19 @@ int	ledger_release_commit(struct ledger *, const char *const *ids,
 	    size_t n, time_t now, char **err_r);
 
 /*
- * The queue as reconcile sees it: return 1 and set *queue_r (enum
- * msg_queue, msg.h) when the message id is queued, 0 when it is not, -1 on
- * an error (reconcile then changes nothing).
+ * The queue as reconcile sees it: return 1 and set *role_r (enum
+ * msg_role, msg.h) when the message id is queued, 0 when it is not, -1 on
+ * an error (reconcile then changes nothing). "In hold" in the table above
+ * is the held role; a file there that ebb cannot read is still there (a
+ * damaged file is not a delivered one), so the caller reports it held.
  */
-typedef int	ledger_in_queue_fn(void *arg, const char *id, int *queue_r);
+typedef int	ledger_in_queue_fn(void *arg, const char *id, int *role_r);
 
 /*
  * ledger_reconcile - settle every open row against the queue as in_queue
- * reports it (the table above; Sendmail's quarantine counts as hold), in
+ * reports it (the table above; the admin role counts as elsewhere), in
  * one transaction, at time now. Logs a summary line when anything
- * changed. After it, every open row is parked and in hold.
+ * changed. After it, every open row is parked and held.
  */
 int	ledger_reconcile(struct ledger *, ledger_in_queue_fn *in_queue,
 	    void *arg, time_t now, char **err_r);
@@ -184,11 +186,11 @@ struct ledger_sample {
 	time_t	 time;
 	double	 pressure;	/* NAN: no sensor was present */
 	double	 rate;		/* releases per second granted */
-	long	 incoming;	/* messages per queue */
-	long	 active;
-	long	 deferred;
-	long	 hold;
-	long	 parked;	/* of hold, parked by ebb */
+	long	 leaving;	/* messages per queue role (msg.h) */
+	long	 waiting;
+	long	 held;
+	long	 admin;
+	long	 parked;	/* of held, parked by ebb */
 };
 
 /*

@@ -16,16 +16,13 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "ebb/msg.h"
+
 #define METRICS_SENSORS_MAX	16
 #define METRICS_NAME_MAX	32
 #define METRICS_LABELS_MAX	32	/* milter reasons, SPF results kept */
 #define METRICS_BUCKETS_MAX	16	/* latency buckets, "more" included */
 #define METRICS_ETA_MAX		(100.0 * 365 * 86400)	/* seconds; more is unknown */
-
-enum metrics_queue {
-	METRICS_INCOMING, METRICS_ACTIVE, METRICS_DEFERRED, METRICS_HOLD,
-	METRICS_QUEUE_COUNT
-};
 
 enum metrics_risk {
 	METRICS_RISK_EXPIRED, METRICS_RISK_1H, METRICS_RISK_6H,
@@ -77,7 +74,9 @@ struct metrics {
 	struct metrics_sensor sensor[METRICS_SENSORS_MAX];
 	double	 rate;		/* messages/s granted */
 	long	 window;
-	long	 backlog[METRICS_QUEUE_COUNT];
+	size_t	 nqueues;	/* the status's "queues": the MTA's names */
+	struct metrics_count queue[METRICS_LABELS_MAX];
+	long	 role[MSG_ROLE_COUNT];	/* its "roles"; -1 unknown */
 	long	 parked;
 	long	 released_total;
 	long	 expired_total;

@@ -15,23 +15,35 @@
 
 #define MSG_QUEUE_ID_MAX	32	/* Postfix long ids are ~17 chars */
 
-/* queues as the MTAs name them */
-enum msg_queue {
-	MSG_QUEUE_INCOMING,		/* Postfix */
-	MSG_QUEUE_ACTIVE,
-	MSG_QUEUE_DEFERRED,
-	MSG_QUEUE_HOLD,
-	MSG_QUEUE_MAILDROP,
-	MSG_QUEUE_SENDMAIL,		/* Sendmail "queue" (qf) */
-	MSG_QUEUE_QUARANTINE,		/* Sendmail hf */
-	MSG_QUEUE_COUNT
+/*
+ * A message's queue is a number the backend gives it, below MSG_QUEUE_MAX:
+ * an index into the backend's own table of queue names (mta.h), which is
+ * what operators see ("deferred", "hold" for Postfix). What the queue
+ * means to ebb is its role, and the engine, the ledger, the status and the
+ * history speak only in roles, never in an MTA's queue names.
+ */
+#define MSG_QUEUE_MAX		8
+
+enum msg_role {
+	MSG_ROLE_LEAVING,	/* the MTA is delivering it, or about to */
+	MSG_ROLE_WAITING,	/* deferred: waits for the MTA's next retry */
+	MSG_ROLE_HELD,		/* in the place ebb parks mail: ebb's when
+				   the ledger says so, else the admin's */
+	MSG_ROLE_ADMIN,		/* held in a way ebb never parks: always
+				   the administrator's, never touched */
+	MSG_ROLE_COUNT
 };
+
+/* struct msg flags */
+#define MSG_F_UNREADABLE	0x0001	/* the file is there, its contents
+					   could not be read: only the id and
+					   the queue are known */
 
 struct msg {
 	char		 queue_id[MSG_QUEUE_ID_MAX];
-	uint8_t		 queue;		/* enum msg_queue */
+	uint8_t		 queue;		/* the backend's queue number */
 	uint8_t		 parked_by_ebb;	/* in ebb's ledger, not released */
-	uint16_t	 flags;		/* backend-private */
+	uint16_t	 flags;		/* MSG_F_* */
 	uint32_t	 nrcpt;		/* pending recipients */
 	time_t		 arrival_time;	/* T record */
 	time_t		 create_time;	/* create_time=, else T */
@@ -42,8 +54,11 @@ struct msg {
 	const char	**rcpt;		/* nrcpt interned strings */
 };
 
-/* msg_queue_name - "deferred", "hold", ...; msg_queue_lookup: -1 if unknown */
-const char	*msg_queue_name(int);
-int		 msg_queue_lookup(const char *);
+/*
+ * msg_role_name - "leaving", "waiting", "held", "admin"; "unknown" out of
+ * range. msg_role_lookup: the role of a name, -1 if none.
+ */
+const char	*msg_role_name(int);
+int		 msg_role_lookup(const char *);
 
 #endif

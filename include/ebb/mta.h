@@ -2,16 +2,41 @@
  * mta.h - the MTA backends behind one ops table
  *
  * Everything ebb does to a mail system goes through struct mta: scan its
- * queue into the index, park messages (Postfix hold queue), release them,
- * ask for delivery now, and report the queue depth the sensors watch. The
- * backend is chosen once, from [general] mta, by mta_open; nothing else in
- * ebb asks which MTA it is talking to. One backend per file in src/mta/
- * (postfix.c; sendmail.c is planned).
+ * queue into the index, park messages, release them, ask for delivery now,
+ * and report the queue depth the sensors watch. The backend is chosen
+ * once, from [general] mta, by mta_open; nothing else in ebb asks which
+ * MTA it is talking to. One backend per file in src/mta/.
+ *
+ * The engine sees queue roles (msg.h), never an MTA's queue names. Each
+ * backend lists its queues in its ops table, in the order a message moves
+ * through them, with the name operators know and the role it plays:
+ *
+ *	role      Postfix            Sendmail               Exim
+ *	leaving   incoming, active   (a -qI child running)  (a -M running)
+ *	waiting   deferred           queue (qf, not q line) input (not frozen)
+ *	held      hold               quarantine, reason     frozen, thawed by
+ *	                             "ebb: parked ..."      ebb only per ledger
+ *	admin     (none: the ledger  quarantine, any other  (none: the ledger
+ *	           tells hold apart)  reason                  tells)
+ *
+ *	op        Postfix            Sendmail               Exim
+ *	park      postsuper -h       -Q"ebb: parked" -qI    -Mf
+ *	release   postsuper -H       -qQ -Q -qI             -Mt
+ *	kick      due now + postkick -qI in a child,        -M in a child,
+ *	                             a bounded number       a bounded number
+ *	locate    which directory    qf/hf and a running    which spool file,
+ *	          holds it; due:     child; due: never      due: never known
+ *	          deferred mtime     known (no next retry)
+ *	          in the past
+ *	depth     incoming + active  -qI children running   deliveries running
  *
  * A scan adds new and changed messages to the index and removes the ones
  * that left the queue. Files that vanish mid-scan are normal; unreadable,
  * truncated or corrupt files are skipped, counted in scan_stats and logged
- * once per version of the file, never fatal.
+ * once per version of the file, never fatal. One exception keeps parked
+ * mail from being stranded: a file in a queue of the held role that cannot
+ * be read stays in the index, flagged MSG_F_UNREADABLE, so that the ledger
+ * keeps its row and ebb can still release it by id.
  *
  * Queue ids passed to park, release and kick must satisfy
  * ebb_queue_id_valid (util.h); a call with an invalid id does nothing and
@@ -38,8 +63,15 @@ struct scan_stats {
 	size_t	 vanished;	/* gone between listing and reading */
 	size_t	 corrupt;	/* truncated or malformed: skipped */
 	size_t	 removed;	/* left the queue since the last scan */
-	size_t	 queue[MSG_QUEUE_COUNT];	/* messages per queue after */
-	int	 via_postqueue;	/* the scan used the MTA's lister */
+	size_t	 unreadable;	/* of corrupt, kept: in a held queue */
+	size_t	 queue[MSG_QUEUE_MAX];	/* messages per queue after */
+	int	 via_lister;	/* the scan used the MTA's own lister */
+};
+
+/* one queue of a backend: its name for operators and its role */
+struct mta_queue {
+	const char	*name;		/* "deferred" */
+	int		 role;		/* enum msg_role */
 };
 
 /*
@@ -48,30 +80,41 @@ struct scan_stats {
  */
 struct mta_ops {
 	const char	*name;		/* "postfix" */
+	/* the queues, indexed by struct msg's queue; at most MSG_QUEUE_MAX */
+	const struct mta_queue *queues;
+	int		 nqueues;
 	/* open: read the MTA's own settings (queue directory, lifetimes) */
 	int		(*open)(struct mta *, const struct config *,
 			    char **err_r);
 	/* scan: bring the index up to date with the queue */
 	int		(*scan)(struct mta *, struct index *,
 			    struct scan_stats *, char **err_r);
-	/* park: hold the messages (Postfix: postsuper -h) */
+	/* park: move the messages to a queue of the held role */
 	int		(*park)(struct mta *, const char *const *ids, size_t n,
 			    char **err_r);
-	/* release: undo park (Postfix: postsuper -H, into deferred) */
+	/*
+	 * release: undo park, into the waiting role. It must work by id
+	 * alone, for a file ebb cannot read; an id no longer held is not
+	 * an error.
+	 */
 	int		(*release)(struct mta *, const char *const *ids,
 			    size_t n, char **err_r);
-	/* kick: attempt delivery now (Postfix: due now + postkick qmgr) */
+	/*
+	 * kick: have the MTA attempt delivery of released messages now,
+	 * without waiting for it (a synchronous delivery runs in a child)
+	 */
 	int		(*kick)(struct mta *, const char *const *ids, size_t n,
 			    char **err_r);
 	/*
-	 * locate: the queue holding one message now (enum msg_queue), -1
-	 * when none does (delivered, bounced or deleted); *next_retry_r is
-	 * its next retry time in deferred, else 0. Cheap: no scan.
+	 * locate: the queue holding one message now, -1 when none does
+	 * (delivered, bounced or deleted). *due_r is 1 when the message
+	 * waits for a retry that is due, so the MTA should be attempting
+	 * it now; 0 when its retry lies ahead or the MTA cannot tell.
+	 * Cheap: no scan.
 	 */
-	int		(*locate)(struct mta *, const char *id,
-			    time_t *next_retry_r);
+	int		(*locate)(struct mta *, const char *id, int *due_r);
 	const char	*(*queue_directory)(struct mta *);
-	/* depth: messages in the active and incoming queues; -1 on error */
+	/* depth: messages on their way out (leaving); -1 on error */
 	long		(*depth)(struct mta *);
 	void		(*close)(struct mta *);
 };
@@ -107,8 +150,26 @@ int		 mta_kick(struct mta *, const char *const *ids, size_t n,
 const char	*mta_queue_directory(struct mta *);
 long		 mta_depth(struct mta *);
 /* mta_locate - see the locate op; -1 also for an invalid queue id */
-int		 mta_locate(struct mta *, const char *id,
-		    time_t *next_retry_r);
+int		 mta_locate(struct mta *, const char *id, int *due_r);
+
+/* mta_nqueues - how many queues the backend names */
+int		 mta_nqueues(const struct mta *);
+/* mta_queue_name - a queue's name, "unknown" out of range */
+const char	*mta_queue_name(const struct mta *, int queue);
+/* mta_queue_lookup - the queue of a name, -1 if the backend has none */
+int		 mta_queue_lookup(const struct mta *, const char *name);
+/*
+ * mta_queue_lookup_cfg - the same, for the backend cfg names, before it is
+ * opened (checking a command line); -1 also when that backend is not built
+ */
+int		 mta_queue_lookup_cfg(const struct config *cfg,
+		    const char *name);
+/* mta_queue_role - a queue's role (enum msg_role), -1 out of range */
+int		 mta_queue_role(const struct mta *, int queue);
+/* mta_locate_role - the role of where id is now, -1 gone (see locate) */
+int		 mta_locate_role(struct mta *, const char *id, int *due_r);
+/* mta_held_queue - the first queue of the held role, where ebb parks */
+int		 mta_held_queue(const struct mta *);
 
 /* the backends, for mta.c's table */
 extern const struct mta_ops postfix_mta_ops;

@@ -27,7 +27,7 @@
  *   queue_disk   statvfs(queue_dir)           free bytes for unprivileged
  *                                             users; limit
  *                                             queue_disk_free_min
- *   mta_queue    given by the MTA backend     active + incoming messages;
+ *   mta_queue    given by the MTA backend     messages leaving (mta_depth);
  *                                             limit mta_active_max
  *
  * Ratios. For load, PSI, temperature and mta_queue a reading grows with
@@ -150,8 +150,8 @@ void	 sensor_thermal_pick(const struct sensor_zone *, size_t n,
 /*
  * sensor_read - read one sensor under cfg's roots into *r (never fails:
  * problems become an absent or error reading). queue_dir is the MTA's queue
- * directory (NULL: queue_disk is absent); mta_depth its active + incoming
- * count (< 0: mta_queue is absent).
+ * directory (NULL: queue_disk is absent); mta_depth the messages on their
+ * way out (mta.h; < 0: mta_queue is absent).
  */
 void	 sensor_read(enum sensor_id, const struct config *cfg,
 	    const char *queue_dir, long mta_depth, struct sensor_reading *r);

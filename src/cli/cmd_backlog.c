@@ -8,7 +8,7 @@
  * (recipient domain by default, sender domain with --by sender-domain)
  * after a TOTAL row: how many messages are how old, as qshape's age
  * buckets, and beside them how long until they bounce. --queue takes a
- * queue as the MTA names it (incoming, active, deferred, hold) or all (the
+ * queue as the MTA names it (Postfix: incoming, active, deferred, hold) or all (the
  * default); --top N shows the N largest domains only (TOTAL still counts
  * all). The rules, and why ebb counts messages where qshape counts
  * recipients, are in include/ebb/backlog.h. With --json, one object.
@@ -50,7 +50,9 @@ backlog_one(struct msg *m, void *arg)
 {
 	struct backlog_filter *f = arg;
 
-	if (f->queue < 0 || m->queue == f->queue)
+	/* an unreadable file is only an id: counted as corrupt, not shown */
+	if ((m->flags & MSG_F_UNREADABLE) == 0 &&
+	    (f->queue < 0 || m->queue == f->queue))
 		backlog_add(f->b, m);
 	return 0;
 }
@@ -81,7 +83,8 @@ cmd_backlog_exec(struct ebbctl *ctl, int argc, char **argv)
 		case 'q':
 			if (strcmp(optarg, "all") == 0)
 				f.queue = -1;
-			else if ((f.queue = msg_queue_lookup(optarg)) < 0)
+			else if ((f.queue = mta_queue_lookup_cfg(ctl->cfg,
+			    optarg)) < 0)
 				return cmd_usage_error(&cmd_backlog_entry,
 				    "unknown queue \"%s\"", optarg);
 			break;

@@ -40,7 +40,6 @@ cmd_failsafe_exec(struct ebbctl *ctl, int argc, char **argv)
 {
 	struct drain_opts opts = { 0 };
 	struct drain_status st;
-	struct budget	 all = { 0 };
 	struct mta	*mta = NULL;
 	struct ledger	*ledger = NULL;
 	struct drain	*d = NULL;
@@ -74,12 +73,9 @@ cmd_failsafe_exec(struct ebbctl *ctl, int argc, char **argv)
 	d = drain_new(ctl->cfg, mta, ledger, &opts);
 	if (drain_start(d, time(NULL), &err) == -1)
 		goto fail;
+	if (drain_release_all(d, time(NULL), &err) == -1)
+		goto fail;
 	drain_status(d, &st);
-	while (st.parked > 0) {
-		if (drain_tick(d, &all, (double)time(NULL), &err) == -1)
-			goto fail;
-		drain_status(d, &st);
-	}
 	log_info("failsafe: released %zu messages ebb had parked "
 	    "(%zu past their deadline); %zu held by the administrator stay "
 	    "held", st.released, st.expired, st.admin_held);

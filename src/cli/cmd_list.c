@@ -88,14 +88,15 @@ list_by_size(const void *a, const void *b)
  * is only read, never created.
  */
 static int
-list_mark_parked(const struct config *cfg, struct index *ix, char **err_r)
+list_mark_parked(const struct config *cfg, struct mta *mta, struct index *ix,
+    char **err_r)
 {
 	struct ledger	*ledger = NULL;
 	int		 rc;
 
 	if (ledger_open_existing(cfg->state_directory, &ledger, err_r) == -1)
 		return -1;
-	rc = drain_mark_parked(ledger, ix, err_r);
+	rc = drain_mark_parked(ledger, mta, ix, err_r);
 	ledger_close(&ledger);
 	return rc;
 }
@@ -159,7 +160,7 @@ list_json_str(const char *s)
 }
 
 static void
-list_print_json(const struct msg *m)
+list_print_json(const struct mta *mta, const struct msg *m)
 {
 	json_t		*o, *rcpt;
 	char		*s;
@@ -167,7 +168,7 @@ list_print_json(const struct msg *m)
 
 	o = json_object();
 	json_object_set_new(o, "queue_id", json_string(m->queue_id));
-	json_object_set_new(o, "queue", json_string(msg_queue_name(m->queue)));
+	json_object_set_new(o, "queue", json_string(mta_queue_name(mta, m->queue)));
 	json_object_set_new(o, "arrival_time", json_integer(m->arrival_time));
 	json_object_set_new(o, "create_time", json_integer(m->create_time));
 	json_object_set_new(o, "deadline", json_integer(m->deadline));
@@ -188,7 +189,7 @@ list_print_json(const struct msg *m)
 }
 
 static void
-list_print_table(struct msg **v, size_t n, time_t now)
+list_print_table(const struct mta *mta, struct msg **v, size_t n, time_t now)
 {
 	char		 age[32], left[32], size[32], more[32];
 	size_t		 i, wid = 8, wsender = 6;
@@ -215,7 +216,7 @@ list_print_table(struct msg **v, size_t n, time_t now)
 		if (m->nrcpt > 1)
 			snprintf(more, sizeof(more), " +%u", m->nrcpt - 1);
 		printf("%-*s %-8s %6s %8s %6s %-*s %s%s\n", (int)wid,
-		    m->queue_id, msg_queue_name(m->queue), age, left, size,
+		    m->queue_id, mta_queue_name(mta, m->queue), age, left, size,
 		    (int)wsender, m->sender[0] != '\0' ? m->sender : "<>",
 		    m->nrcpt > 0 ? m->rcpt[0] : "-", more);
 	}
@@ -247,7 +248,8 @@ cmd_list_exec(struct ebbctl *ctl, int argc, char **argv)
 		case 'q':
 			if (strcmp(optarg, "all") == 0)
 				queue = -1;
-			else if ((queue = msg_queue_lookup(optarg)) < 0)
+			else if ((queue = mta_queue_lookup_cfg(ctl->cfg,
+			    optarg)) < 0)
 				return cmd_usage_error(&cmd_list_entry,
 				    "unknown queue \"%s\"", optarg);
 			break;
@@ -291,11 +293,12 @@ cmd_list_exec(struct ebbctl *ctl, int argc, char **argv)
 	if (st.corrupt > 0)
 		log_warn("%zu queue file%s skipped (corrupt or truncated)",
 		    st.corrupt, st.corrupt == 1 ? "" : "s");
-	if (list_mark_parked(ctl->cfg, ix, &err) < 0)
+	if (list_mark_parked(ctl->cfg, mta, ix, &err) < 0)
 		goto fail;
 	v = index_collect(ix, &n);
 	for (i = k = 0; i < n; i++)
-		if (queue < 0 || v[i]->queue == queue)
+		if ((v[i]->flags & MSG_F_UNREADABLE) == 0 &&
+		    (queue < 0 || v[i]->queue == queue))
 			v[k++] = v[i];
 	n = k;
 	qsort(v, n, sizeof(*v), cmp);
@@ -303,9 +306,9 @@ cmd_list_exec(struct ebbctl *ctl, int argc, char **argv)
 		n = limit;
 	if (json) {
 		for (i = 0; i < n; i++)
-			list_print_json(v[i]);
+			list_print_json(mta, v[i]);
 	} else if (n > 0)
-		list_print_table(v, n, time(NULL));
+		list_print_table(mta, v, n, time(NULL));
 	if (fflush(stdout) != 0) {
 		err = xstrdup("write error on standard output");
 		goto fail;

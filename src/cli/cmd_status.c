@@ -67,7 +67,8 @@ print_milter(json_t *m)
 static void
 print_status(json_t *o)
 {
-	json_t		*sensors, *s, *q, *r;
+	json_t		*sensors, *s, *q, *r, *v;
+	const char	*key, *sep;
 	char		 a[32], b[32], c[32], d[32], eta[DURATION_BUFSZ];
 	size_t		 i;
 
@@ -93,11 +94,15 @@ print_status(json_t *o)
 	    json_is_number(json_object_get(o, "rate_cap")) ?
 	    num(o, "rate_cap", c, sizeof(c)) : "none",
 	    (long long)geti(o, "window"), num(o, "cutoff", d, sizeof(d)));
+	/* the MTA's own queue names, in the order ebbd gave them */
 	q = json_object_get(o, "queues");
-	printf("queues: incoming %lld, active %lld, deferred %lld, "
-	    "hold %lld\n", (long long)geti(q, "incoming"),
-	    (long long)geti(q, "active"), (long long)geti(q, "deferred"),
-	    (long long)geti(q, "hold"));
+	printf("queues:");
+	sep = " ";
+	json_object_foreach(q, key, v) {
+		printf("%s%s %lld", sep, key, (long long)geti(q, key));
+		sep = ", ";
+	}
+	printf("\n");
 	printf("parked %lld (held by the administrator %lld), in flight "
 	    "%lld, released %lld (%lld past deadline), all time %lld\n",
 	    (long long)geti(o, "parked"), (long long)geti(o, "admin_held"),

@@ -6,7 +6,7 @@
  *	every [sensors] interval   sample the sensors, tick the governor,
  *	                           store a history sample, pet the watchdog;
  *	                           every PARENT_REFRESH seconds rescan the
- *	                           queue, park what was deferred since and
+ *	                           queue, park what is waiting since and
  *	                           reorder (drain_refresh)
  *	every PARENT_STEP seconds  release a batch within the budget
  *	                           (drain_tick), unless paused
@@ -109,22 +109,22 @@ history(struct parent *p)
 {
 	struct ledger_sample s;
 	struct drain_status st;
-	size_t		 q[MSG_QUEUE_COUNT];
+	size_t		 r[MSG_ROLE_COUNT];
 	struct budget	 b;
 	char		*err = NULL;
 	time_t		 now = time(NULL);
 
 	drain_status(p->drain, &st);
-	drain_queue_counts(p->drain, q);
+	drain_role_counts(p->drain, r);
 	parent_budget(p, &b);
 	memset(&s, 0, sizeof(s));
 	s.time = now;
 	s.pressure = p->sample.npresent > 0 ? p->sample.pressure : NAN;
 	s.rate = b.rate;
-	s.incoming = (long)q[MSG_QUEUE_INCOMING];
-	s.active = (long)q[MSG_QUEUE_ACTIVE];
-	s.deferred = (long)q[MSG_QUEUE_DEFERRED];
-	s.hold = (long)q[MSG_QUEUE_HOLD];
+	s.leaving = (long)r[MSG_ROLE_LEAVING];
+	s.waiting = (long)r[MSG_ROLE_WAITING];
+	s.held = (long)r[MSG_ROLE_HELD];
+	s.admin = (long)r[MSG_ROLE_ADMIN];
 	s.parked = (long)st.parked;
 	if (ledger_history_add(p->ledger, &s, &err) == -1)
 		goto fail;
@@ -182,7 +182,8 @@ on_step(evutil_socket_t fd, short ev, void *arg)
 		p->petted = ebb_now_mono();
 	}
 	parent_budget(p, &b);
-	if (drain_tick(p->drain, &b, ebb_now_real(), &err) == -1) {
+	if (drain_tick(p->drain, &b, ebb_now_mono(), time(NULL),
+	    &err) == -1) {
 		/* the batch stays parked; the next refresh settles it */
 		log_warn("drain: %s", err);
 		free(err);
@@ -196,7 +197,6 @@ parent_failsafe(struct parent *p, int *ok_r)
 {
 	struct drain_opts opts = { 0 };
 	struct drain_status st;
-	struct budget	 all = { 0 };
 	struct drain	*d;
 	char		*err = NULL, *text;
 
@@ -204,12 +204,9 @@ parent_failsafe(struct parent *p, int *ok_r)
 	d = drain_new(p->cfg, p->mta, p->ledger, &opts);
 	if (drain_start(d, time(NULL), &err) == -1)
 		goto fail;
+	if (drain_release_all(d, time(NULL), &err) == -1)
+		goto fail;
 	drain_status(d, &st);
-	while (st.parked > 0) {
-		if (drain_tick(d, &all, (double)time(NULL), &err) == -1)
-			goto fail;
-		drain_status(d, &st);
-	}
 	log_info("failsafe: released %zu messages ebb had parked (%zu past "
 	    "their deadline); %zu held by the administrator stay held; "
 	    "stopping", st.released, st.expired, st.admin_held);

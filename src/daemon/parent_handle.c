@@ -23,6 +23,7 @@
 #include "ebb/ledger.h"
 #include "ebb/log.h"
 #include "ebb/msg.h"
+#include "ebb/mta.h"
 #include "ebb/sensor.h"
 #include "ebb/util.h"
 #include "parent.h"
@@ -80,13 +81,16 @@ parent_status(struct parent *p)
 	struct drain_status st;
 	struct ledger_counts lc;
 	struct budget	 b;
-	size_t		 q[MSG_QUEUE_COUNT], risk[DRAIN_RISK_COUNT];
+	size_t		 q[MSG_QUEUE_MAX], r[MSG_ROLE_COUNT];
+	size_t		 risk[DRAIN_RISK_COUNT];
 	time_t		 now = time(NULL);
-	json_t		*o;
+	json_t		*o, *queues, *roles;
 	char		*err = NULL;
+	int		 i;
 
 	drain_status(p->drain, &st);
 	drain_queue_counts(p->drain, q);
+	drain_role_counts(p->drain, r);
 	drain_at_risk(p->drain, now, risk);
 	parent_budget(p, &b);
 	memset(&lc, 0, sizeof(lc));
@@ -107,11 +111,17 @@ parent_status(struct parent *p)
 	json_object_set_new(o, "cutoff", number(b.cutoff));
 	json_object_set_new(o, "critical", json_boolean(b.critical));
 	json_object_set_new(o, "stopped", json_boolean(b.stopped));
-	json_object_set_new(o, "queues", json_pack("{sIsIsIsI}",
-	    "incoming", (json_int_t)q[MSG_QUEUE_INCOMING],
-	    "active", (json_int_t)q[MSG_QUEUE_ACTIVE],
-	    "deferred", (json_int_t)q[MSG_QUEUE_DEFERRED],
-	    "hold", (json_int_t)q[MSG_QUEUE_HOLD]));
+	/* by the MTA's own queue names, and by what they mean to ebb */
+	queues = json_object();
+	for (i = 0; i < mta_nqueues(p->mta); i++)
+		json_object_set_new(queues, mta_queue_name(p->mta, i),
+		    json_integer((json_int_t)q[i]));
+	json_object_set_new(o, "queues", queues);
+	roles = json_object();
+	for (i = 0; i < MSG_ROLE_COUNT; i++)
+		json_object_set_new(roles, msg_role_name(i),
+		    json_integer((json_int_t)r[i]));
+	json_object_set_new(o, "roles", roles);
 	json_object_set_new(o, "parked", json_integer((json_int_t)st.parked));
 	json_object_set_new(o, "admin_held",
 	    json_integer((json_int_t)st.admin_held));
@@ -123,6 +133,8 @@ parent_status(struct parent *p)
 	json_object_set_new(o, "released_total",
 	    json_integer((json_int_t)lc.released));
 	json_object_set_new(o, "corrupt", json_integer((json_int_t)st.corrupt));
+	json_object_set_new(o, "unreadable",
+	    json_integer((json_int_t)st.unreadable));
 	json_object_set_new(o, "at_risk", json_pack("{sIsIsIsIsI}",
 	    "expired", (json_int_t)risk[DRAIN_RISK_EXPIRED],
 	    "1h", (json_int_t)risk[DRAIN_RISK_1H],
@@ -151,7 +163,7 @@ history_json(const struct ledger_sample *s)
 {
 	return json_pack("[IoIIf]", (json_int_t)s->time,
 	    isnan(s->pressure) ? json_null() : json_real(s->pressure),
-	    (json_int_t)(s->incoming + s->active + s->deferred + s->hold),
+	    (json_int_t)(s->leaving + s->waiting + s->held + s->admin),
 	    (json_int_t)s->parked, s->rate);
 }
 

@@ -1,16 +1,21 @@
 /*
  * drain.c - park a backlog and release it earliest deadline first
  *
+ * The engine knows queues only by their role (msg.h): it parks what is
+ * waiting for a retry into the held role, releases what it parked, and
+ * watches what is leaving. Which directory, command or flag that is for
+ * one MTA is the backend's business (mta.h).
+ *
  * drain_start scans the queue into the index, settles the ledger against
- * it (ledger_reconcile), parks every deferred message ebb does not already
- * hold, and sorts what ebb has parked by deadline (then arrival, then id).
+ * it (ledger_reconcile), parks every waiting message ebb has not parked
+ * yet, and sorts what ebb has parked by deadline (then arrival, then id).
  * drain_tick then releases from the front of that order, as many as the
  * token bucket and the window allow, in one batch per tick:
  *
  *	ledger: releasing  ->  MTA release + kick  ->  ledger: released
  *
  * so a crash between the steps is resolved by the next reconcile. The
- * messages in flight (released, not yet delivered or deferred again) are
+ * messages in flight (released, not yet delivered or waiting again) are
  * tracked by id and located in the queue each tick, which costs a couple
  * of stat calls per message in the window, not a rescan.
  */
@@ -42,7 +47,7 @@
 /* a message released by this drain and not yet known to be on its way out */
 struct inflight {
 	char	 id[MSG_QUEUE_ID_MAX];
-	time_t	 released;
+	double	 kicked;	/* monotonic seconds of the last kick */
 };
 
 struct drain {
@@ -71,6 +76,7 @@ struct drain {
 	size_t		 expired;
 	size_t		 admin_held;
 	size_t		 corrupt;
+	size_t		 unreadable;	/* parked, file unreadable */
 };
 
 struct drain *
@@ -118,46 +124,66 @@ edf_cmp(const void *a, const void *b)
 	return strcmp(ma->queue_id, mb->queue_id);
 }
 
-/* in_queue - the ledger's view of the queue, through the index */
+/* role - what m's queue means to the engine (enum msg_role) */
 static int
-in_queue(void *arg, const char *id, int *queue_r)
+role(const struct drain *d, const struct msg *m)
+{
+	return mta_queue_role(d->mta, m->queue);
+}
+
+/*
+ * in_queue - the ledger's view of the queue, through the index. A held
+ * file that could not be read is in the index, so it stays parked.
+ */
+static int
+in_queue(void *arg, const char *id, int *role_r)
 {
 	struct drain	*d = arg;
 	struct msg	*m;
 
 	if ((m = index_lookup(d->ix, id)) == NULL)
 		return 0;
-	*queue_r = m->queue;
+	*role_r = role(d, m);
 	return 1;
 }
+
+struct mark {
+	struct mta	*mta;
+	struct index	*ix;
+};
 
 /*
  * mark_parked - flag the index entry of a message ebb has parked. The
  * ledger's deadline wins when it is earlier: the milter records the
  * remote sender's deadline of what it held (drain_adopt), which is sooner
- * than the local bounce deadline of a message that just arrived.
+ * than the local bounce deadline of a message that just arrived. A file
+ * that could not be read has no deadline but the ledger's.
  */
 static int
 mark_parked(void *arg, const char *id, time_t deadline)
 {
-	struct index	*ix = arg;
+	struct mark	*mk = arg;
 	struct msg	*m;
 
-	if ((m = index_lookup(ix, id)) != NULL &&
-	    m->queue == MSG_QUEUE_HOLD) {
+	if ((m = index_lookup(mk->ix, id)) != NULL &&
+	    mta_queue_role(mk->mta, m->queue) == MSG_ROLE_HELD) {
 		m->parked_by_ebb = 1;
-		if (deadline > 0 && deadline < m->deadline)
+		if (deadline > 0 && (deadline < m->deadline ||
+		    m->deadline <= 0))
 			m->deadline = deadline;
 	}
 	return 0;
 }
 
 int
-drain_mark_parked(struct ledger *ledger, struct index *ix, char **err_r)
+drain_mark_parked(struct ledger *ledger, struct mta *mta, struct index *ix,
+    char **err_r)
 {
+	struct mark	 mk = { mta, ix };
+
 	if (ledger == NULL)
 		return 0;
-	return ledger_foreach_parked(ledger, mark_parked, ix, err_r);
+	return ledger_foreach_parked(ledger, mark_parked, &mk, err_r);
 }
 
 struct collect {
@@ -168,15 +194,16 @@ struct collect {
 	size_t		 cap;
 };
 
-/* collect_deferred - the deferred messages to park */
+/* collect_waiting - the messages waiting for a retry, to park */
 static int
-collect_deferred(struct msg *m, void *arg)
+collect_waiting(struct msg *m, void *arg)
 {
 	struct collect	*c = arg;
 
-	if (m->queue != MSG_QUEUE_DEFERRED)
+	if (role(c->d, m) != MSG_ROLE_WAITING ||
+	    (m->flags & MSG_F_UNREADABLE))
 		return 0;
-	/* released lately and deferred again: the MTA retries it itself */
+	/* released lately and waiting again: the MTA retries it itself */
 	if (index_lookup(c->d->recent, m->queue_id) != NULL)
 		return 0;
 	if (c->n == c->cap) {
@@ -196,19 +223,22 @@ static int
 collect_parked(struct msg *m, void *arg)
 {
 	struct drain	*d = arg;
+	int		 r = role(d, m);
 
-	if (m->queue != MSG_QUEUE_HOLD)
+	if (r != MSG_ROLE_HELD && r != MSG_ROLE_ADMIN)
 		return 0;
-	if (!m->parked_by_ebb) {
+	if (!m->parked_by_ebb || r == MSG_ROLE_ADMIN) {
 		d->admin_held++;
 		return 0;
 	}
+	if (m->flags & MSG_F_UNREADABLE)
+		d->unreadable++;
 	d->order[d->norder++] = m;
 	return 0;
 }
 
 /*
- * park - park the deferred backlog in batches: the ledger learns of each
+ * park - park the waiting backlog in batches: the ledger learns of each
  * batch before the MTA moves it, and confirms it after
  */
 static int
@@ -218,7 +248,7 @@ park(struct drain *d, time_t now, char **err_r)
 	size_t		 i, n;
 	int		 rc = 0;
 
-	index_foreach(d->ix, collect_deferred, &c);
+	index_foreach(d->ix, collect_waiting, &c);
 	for (i = 0; i < c.n && rc == 0; i += n) {
 		n = MINIMUM(c.n - i, DRAIN_BATCH_MAX);
 		if (ledger_park_begin(d->ledger, c.ids + i, c.deadlines + i,
@@ -229,8 +259,8 @@ park(struct drain *d, time_t now, char **err_r)
 			rc = -1;
 	}
 	if (c.n > 0 && rc == 0)
-		log_info("parked %zu deferred messages in the hold queue",
-		    c.n);
+		log_info("parked %zu messages waiting for a retry (held "
+		    "until released)", c.n);
 	free(c.ids);
 	free(c.deadlines);
 	return rc;
@@ -256,7 +286,7 @@ rescan(struct drain *d, char **err_r)
 		return -1;
 	index_foreach(d->ix, clear_parked, NULL);
 	d->corrupt = st.corrupt;
-	return drain_mark_parked(d->ledger, d->ix, err_r);
+	return drain_mark_parked(d->ledger, d->mta, d->ix, err_r);
 }
 
 /* build_order - ebb's parked messages, not yet sorted */
@@ -266,7 +296,7 @@ build_order(struct drain *d)
 	d->order = xreallocarray(d->order, index_count(d->ix) + 1,
 	    sizeof(*d->order));
 	d->norder = d->next = 0;
-	d->admin_held = 0;
+	d->admin_held = d->unreadable = 0;
 	index_foreach(d->ix, collect_parked, d);
 }
 
@@ -298,11 +328,11 @@ drain_refresh(struct drain *d, time_t now, char **err_r)
 	}
 	build_order(d);
 	if (d->opts.dry_run) {
-		/* what the drain would park: the deferred backlog */
+		/* what the drain would park: the waiting backlog */
 		struct collect	 c = { .d = d };
 		size_t		 i;
 
-		index_foreach(d->ix, collect_deferred, &c);
+		index_foreach(d->ix, collect_waiting, &c);
 		d->order = xreallocarray(d->order, d->norder + c.n + 1,
 		    sizeof(*d->order));
 		for (i = 0; i < c.n; i++)
@@ -317,33 +347,32 @@ drain_refresh(struct drain *d, time_t now, char **err_r)
 
 /*
  * settle_inflight - forget released messages that are no longer on their
- * way: delivered (gone), bounced, or deferred again with a future retry.
- * One still due in deferred DRAIN_REKICK seconds after its kick was not
- * picked up (the wake-up can be lost, e.g. while the MTA reloads): kick it
- * again rather than leave it to the MTA's next queue scan, minutes away.
+ * way: delivered (gone), bounced, or waiting again for a retry that lies
+ * ahead. One still waiting and due DRAIN_REKICK seconds after its kick
+ * was not picked up (the wake-up can be lost, e.g. while the MTA
+ * reloads): kick it again rather than leave it to the MTA's next queue
+ * scan, minutes away.
  */
 static void
-settle_inflight(struct drain *d, time_t now)
+settle_inflight(struct drain *d, double mono)
 {
 	const char	**stale = NULL;
 	size_t		 i, keep = 0, nstale = 0;
-	time_t		 retry;
 	char		*err = NULL;
-	int		 q;
+	int		 r, due;
 
 	for (i = 0; i < d->ninflight; i++) {
-		q = mta_locate(d->mta, d->inflight[i].id, &retry);
-		if (!(q == MSG_QUEUE_ACTIVE || q == MSG_QUEUE_INCOMING ||
-		    (q == MSG_QUEUE_DEFERRED && retry <= now)))
+		r = mta_locate_role(d->mta, d->inflight[i].id, &due);
+		if (!(r == MSG_ROLE_LEAVING || (r == MSG_ROLE_WAITING && due)))
 			continue;
 		/* entries below keep are final: point at them, not at i */
 		d->inflight[keep] = d->inflight[i];
-		if (q == MSG_QUEUE_DEFERRED && !d->opts.failsafe &&
-		    now - d->inflight[keep].released >= DRAIN_REKICK) {
+		if (r == MSG_ROLE_WAITING && !d->opts.failsafe &&
+		    mono - d->inflight[keep].kicked >= DRAIN_REKICK) {
 			if (stale == NULL)
 				stale = xreallocarray(NULL, d->ninflight,
 				    sizeof(*stale));
-			d->inflight[keep].released = now;
+			d->inflight[keep].kicked = mono;
 			stale[nstale++] = d->inflight[keep].id;
 		}
 		keep++;
@@ -370,8 +399,8 @@ remember_released(struct drain *d, const char *id, time_t now)
 
 /* release_batch - release order[next .. next+n) through ledger and MTA */
 static int
-release_batch(struct drain *d, size_t n, double pressure, time_t now,
-    char **err_r)
+release_batch(struct drain *d, size_t n, double pressure, double mono,
+    time_t now, char **err_r)
 {
 	const char	**ids;
 	struct msg	*m;
@@ -402,7 +431,7 @@ release_batch(struct drain *d, size_t n, double pressure, time_t now,
 		remember_released(d, m->queue_id, now);
 		ebb_strlcpy(d->inflight[d->ninflight].id, m->queue_id,
 		    sizeof(d->inflight[d->ninflight].id));
-		d->inflight[d->ninflight++].released = now;
+		d->inflight[d->ninflight++].kicked = mono;
 		duration_format((long)(m->deadline - now), slack,
 		    sizeof(slack));
 		if (m->deadline <= now) {
@@ -424,8 +453,8 @@ out:
 }
 
 long
-drain_tick(struct drain *d, const struct budget *budget, double now,
-    char **err_r)
+drain_tick(struct drain *d, const struct budget *budget, double mono,
+    time_t now, char **err_r)
 {
 	size_t	 n, room;
 	double	 rate;
@@ -433,7 +462,7 @@ drain_tick(struct drain *d, const struct budget *budget, double now,
 	if (d->opts.failsafe) {
 		/* everything, in batches, no pacing: the MTA takes over */
 		n = MINIMUM(d->norder - d->next, DRAIN_BATCH_MAX);
-		if (n > 0 && release_batch(d, n, 0, (time_t)now, err_r) == -1)
+		if (n > 0 && release_batch(d, n, 0, mono, now, err_r) == -1)
 			return -1;
 		d->ninflight = 0;
 		return (long)n;
@@ -444,12 +473,12 @@ drain_tick(struct drain *d, const struct budget *budget, double now,
 	d->rate = rate;
 	d->window = budget->window;
 	if (!d->bucket_started) {
-		bucket_init(&d->bucket, rate, MAXIMUM(1.0, rate), now);
+		bucket_init(&d->bucket, rate, MAXIMUM(1.0, rate), mono);
 		d->bucket_started = 1;
 	} else
-		bucket_set_rate(&d->bucket, rate, MAXIMUM(1.0, rate), now);
+		bucket_set_rate(&d->bucket, rate, MAXIMUM(1.0, rate), mono);
 
-	settle_inflight(d, (time_t)now);
+	settle_inflight(d, mono);
 	if (rate <= 0 || d->next >= d->norder)
 		return 0;
 	n = d->norder - d->next;
@@ -459,12 +488,27 @@ drain_tick(struct drain *d, const struct budget *budget, double now,
 	if (d->opts.limit > 0)
 		n = MINIMUM(n, (size_t)d->opts.limit - d->released);
 	n = MINIMUM(n, DRAIN_BATCH_MAX);
-	n = bucket_take(&d->bucket, n, now);
+	n = bucket_take(&d->bucket, n, mono);
 	if (n == 0)
 		return 0;
-	if (release_batch(d, n, budget->pressure, (time_t)now, err_r) == -1)
+	if (release_batch(d, n, budget->pressure, mono, now, err_r) == -1)
 		return -1;
 	return (long)n;
+}
+
+int
+drain_release_all(struct drain *d, time_t now, char **err_r)
+{
+	struct budget	 all = { 0 };
+
+	if (!d->opts.failsafe) {
+		*err_r = xstrdup("drain_release_all: not a failsafe drain");
+		return -1;
+	}
+	while (d->next < d->norder)
+		if (drain_tick(d, &all, 0, now, err_r) == -1)
+			return -1;
+	return 0;
 }
 
 void
@@ -478,6 +522,7 @@ drain_status(const struct drain *d, struct drain_status *r)
 	r->expired = d->expired;
 	r->inflight = d->ninflight;
 	r->corrupt = d->corrupt;
+	r->unreadable = d->unreadable;
 	r->rate = d->rate;
 	r->window = d->window;
 }
@@ -568,17 +613,34 @@ drain_set_config(struct drain *d, const struct config *cfg)
 	d->cfg = cfg;
 }
 
-/* drop_unparked - take what is no longer ebb's in hold out of the order */
+/* drop_unparked - take what is no longer ebb's and held out of the order */
 static void
 drop_unparked(struct drain *d)
 {
 	size_t	 i, keep = d->next;
 
 	for (i = d->next; i < d->norder; i++)
-		if (d->order[i]->queue == MSG_QUEUE_HOLD &&
+		if (role(d, d->order[i]) == MSG_ROLE_HELD &&
 		    d->order[i]->parked_by_ebb)
 			d->order[keep++] = d->order[i];
 	d->norder = keep;
+}
+
+/*
+ * relocate - after a command by request, put the index entry of id where
+ * the MTA has it now, through the index (its counts per queue must stay
+ * right: they feed the status and the history)
+ */
+static void
+relocate(struct drain *d, const char *id)
+{
+	struct msg	*m;
+	int		 q, due;
+
+	if ((m = index_lookup(d->ix, id)) == NULL)
+		return;
+	if ((q = mta_locate(d->mta, id, &due)) >= 0)
+		index_set_queue(d->ix, m, q);
 }
 
 int
@@ -586,9 +648,8 @@ drain_release_ids(struct drain *d, const char *const *ids, size_t n,
     time_t now, char **err_r)
 {
 	struct msg	*m;
-	time_t		 retry;
 	size_t		 i;
-	int		 q;
+	int		 q, due;
 
 	if (n == 0 || d->ledger == NULL || d->opts.dry_run)
 		return 0;
@@ -601,8 +662,8 @@ drain_release_ids(struct drain *d, const char *const *ids, size_t n,
 		q = ledger_is_parked(d->ledger, ids[i], err_r);
 		if (q == -1)
 			return -1;
-		if (q == 0 || mta_locate(d->mta, ids[i], &retry) !=
-		    MSG_QUEUE_HOLD) {
+		if (q == 0 || mta_locate_role(d->mta, ids[i], &due) !=
+		    MSG_ROLE_HELD) {
 			*err_r = xasprintf("%s: not parked by ebb: not "
 			    "released", ids[i]);
 			return -1;
@@ -621,8 +682,8 @@ drain_release_ids(struct drain *d, const char *const *ids, size_t n,
 		log_msg(LOG_INFO, ids[i], "released by request");
 		remember_released(d, ids[i], now);
 		if ((m = index_lookup(d->ix, ids[i])) != NULL) {
-			m->queue = MSG_QUEUE_DEFERRED;
 			m->parked_by_ebb = 0;
+			relocate(d, ids[i]);
 		}
 	}
 	d->released += n;
@@ -635,9 +696,9 @@ drain_hold_ids(struct drain *d, const char *const *ids, size_t n,
     time_t now, char **err_r)
 {
 	struct msg	*m;
-	time_t		*deadlines, retry;
+	time_t		*deadlines;
 	size_t		 i;
-	int		 rc = -1;
+	int		 rc = -1, due;
 
 	if (n == 0 || d->ledger == NULL || d->opts.dry_run)
 		return 0;
@@ -647,8 +708,9 @@ drain_hold_ids(struct drain *d, const char *const *ids, size_t n,
 			    ids[i]);
 			return -1;
 		}
-		if (mta_locate(d->mta, ids[i], &retry) != MSG_QUEUE_DEFERRED) {
-			*err_r = xasprintf("%s: not in the deferred queue: "
+		if (mta_locate_role(d->mta, ids[i], &due) !=
+		    MSG_ROLE_WAITING) {
+			*err_r = xasprintf("%s: not waiting for a retry: "
 			    "not parked", ids[i]);
 			return -1;
 		}
@@ -662,8 +724,9 @@ drain_hold_ids(struct drain *d, const char *const *ids, size_t n,
 	deadlines = xreallocarray(NULL, n, sizeof(*deadlines));
 	for (i = 0; i < n; i++) {
 		if ((m = index_lookup(d->ix, ids[i])) == NULL ||
-		    m->queue != MSG_QUEUE_DEFERRED) {
-			*err_r = xasprintf("%s: not in the deferred queue: "
+		    role(d, m) != MSG_ROLE_WAITING ||
+		    (m->flags & MSG_F_UNREADABLE)) {
+			*err_r = xasprintf("%s: not waiting for a retry: "
 			    "not parked", ids[i]);
 			goto out;
 		}
@@ -677,9 +740,9 @@ drain_hold_ids(struct drain *d, const char *const *ids, size_t n,
 		log_msg(LOG_INFO, ids[i], "parked by request deadline=%lld",
 		    (long long)deadlines[i]);
 		index_remove(d->recent, ids[i]);
+		relocate(d, ids[i]);
 		m = index_lookup(d->ix, ids[i]);
-		m->queue = MSG_QUEUE_HOLD;
-		m->parked_by_ebb = 1;
+		m->parked_by_ebb = role(d, m) == MSG_ROLE_HELD;
 	}
 	build_order(d);
 	qsort(d->order, d->norder, sizeof(*d->order), edf_cmp);
@@ -691,12 +754,24 @@ out:
 }
 
 void
-drain_queue_counts(const struct drain *d, size_t counts_r[MSG_QUEUE_COUNT])
+drain_queue_counts(const struct drain *d, size_t counts_r[MSG_QUEUE_MAX])
 {
 	int	 q;
 
-	for (q = 0; q < MSG_QUEUE_COUNT; q++)
+	for (q = 0; q < MSG_QUEUE_MAX; q++)
 		counts_r[q] = index_count_queue(d->ix, q);
+}
+
+void
+drain_role_counts(const struct drain *d, size_t counts_r[MSG_ROLE_COUNT])
+{
+	int	 q, r;
+
+	memset(counts_r, 0, MSG_ROLE_COUNT * sizeof(*counts_r));
+	for (q = 0; q < mta_nqueues(d->mta); q++)
+		if ((r = mta_queue_role(d->mta, q)) >= 0 &&
+		    r < MSG_ROLE_COUNT)
+			counts_r[r] += index_count_queue(d->ix, q);
 }
 
 void
@@ -725,7 +800,8 @@ drain_held_before(const struct drain *d, const char *id)
 	const struct msg *m;
 
 	m = index_lookup(d->ix, id);
-	return m != NULL && m->queue == MSG_QUEUE_HOLD && !m->parked_by_ebb;
+	return m != NULL && !m->parked_by_ebb &&
+	    (role(d, m) == MSG_ROLE_HELD || role(d, m) == MSG_ROLE_ADMIN);
 }
 
 int
@@ -733,7 +809,7 @@ drain_adopt(struct drain *d, const char *id, time_t deadline, time_t now,
     char **err_r)
 {
 	const char	*ids[1] = { id };
-	time_t		 retry;
+	int		 due;
 
 	if (!ebb_queue_id_valid(id)) {
 		*err_r = xasprintf("\"%.40s\" is not a queue id", id);
@@ -741,8 +817,8 @@ drain_adopt(struct drain *d, const char *id, time_t deadline, time_t now,
 	}
 	if (d->ledger == NULL || d->opts.dry_run)
 		return 0;
-	/* the MTA moves it to hold just after the milter's answer */
-	if (mta_locate(d->mta, id, &retry) != MSG_QUEUE_HOLD)
+	/* the MTA parks it just after the milter's answer */
+	if (mta_locate_role(d->mta, id, &due) != MSG_ROLE_HELD)
 		return 1;
 	if (ledger_park_begin(d->ledger, ids, &deadline, 1, now,
 	    err_r) == -1 ||

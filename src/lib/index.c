@@ -58,7 +58,7 @@ struct index {
 	struct ientry	**slots;	/* open addressing, power of 2 */
 	size_t		 nslots;
 	size_t		 count;
-	size_t		 queue_count[MSG_QUEUE_COUNT];
+	size_t		 queue_count[MSG_QUEUE_MAX];
 	size_t		 rcpt_bytes;	/* recipient arrays */
 	uint32_t	 gen;
 
@@ -331,8 +331,8 @@ index_put(struct index *ix, const struct msg *m, const struct index_stamp *st)
 	len = strnlen(in.queue_id, sizeof(in.queue_id));
 	if (len == 0 || len == sizeof(in.queue_id))
 		return NULL;
-	if (in.queue >= MSG_QUEUE_COUNT)
-		in.queue = MSG_QUEUE_DEFERRED;
+	if (in.queue >= MSG_QUEUE_MAX)
+		return NULL;
 
 	/* intern the new strings before the old ones are released */
 	sender = index_intern(ix, in.sender != NULL ? in.sender : "");
@@ -434,7 +434,7 @@ index_scan_unchanged(struct index *ix, const char *queue_id,
 	if (e == NULL || !e->stamped || e->ino != st->ino ||
 	    e->size != st->size || e->mtime != st->mtime ||
 	    e->mtime_nsec != st->mtime_nsec || queue < 0 ||
-	    queue >= MSG_QUEUE_COUNT)
+	    queue >= MSG_QUEUE_MAX)
 		return 0;
 	if (e->msg.queue != queue) {
 		ix->queue_count[e->msg.queue]--;
@@ -444,6 +444,41 @@ index_scan_unchanged(struct index *ix, const char *queue_id,
 	e->msg.next_retry = next_retry;
 	e->gen = ix->gen;
 	return 1;
+}
+
+struct msg *
+index_keep_unreadable(struct index *ix, const char *queue_id, int queue)
+{
+	struct ientry	*e;
+	struct msg	 m;
+
+	if (queue < 0 || queue >= MSG_QUEUE_MAX)
+		return NULL;
+	if ((e = index_find(ix, queue_id, NULL)) == NULL) {
+		memset(&m, 0, sizeof(m));
+		if (strlen(queue_id) >= sizeof(m.queue_id))
+			return NULL;
+		ebb_strlcpy(m.queue_id, queue_id, sizeof(m.queue_id));
+		m.queue = (uint8_t)queue;
+		if (index_put(ix, &m, NULL) == NULL)
+			return NULL;
+		e = index_find(ix, queue_id, NULL);
+	}
+	index_set_queue(ix, &e->msg, queue);
+	e->msg.flags |= MSG_F_UNREADABLE;
+	e->stamped = 0;
+	e->gen = ix->gen;
+	return &e->msg;
+}
+
+void
+index_set_queue(struct index *ix, struct msg *m, int queue)
+{
+	if (queue < 0 || queue >= MSG_QUEUE_MAX || m->queue == queue)
+		return;
+	ix->queue_count[m->queue]--;
+	ix->queue_count[queue]++;
+	m->queue = (uint8_t)queue;
 }
 
 size_t
@@ -473,7 +508,7 @@ index_count(const struct index *ix)
 size_t
 index_count_queue(const struct index *ix, int queue)
 {
-	if (queue < 0 || queue >= MSG_QUEUE_COUNT)
+	if (queue < 0 || queue >= MSG_QUEUE_MAX)
 		return 0;
 	return ix->queue_count[queue];
 }

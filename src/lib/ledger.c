@@ -83,11 +83,11 @@ static const char *const ledger_sql[ST_COUNT] = {
 	    "expired = expired + ?2, closed = closed + ?3",
 	[ST_PRUNE_SETTLED] = "DELETE FROM settled WHERE settled_at < ?1",
 	[ST_HISTORY_ADD] =
-	    "INSERT OR REPLACE INTO history (time, pressure, rate, incoming, "
-	    "active, deferred, hold, parked) "
+	    "INSERT OR REPLACE INTO history (time, pressure, rate, leaving, "
+	    "waiting, held, admin, parked) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[ST_HISTORY_SINCE] =
-	    "SELECT time, pressure, rate, incoming, active, deferred, hold, "
+	    "SELECT time, pressure, rate, leaving, waiting, held, admin, "
 	    "parked FROM history WHERE time >= ?1 ORDER BY time",
 	[ST_HISTORY_PRUNE] = "DELETE FROM history WHERE time < ?1",
 };
@@ -649,14 +649,13 @@ struct ledger_settled_counts {
 /* ledger_reconcile_row - one open row against the queue (see ledger.h) */
 static int
 ledger_reconcile_row(struct ledger *l, const struct ledger_row *r,
-    int queued, int queue, time_t now, struct ledger_settled_counts *c,
+    int queued, int role, time_t now, struct ledger_settled_counts *c,
     char **err_r)
 {
 	sqlite3_stmt	*st = l->st[ST_SET_PARKED];
 	int		 held, rc;
 
-	held = queued && (queue == MSG_QUEUE_HOLD ||
-	    queue == MSG_QUEUE_QUARANTINE);
+	held = queued && role == MSG_ROLE_HELD;
 	if (held) {
 		if (r->state == STATE_PARKED)
 			return 0;
@@ -683,7 +682,7 @@ ledger_reconcile_row(struct ledger *l, const struct ledger_row *r,
 		log_msg(LOG_DEBUG, r->id, "ledger: %s -> %s (%s)",
 		    ledger_state_names[r->state],
 		    r->state == STATE_RELEASING ? "released" : "closed",
-		    queued ? msg_queue_name(queue) : "gone");
+		    queued ? msg_role_name(role) : "gone");
 	return rc < 0 ? -1 : 0;
 }
 
@@ -694,26 +693,26 @@ ledger_reconcile(struct ledger *l, ledger_in_queue_fn *in_queue, void *arg,
 	struct ledger_settled_counts c = { 0 };
 	struct ledger_row *rows = NULL;
 	size_t		 n = 0, i;
-	int		 queued, queue;
+	int		 queued, role;
 
 	if (ledger_begin(l, err_r) == -1)
 		return -1;
 	if (ledger_open_rows(l, &rows, &n, err_r) == -1)
 		goto fail;
 	for (i = 0; i < n; i++) {
-		queue = -1;
-		queued = in_queue(arg, rows[i].id, &queue);
+		role = -1;
+		queued = in_queue(arg, rows[i].id, &role);
 		if (queued < 0) {
 			*err_r = xasprintf("ledger: reconcile: cannot tell "
 			    "where %s is", rows[i].id);
 			goto fail;
 		}
-		if (queued && (queue < 0 || queue >= MSG_QUEUE_COUNT)) {
-			*err_r = xasprintf("ledger: reconcile: %s is in "
-			    "unknown queue %d", rows[i].id, queue);
+		if (queued && (role < 0 || role >= MSG_ROLE_COUNT)) {
+			*err_r = xasprintf("ledger: reconcile: %s has "
+			    "unknown role %d", rows[i].id, role);
 			goto fail;
 		}
-		if (ledger_reconcile_row(l, &rows[i], queued != 0, queue, now,
+		if (ledger_reconcile_row(l, &rows[i], queued != 0, role, now,
 		    &c, err_r) == -1)
 			goto fail;
 	}

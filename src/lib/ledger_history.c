@@ -27,8 +27,8 @@ ledger_history_add(struct ledger *l, const struct ledger_sample *s,
 
 	if (!(isnan(s->pressure) || (isfinite(s->pressure) &&
 	    s->pressure >= 0)) || !isfinite(s->rate) || s->rate < 0 ||
-	    s->incoming < 0 || s->active < 0 || s->deferred < 0 ||
-	    s->hold < 0 || s->parked < 0) {
+	    s->leaving < 0 || s->waiting < 0 || s->held < 0 ||
+	    s->admin < 0 || s->parked < 0) {
 		*err_r = xstrdup("ledger: history sample out of range");
 		return -1;
 	}
@@ -38,10 +38,10 @@ ledger_history_add(struct ledger *l, const struct ledger_sample *s,
 	else
 		sqlite3_bind_double(st, 2, s->pressure);
 	sqlite3_bind_double(st, 3, s->rate);
-	sqlite3_bind_int64(st, 4, s->incoming);
-	sqlite3_bind_int64(st, 5, s->active);
-	sqlite3_bind_int64(st, 6, s->deferred);
-	sqlite3_bind_int64(st, 7, s->hold);
+	sqlite3_bind_int64(st, 4, s->leaving);
+	sqlite3_bind_int64(st, 5, s->waiting);
+	sqlite3_bind_int64(st, 6, s->held);
+	sqlite3_bind_int64(st, 7, s->admin);
 	sqlite3_bind_int64(st, 8, s->parked);
 	return ledger_run(l, ST_HISTORY_ADD, "history", err_r);
 }
@@ -77,10 +77,10 @@ history_row(sqlite3_stmt *st, struct ledger_sample *s)
 	for (i = 0; i < 5; i++)
 		if (ledger_col_int(st, 3 + i, 0, LONG_MAX, &v[i + 1]) == -1)
 			return -1;
-	s->incoming = (long)v[1];
-	s->active = (long)v[2];
-	s->deferred = (long)v[3];
-	s->hold = (long)v[4];
+	s->leaving = (long)v[1];
+	s->waiting = (long)v[2];
+	s->held = (long)v[3];
+	s->admin = (long)v[4];
 	s->parked = (long)v[5];
 	return 0;
 }

@@ -59,6 +59,24 @@ static const char *const schema_migrations[] = {
 	"  closed INTEGER NOT NULL"
 	");"
 	"INSERT INTO totals VALUES (1, 0, 0, 0);",
+	/*
+	 * 2: the history counts by queue role, not by Postfix's queue
+	 * names, so that every MTA's history reads alike
+	 */
+	"ALTER TABLE history RENAME TO history_v1;"
+	"CREATE TABLE history ("
+	"  time INTEGER PRIMARY KEY,"
+	"  pressure REAL,"
+	"  rate REAL NOT NULL,"
+	"  leaving INTEGER NOT NULL,"
+	"  waiting INTEGER NOT NULL,"
+	"  held INTEGER NOT NULL,"
+	"  admin INTEGER NOT NULL,"
+	"  parked INTEGER NOT NULL"
+	");"
+	"INSERT INTO history SELECT time, pressure, rate, incoming + active,"
+	"  deferred, hold, 0, parked FROM history_v1;"
+	"DROP TABLE history_v1;",
 };
 
 _Static_assert(sizeof(schema_migrations) / sizeof(schema_migrations[0]) ==

@@ -30,9 +30,6 @@ static const char *const risk_label[METRICS_RISK_COUNT] = {
 static const char *const risk_key[METRICS_RISK_COUNT] = {
 	"expired", "1h", "6h", "24h", "later"
 };
-static const char *const queue_name[METRICS_QUEUE_COUNT] = {
-	"incoming", "active", "deferred", "hold"
-};
 
 const char *
 metrics_risk_label(int bucket)
@@ -221,9 +218,11 @@ metrics_from_status(const char *text, size_t len, struct metrics *m,
 	m->uptime = get_count(o, "uptime");
 	m->paused = json_is_true(json_object_get(o, "paused"));
 	m->stopped = json_is_true(json_object_get(o, "stopped"));
-	q = json_object_get(o, "queues");
-	for (k = 0; k < METRICS_QUEUE_COUNT; k++)
-		m->backlog[k] = get_count(q, queue_name[k]);
+	/* the queues by the MTA's names, whatever MTA it is */
+	m->nqueues = read_counts(json_object_get(o, "queues"), m->queue);
+	q = json_object_get(o, "roles");
+	for (k = 0; k < MSG_ROLE_COUNT; k++)
+		m->role[k] = get_count(q, msg_role_name((int)k));
 	q = json_object_get(o, "at_risk");
 	for (k = 0; k < METRICS_RISK_COUNT; k++)
 		m->at_risk[k] = get_count(q, risk_key[k]);
@@ -459,9 +458,15 @@ metrics_render(const struct metrics *m)
 	gauge(&o, "ebb_window", "gauge", "Most released messages in flight.",
 	    (double)m->window);
 	family(&o, "ebb_backlog", "gauge", "Messages in each MTA queue.");
-	for (k = 0; k < METRICS_QUEUE_COUNT; k++)
+	for (k = 0; (size_t)k < m->nqueues; k++)
 		out_printf(&o, "ebb_backlog{queue=\"%s\"} %ld\n",
-		    queue_name[k], m->backlog[k]);
+		    m->queue[k].name, m->queue[k].n);
+	family(&o, "ebb_backlog_role", "gauge", "Messages by what their "
+	    "queue means to ebb: leaving, waiting for a retry, held (ebb's "
+	    "or the administrator's), held by the administrator only.");
+	for (k = 0; k < MSG_ROLE_COUNT; k++)
+		out_printf(&o, "ebb_backlog_role{role=\"%s\"} %ld\n",
+		    msg_role_name((int)k), m->role[k]);
 	gauge(&o, "ebb_parked", "gauge",
 	    "Messages ebb parked in hold and has not released yet.",
 	    (double)m->parked);
@@ -524,7 +529,8 @@ metrics_summary(const struct metrics *m, time_t now)
 {
 	const char	*state;
 	char		 words[512], n[32], eta[64];
-	long		 waiting = m->parked + m->backlog[METRICS_DEFERRED];
+	long		 waiting = m->parked +
+	    MAXIMUM(m->role[MSG_ROLE_WAITING], 0);
 	json_t		*o;
 	char		*s, *text;
 

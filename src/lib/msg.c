@@ -1,9 +1,10 @@
 /*
- * msg.c - names of the queues, as the MTAs name them
+ * msg.c - the names of the queue roles
  *
- * The names are the contract of the command line and the JSON output
- * ("incoming", "active", "deferred", "hold" for Postfix; "queue",
- * "quarantine" for Sendmail), so they live in one table.
+ * A role is what a queue means to ebb, whatever the MTA calls it (msg.h).
+ * The names are those of the status JSON's "roles" object, the history and
+ * the log lines of the engine, so they live in one table. The queues'
+ * own names belong to the backends (mta.h).
  */
 #include "config.h"
 
@@ -11,31 +12,28 @@
 
 #include "ebb/msg.h"
 
-static const char *const msg_queue_names[MSG_QUEUE_COUNT] = {
-	[MSG_QUEUE_INCOMING] = "incoming",
-	[MSG_QUEUE_ACTIVE] = "active",
-	[MSG_QUEUE_DEFERRED] = "deferred",
-	[MSG_QUEUE_HOLD] = "hold",
-	[MSG_QUEUE_MAILDROP] = "maildrop",
-	[MSG_QUEUE_SENDMAIL] = "queue",
-	[MSG_QUEUE_QUARANTINE] = "quarantine",
+static const char *const msg_role_names[MSG_ROLE_COUNT] = {
+	[MSG_ROLE_LEAVING] = "leaving",
+	[MSG_ROLE_WAITING] = "waiting",
+	[MSG_ROLE_HELD] = "held",
+	[MSG_ROLE_ADMIN] = "admin",
 };
 
 const char *
-msg_queue_name(int queue)
+msg_role_name(int role)
 {
-	if (queue < 0 || queue >= MSG_QUEUE_COUNT)
+	if (role < 0 || role >= MSG_ROLE_COUNT)
 		return "unknown";
-	return msg_queue_names[queue];
+	return msg_role_names[role];
 }
 
 int
-msg_queue_lookup(const char *name)
+msg_role_lookup(const char *name)
 {
-	int	 q;
+	int	 r;
 
-	for (q = 0; q < MSG_QUEUE_COUNT; q++)
-		if (strcmp(msg_queue_names[q], name) == 0)
-			return q;
+	for (r = 0; r < MSG_ROLE_COUNT; r++)
+		if (strcmp(msg_role_names[r], name) == 0)
+			return r;
 	return -1;
 }

@@ -23,6 +23,22 @@ static const struct {
 };
 
 int
+mta_queue_lookup_cfg(const struct config *cfg, const char *name)
+{
+	size_t		 i;
+	int		 q;
+
+	for (i = 0; i < nitems(mta_backends); i++)
+		if (mta_backends[i].mta == cfg->mta &&
+		    mta_backends[i].ops != NULL)
+			for (q = 0; q < mta_backends[i].ops->nqueues; q++)
+				if (strcmp(mta_backends[i].ops->queues[q].name,
+				    name) == 0)
+					return q;
+	return -1;
+}
+
+int
 mta_open(const struct config *cfg, struct mta **mta_r, char **err_r)
 {
 	struct mta	*m;
@@ -117,12 +133,71 @@ mta_kick(struct mta *m, const char *const *ids, size_t n, char **err_r)
 }
 
 int
-mta_locate(struct mta *m, const char *id, time_t *next_retry_r)
+mta_locate(struct mta *m, const char *id, int *due_r)
 {
-	*next_retry_r = 0;
+	int	 q;
+
+	*due_r = 0;
 	if (id == NULL || !ebb_queue_id_valid(id))
 		return -1;
-	return m->ops->locate(m, id, next_retry_r);
+	q = m->ops->locate(m, id, due_r);
+	if (q < 0 || q >= m->ops->nqueues) {
+		*due_r = 0;
+		return -1;
+	}
+	return q;
+}
+
+int
+mta_locate_role(struct mta *m, const char *id, int *due_r)
+{
+	int	 q = mta_locate(m, id, due_r);
+
+	return q < 0 ? -1 : mta_queue_role(m, q);
+}
+
+int
+mta_nqueues(const struct mta *m)
+{
+	return m->ops->nqueues;
+}
+
+const char *
+mta_queue_name(const struct mta *m, int queue)
+{
+	if (queue < 0 || queue >= m->ops->nqueues)
+		return "unknown";
+	return m->ops->queues[queue].name;
+}
+
+int
+mta_queue_lookup(const struct mta *m, const char *name)
+{
+	int	 q;
+
+	for (q = 0; q < m->ops->nqueues; q++)
+		if (strcmp(m->ops->queues[q].name, name) == 0)
+			return q;
+	return -1;
+}
+
+int
+mta_queue_role(const struct mta *m, int queue)
+{
+	if (queue < 0 || queue >= m->ops->nqueues)
+		return -1;
+	return m->ops->queues[queue].role;
+}
+
+int
+mta_held_queue(const struct mta *m)
+{
+	int	 q;
+
+	for (q = 0; q < m->ops->nqueues; q++)
+		if (m->ops->queues[q].role == MSG_ROLE_HELD)
+			return q;
+	return -1;
 }
 
 const char *

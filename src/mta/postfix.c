@@ -52,16 +52,30 @@
 
 #define PF_WALK_DEPTH	4	/* subdirectory levels below a queue */
 
-/* the queues ebb scans, in the order a message moves through them */
-static const struct {
-	const char	*dir;
-	int		 queue;
-} postfix_queues[] = {
-	{ "incoming",	MSG_QUEUE_INCOMING },
-	{ "active",	MSG_QUEUE_ACTIVE },
-	{ "deferred",	MSG_QUEUE_DEFERRED },
-	{ "hold",	MSG_QUEUE_HOLD },
+/*
+ * the queues ebb scans, in the order a message moves through them, by
+ * enum pf_queue: each directory's name and its role. maildrop is not here:
+ * its files are not queued messages yet.
+ */
+static const struct mta_queue postfix_queues[PF_QUEUE_COUNT] = {
+	[PF_QUEUE_INCOMING] = { "incoming", MSG_ROLE_LEAVING },
+	[PF_QUEUE_ACTIVE] = { "active", MSG_ROLE_LEAVING },
+	[PF_QUEUE_DEFERRED] = { "deferred", MSG_ROLE_WAITING },
+	[PF_QUEUE_HOLD] = { "hold", MSG_ROLE_HELD },
 };
+
+_Static_assert(PF_QUEUE_COUNT <= MSG_QUEUE_MAX, "too many queues");
+
+int
+pf_queue_lookup(const char *name)
+{
+	int	 q;
+
+	for (q = 0; q < PF_QUEUE_COUNT; q++)
+		if (strcmp(postfix_queues[q].name, name) == 0)
+			return q;
+	return -1;
+}
 
 /* the state of one scan, passed down the directory walk */
 struct pf_scan {
@@ -245,19 +259,30 @@ postfix_id_ok(const char *name)
 	return strlen(name) < MSG_QUEUE_ID_MAX && ebb_queue_id_valid(name);
 }
 
-/* postfix_bad - count a file that cannot be read; log it once */
+/*
+ * postfix_bad - count a file that cannot be read; log it once. One in
+ * hold stays in the index, flagged unreadable, so that what ebb parked is
+ * not taken for gone: the ledger keeps it, and postsuper can release it
+ * without ebb reading it (mta.h).
+ */
 static void
 postfix_bad(struct pf_scan *sc, const char *id, int queue,
     const struct index_stamp *stamp, const char *what, const char *why,
     unsigned long long offset)
 {
 	struct msg	 m;
+	int		 kept = postfix_queues[queue].role == MSG_ROLE_HELD;
 
 	sc->st->corrupt++;
+	if (kept) {
+		sc->st->unreadable++;
+		index_keep_unreadable(sc->ix, id, queue);
+	}
 	if (index_scan_unchanged(sc->pf->bad, id, stamp, queue, 0))
 		return;
-	log_msg(LOG_WARNING, id, "skipped queue=%s error=%s reason=\"%s\" "
-	    "offset=%llu", msg_queue_name(queue), what, why, offset);
+	log_msg(LOG_WARNING, id, "%s queue=%s error=%s reason=\"%s\" "
+	    "offset=%llu", kept ? "unreadable, kept" : "skipped",
+	    postfix_queues[queue].name, what, why, offset);
 	memset(&m, 0, sizeof(m));
 	ebb_strlcpy(m.queue_id, id, sizeof(m.queue_id));
 	m.queue = (uint8_t)queue;
@@ -300,7 +325,7 @@ postfix_read_file(struct pf_scan *sc, int dfd, const char *id, int queue,
 	    env.arrival_time);
 	m.deadline = postfix_deadline(sc->pf, m.create_time,
 	    env.sender[0] == '\0');
-	m.next_retry = queue == MSG_QUEUE_DEFERRED ? sb->st_mtime : 0;
+	m.next_retry = queue == PF_QUEUE_DEFERRED ? sb->st_mtime : 0;
 	m.size = (uint64_t)env.content_size;
 	m.sender = env.sender;
 	m.rcpt = env.rcpt;
@@ -369,7 +394,7 @@ postfix_walk(struct pf_scan *sc, int parent, const char *name, int queue,
 		stamp.mtime = sb.st_mtim.tv_sec;
 		stamp.mtime_nsec = (uint32_t)sb.st_mtim.tv_nsec;
 		if (index_scan_unchanged(sc->ix, de->d_name, &stamp, queue,
-		    queue == MSG_QUEUE_DEFERRED ? sb.st_mtime : 0)) {
+		    queue == PF_QUEUE_DEFERRED ? sb.st_mtime : 0)) {
 			sc->st->unchanged++;
 			continue;
 		}
@@ -399,9 +424,9 @@ postfix_scan_direct(struct postfix *pf, struct index *ix,
 	}
 	index_scan_begin(ix);
 	index_scan_begin(pf->bad);
-	for (i = 0; i < nitems(postfix_queues); i++) {
-		if (postfix_walk(&sc, qfd, postfix_queues[i].dir,
-		    postfix_queues[i].queue, 0, err_r) < 0) {
+	for (i = 0; i < PF_QUEUE_COUNT; i++) {
+		if (postfix_walk(&sc, qfd, postfix_queues[i].name, (int)i, 0,
+		    err_r) < 0) {
 			close(qfd);
 			*errno_r = sc.sys_errno;
 			return -1;	/* no sweep after a partial scan */
@@ -433,7 +458,7 @@ postfix_scan(struct mta *m, struct index *ix, struct scan_stats *st,
 		memset(st, 0, sizeof(*st));
 		rc = postfix_scan_postqueue(pf, ix, st, err_r);
 	}
-	for (q = 0; q < MSG_QUEUE_COUNT; q++)
+	for (q = 0; q < PF_QUEUE_COUNT; q++)
 		st->queue[q] = index_count_queue(ix, (int)q);
 	return rc;
 }
@@ -534,7 +559,7 @@ postfix_find(int qfd, const char *queue, const char *id, int hashed,
  * otherwise seem gone
  */
 static int
-postfix_locate(struct mta *m, const char *id, time_t *next_retry_r)
+postfix_locate(struct mta *m, const char *id, int *due_r)
 {
 	struct postfix	*pf = pf_of(m);
 	struct stat	 sb;
@@ -542,21 +567,21 @@ postfix_locate(struct mta *m, const char *id, time_t *next_retry_r)
 	size_t		 i;
 	int		 qfd, pass, q = -1;
 
-	*next_retry_r = 0;
+	*due_r = 0;
 	if (strlen(id) >= MSG_QUEUE_ID_MAX || (qfd = open(pf->queue_dir,
 	    O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return -1;
 	for (pass = 0; pass < 2 && q < 0; pass++) {
-		for (i = 0; i < nitems(postfix_queues) && q < 0; i++) {
-			if (postfix_find(qfd, postfix_queues[i].dir, id,
-			    postfix_queues[i].queue == MSG_QUEUE_DEFERRED,
-			    &sb, path, sizeof(path)))
-				q = postfix_queues[i].queue;
+		for (i = 0; i < PF_QUEUE_COUNT && q < 0; i++) {
+			if (postfix_find(qfd, postfix_queues[i].name, id,
+			    i == PF_QUEUE_DEFERRED, &sb, path, sizeof(path)))
+				q = (int)i;
 		}
 	}
 	close(qfd);
-	if (q == MSG_QUEUE_DEFERRED)
-		*next_retry_r = sb.st_mtime;
+	/* a deferred file's mtime is its next retry time */
+	if (q == PF_QUEUE_DEFERRED)
+		*due_r = sb.st_mtime <= time(NULL);
 	return q;
 }
 
@@ -615,6 +640,8 @@ postfix_kick(struct mta *m, const char *const *ids, size_t n, char **err_r)
 
 const struct mta_ops postfix_mta_ops = {
 	.name = "postfix",
+	.queues = postfix_queues,
+	.nqueues = PF_QUEUE_COUNT,
 	.open = postfix_open,
 	.scan = postfix_scan,
 	.park = postfix_park,

@@ -15,6 +15,18 @@ struct index;
 struct scan_stats;
 struct pf_parser;
 
+/* the backend's queue numbers (struct msg's queue), as postfix.c names them */
+enum pf_queue {
+	PF_QUEUE_INCOMING,
+	PF_QUEUE_ACTIVE,
+	PF_QUEUE_DEFERRED,
+	PF_QUEUE_HOLD,
+	PF_QUEUE_COUNT
+};
+
+/* pf_queue_lookup - the queue of a Postfix queue name, -1 if not one */
+int	 pf_queue_lookup(const char *name);
+
 struct postfix {
 	char		*config_dir;	/* [postfix] config_directory */
 	char		*queue_dir;	/* postconf queue_directory */

@@ -136,8 +136,7 @@ postfix_json_msg(struct postfix *pf, struct index *ix, json_t *o,
 		return -1;
 	if (strlen(id) >= MSG_QUEUE_ID_MAX || !ebb_queue_id_valid(id))
 		return -1;
-	if ((queue = msg_queue_lookup(qname)) < 0 ||
-	    queue > MSG_QUEUE_HOLD)
+	if ((queue = pf_queue_lookup(qname)) < 0)
 		return 1;		/* maildrop: not queued yet */
 	if (json_array_size(rs) > *rcpt_cap) {
 		*rcpt_cap = json_array_size(rs);
@@ -180,7 +179,7 @@ postfix_scan_postqueue(struct postfix *pf, struct index *ix,
 	size_t		 rcpt_cap = 0;
 	int		 rc;
 
-	st->via_postqueue = 1;
+	st->via_lister = 1;
 	if (exec_run(argv, NULL, 0, 1, PF_TIMEOUT, &res, err_r) < 0) {
 		exec_result_free(&res);
 		return -1;

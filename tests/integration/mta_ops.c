@@ -5,7 +5,8 @@
  *   scan             print "files F parsed P corrupt C" and, per queue,
  *                    "QUEUE N" for the queues that are not empty
  *   park|release|kick ID...   run the op over the ids
- *   locate ID        print the queue holding ID ("none") and next retry
+ *   locate ID        print the queue holding ID ("none"), its role and
+ *                    whether it is due for a retry now (1 or 0)
  *   depth            print active + incoming
  *   queue_directory  print it
  * Exits 0 when the op succeeded, 1 with the error on stderr otherwise.
@@ -33,7 +34,7 @@ main(int argc, char **argv)
 	struct scan_stats st;
 	const char	*op;
 	size_t		 n;
-	time_t		 retry;
+	int		 due;
 	char		*err = NULL;
 	int		 q, rc = 0;
 
@@ -52,9 +53,9 @@ main(int argc, char **argv)
 		if ((rc = mta_scan(m, ix, &st, &err)) == 0) {
 			printf("files %zu parsed %zu corrupt %zu\n", st.files,
 			    st.parsed, st.corrupt);
-			for (q = 0; q < MSG_QUEUE_COUNT; q++)
+			for (q = 0; q < mta_nqueues(m); q++)
 				if (st.queue[q] > 0)
-					printf("%s %zu\n", msg_queue_name(q),
+					printf("%s %zu\n", mta_queue_name(m, q),
 					    st.queue[q]);
 		}
 	} else if (strcmp(op, "park") == 0)
@@ -64,9 +65,9 @@ main(int argc, char **argv)
 	else if (strcmp(op, "kick") == 0)
 		rc = mta_kick(m, ids, n, &err);
 	else if (strcmp(op, "locate") == 0 && n == 1) {
-		q = mta_locate(m, ids[0], &retry);
-		printf("%s %lld\n", q < 0 ? "none" : msg_queue_name(q),
-		    (long long)retry);
+		q = mta_locate(m, ids[0], &due);
+		printf("%s %s %d\n", q < 0 ? "none" : mta_queue_name(m, q),
+		    q < 0 ? "gone" : msg_role_name(mta_queue_role(m, q)), due);
 	} else if (strcmp(op, "depth") == 0)
 		printf("%ld\n", mta_depth(m));
 	else if (strcmp(op, "queue_directory") == 0)

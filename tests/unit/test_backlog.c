@@ -19,6 +19,9 @@
 #include "ebb/msg.h"
 #include "ebb/util.h"
 
+/* queue numbers as a backend would give them (the index does not care) */
+enum { Q_INCOMING, Q_ACTIVE, Q_DEFERRED, Q_HOLD };
+
 #define NOW	1700000000
 #define MIN	60
 #define HOUR	3600
@@ -35,7 +38,7 @@ add(struct backlog *b, const char *sender, long age, long left, size_t n,
 
 	memset(&m, 0, sizeof(m));
 	snprintf(m.queue_id, sizeof(m.queue_id), "ID%ld", age);
-	m.queue = MSG_QUEUE_DEFERRED;
+	m.queue = Q_DEFERRED;
 	m.arrival_time = NOW - age;
 	m.create_time = m.arrival_time;
 	m.deadline = NOW + left;

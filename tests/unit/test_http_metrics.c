@@ -50,7 +50,9 @@ _Static_assert(MILTER_LATENCY_BUCKETS <= METRICS_BUCKETS_MAX, "buckets");
 	"{\"name\":\"bad name\\\"}\",\"present\":true,\"ratio\":9}]," \
 	"\"rate\":12.5,\"governor_rate\":12.5,\"window\":100,\"cutoff\":1," \
 	"\"critical\":false,\"stopped\":false,\"queues\":{\"incoming\":1," \
-	"\"active\":2,\"deferred\":3,\"hold\":4000},\"parked\":3990," \
+	"\"active\":2,\"deferred\":3,\"hold\":4000},\"roles\":{" \
+	"\"leaving\":3,\"waiting\":3,\"held\":4000,\"admin\":0}," \
+	"\"parked\":3990," \
 	"\"admin_held\":10,\"inflight\":5,\"released\":700,\"expired\":7," \
 	"\"released_total\":1700,\"corrupt\":0,\"at_risk\":{\"expired\":1," \
 	"\"1h\":2,\"6h\":3,\"24h\":4,\"later\":3980},\"scan_duration\":0.25," \
@@ -143,7 +145,11 @@ test_from_status(void **state)
 	assert_string_equal(m.sensor[0].name, "load");
 	assert_int_equal(m.sensor[1].present, 0);
 	assert_true(m.rate == 12.5);
-	assert_int_equal(m.backlog[METRICS_HOLD], 4000);
+	assert_int_equal(m.nqueues, 4);
+	assert_string_equal(m.queue[3].name, "hold");
+	assert_int_equal(m.queue[3].n, 4000);
+	assert_int_equal(m.role[MSG_ROLE_HELD], 4000);
+	assert_int_equal(m.role[MSG_ROLE_WAITING], 3);
 	assert_int_equal(m.parked, 3990);
 	assert_int_equal(m.released_total, 1700);
 	assert_int_equal(m.expired_total, 7);
@@ -350,6 +356,8 @@ test_render(void **state)
 	assert_non_null(strstr(text, "ebb_sensor_present{sensor=\"psi_cpu\"}"
 	    " 0\n"));
 	assert_non_null(strstr(text, "\nebb_backlog{queue=\"deferred\"} 3\n"));
+	assert_non_null(strstr(text,
+	    "\nebb_backlog_role{role=\"held\"} 4000\n"));
 	assert_non_null(strstr(text, "\nebb_at_risk{bucket=\"lt1h\"} 2\n"));
 	assert_non_null(strstr(text, "\nebb_released_total 1700\n"));
 	assert_non_null(strstr(text, "# TYPE ebb_released_total counter\n"));

@@ -17,6 +17,9 @@
 #include "ebb/index.h"
 #include "ebb/msg.h"
 
+/* queue numbers as a backend would give them (the index does not care) */
+enum { Q_INCOMING, Q_ACTIVE, Q_DEFERRED, Q_HOLD };
+
 /* mk - a message with n recipients rcpt0@domain ... and a stamp */
 static struct msg *
 mk(struct index *ix, const char *id, int queue, const char *sender,
@@ -50,7 +53,7 @@ test_put_lookup(void **state)
 	struct index	*ix = index_new();
 	struct msg	*m;
 
-	m = mk(ix, "ABC123", MSG_QUEUE_DEFERRED, "a@x.test", "y.test", 2,
+	m = mk(ix, "ABC123", Q_DEFERRED, "a@x.test", "y.test", 2,
 	    NULL);
 	assert_non_null(m);
 	assert_ptr_equal(index_lookup(ix, "ABC123"), m);
@@ -59,26 +62,26 @@ test_put_lookup(void **state)
 	assert_int_equal(m->nrcpt, 2);
 	assert_string_equal(m->rcpt[1], "rcpt1@y.test");
 	assert_int_equal(index_count(ix), 1);
-	assert_int_equal(index_count_queue(ix, MSG_QUEUE_DEFERRED), 1);
-	assert_int_equal(index_count_queue(ix, MSG_QUEUE_HOLD), 0);
+	assert_int_equal(index_count_queue(ix, Q_DEFERRED), 1);
+	assert_int_equal(index_count_queue(ix, Q_HOLD), 0);
 	assert_int_equal(index_count_queue(ix, 99), 0);
 
 	/* replacing moves it between queues and keeps its address */
-	assert_ptr_equal(mk(ix, "ABC123", MSG_QUEUE_HOLD, "b@x.test",
+	assert_ptr_equal(mk(ix, "ABC123", Q_HOLD, "b@x.test",
 	    "y.test", 1, NULL), m);
 	assert_int_equal(index_count(ix), 1);
-	assert_int_equal(index_count_queue(ix, MSG_QUEUE_DEFERRED), 0);
-	assert_int_equal(index_count_queue(ix, MSG_QUEUE_HOLD), 1);
+	assert_int_equal(index_count_queue(ix, Q_DEFERRED), 0);
+	assert_int_equal(index_count_queue(ix, Q_HOLD), 1);
 	assert_string_equal(m->sender, "b@x.test");
 	assert_int_equal(m->nrcpt, 1);
 
 	assert_int_equal(index_remove(ix, "ABC123"), 0);
 	assert_int_equal(index_remove(ix, "ABC123"), -1);
 	assert_int_equal(index_count(ix), 0);
-	assert_int_equal(index_count_queue(ix, MSG_QUEUE_HOLD), 0);
+	assert_int_equal(index_count_queue(ix, Q_HOLD), 0);
 
 	/* ids that cannot be stored */
-	assert_null(mk(ix, "", MSG_QUEUE_HOLD, "a@x.test", "y.test", 1,
+	assert_null(mk(ix, "", Q_HOLD, "a@x.test", "y.test", 1,
 	    NULL));
 	index_free(&ix);
 	assert_null(ix);
@@ -92,11 +95,11 @@ test_intern(void **state)
 	struct msg	*a, *b, *c;
 	size_t		 strings;
 
-	a = mk(ix, "A1", MSG_QUEUE_DEFERRED, "s@Sender.TEST", "Dom.Test", 1,
+	a = mk(ix, "A1", Q_DEFERRED, "s@Sender.TEST", "Dom.Test", 1,
 	    NULL);
-	b = mk(ix, "A2", MSG_QUEUE_DEFERRED, "s@Sender.TEST", "Dom.Test", 1,
+	b = mk(ix, "A2", Q_DEFERRED, "s@Sender.TEST", "Dom.Test", 1,
 	    NULL);
-	c = mk(ix, "A3", MSG_QUEUE_DEFERRED, "t@sender.test", "dom.test", 1,
+	c = mk(ix, "A3", Q_DEFERRED, "t@sender.test", "dom.test", 1,
 	    NULL);
 	/* one copy per distinct string */
 	assert_ptr_equal(a->sender, b->sender);
@@ -113,7 +116,7 @@ test_intern(void **state)
 	assert_int_equal(index_string_count(ix), 6);
 
 	/* the null sender and an address without a domain */
-	a = mk(ix, "A4", MSG_QUEUE_DEFERRED, "", "dom.test", 0, NULL);
+	a = mk(ix, "A4", Q_DEFERRED, "", "dom.test", 0, NULL);
 	assert_string_equal(a->sender, "");
 	assert_string_equal(index_domain(a->sender), "");
 	assert_int_equal(a->nrcpt, 0);
@@ -140,40 +143,40 @@ test_scan_sweep(void **state)
 	struct msg	*m;
 
 	index_scan_begin(ix);
-	mk(ix, "KEEP", MSG_QUEUE_DEFERRED, "a@x.test", "y.test", 1, &st1);
-	mk(ix, "GONE", MSG_QUEUE_DEFERRED, "a@x.test", "y.test", 1, &st2);
-	mk(ix, "NOSTAMP", MSG_QUEUE_ACTIVE, "a@x.test", "y.test", 1, NULL);
+	mk(ix, "KEEP", Q_DEFERRED, "a@x.test", "y.test", 1, &st1);
+	mk(ix, "GONE", Q_DEFERRED, "a@x.test", "y.test", 1, &st2);
+	mk(ix, "NOSTAMP", Q_ACTIVE, "a@x.test", "y.test", 1, NULL);
 	assert_int_equal(index_scan_end(ix), 0);
 
 	index_scan_begin(ix);
 	/* same stamp: unchanged, moved to hold without a re-read */
 	assert_int_equal(index_scan_unchanged(ix, "KEEP", &st1,
-	    MSG_QUEUE_HOLD, 0), 1);
+	    Q_HOLD, 0), 1);
 	m = index_lookup(ix, "KEEP");
-	assert_int_equal(m->queue, MSG_QUEUE_HOLD);
-	assert_int_equal(index_count_queue(ix, MSG_QUEUE_HOLD), 1);
-	assert_int_equal(index_count_queue(ix, MSG_QUEUE_DEFERRED), 1);
+	assert_int_equal(m->queue, Q_HOLD);
+	assert_int_equal(index_count_queue(ix, Q_HOLD), 1);
+	assert_int_equal(index_count_queue(ix, Q_DEFERRED), 1);
 	/* any part of the stamp changed: read again */
 	other.mtime_nsec = 6;
 	assert_int_equal(index_scan_unchanged(ix, "KEEP", &other,
-	    MSG_QUEUE_HOLD, 0), 0);
+	    Q_HOLD, 0), 0);
 	other = st1;
 	other.size = 501;
 	assert_int_equal(index_scan_unchanged(ix, "KEEP", &other,
-	    MSG_QUEUE_HOLD, 0), 0);
+	    Q_HOLD, 0), 0);
 	/* without a stamp: always read again */
 	assert_int_equal(index_scan_unchanged(ix, "NOSTAMP", &st1,
-	    MSG_QUEUE_ACTIVE, 0), 0);
-	mk(ix, "NOSTAMP", MSG_QUEUE_ACTIVE, "a@x.test", "y.test", 1, &st1);
+	    Q_ACTIVE, 0), 0);
+	mk(ix, "NOSTAMP", Q_ACTIVE, "a@x.test", "y.test", 1, &st1);
 	assert_int_equal(index_scan_unchanged(ix, "NEW", &st1,
-	    MSG_QUEUE_ACTIVE, 0), 0);
+	    Q_ACTIVE, 0), 0);
 	/* GONE was not seen */
 	assert_int_equal(index_scan_end(ix), 1);
 	assert_null(index_lookup(ix, "GONE"));
 	assert_non_null(index_lookup(ix, "KEEP"));
 	assert_non_null(index_lookup(ix, "NOSTAMP"));
 	assert_int_equal(index_count(ix), 2);
-	assert_int_equal(index_count_queue(ix, MSG_QUEUE_DEFERRED), 0);
+	assert_int_equal(index_count_queue(ix, Q_DEFERRED), 0);
 	index_free(&ix);
 }
 
@@ -183,10 +186,10 @@ test_parked_kept(void **state)
 	struct index	*ix = index_new();
 	struct msg	*m;
 
-	m = mk(ix, "P1", MSG_QUEUE_HOLD, "a@x.test", "y.test", 1, NULL);
+	m = mk(ix, "P1", Q_HOLD, "a@x.test", "y.test", 1, NULL);
 	assert_int_equal(m->parked_by_ebb, 0);
 	m->parked_by_ebb = 1;
-	m = mk(ix, "P1", MSG_QUEUE_HOLD, "a@x.test", "y.test", 2, NULL);
+	m = mk(ix, "P1", Q_HOLD, "a@x.test", "y.test", 2, NULL);
 	assert_int_equal(m->parked_by_ebb, 1);
 	index_free(&ix);
 }
@@ -229,7 +232,7 @@ test_many(void **state)
 	v = index_collect(ix, &n);
 	assert_int_equal(n, 10000);
 	free(v);
-	mk(ix, "STOP", MSG_QUEUE_HOLD, "a@x.test", "y.test", 1, NULL);
+	mk(ix, "STOP", Q_HOLD, "a@x.test", "y.test", 1, NULL);
 	seen = 0;
 	assert_int_equal(index_foreach(ix, count_fn, &seen), 7);
 	index_free(&ix);
@@ -249,7 +252,7 @@ test_memory(void **state)
 		snprintf(id, sizeof(id), "%zXA%zu", i, i % 7);
 		snprintf(sender, sizeof(sender), "s%zu@x.test", i % 100);
 		st.ino = i;
-		mk(ix, id, MSG_QUEUE_DEFERRED, sender, "y.test", 1, &st);
+		mk(ix, id, Q_DEFERRED, sender, "y.test", 1, &st);
 	}
 	per = index_memory(ix) / n;
 	print_message("# %zu bytes per message with one recipient "
@@ -262,7 +265,7 @@ test_memory(void **state)
 	ix = index_new();
 	for (i = 0; i < n; i++) {
 		snprintf(id, sizeof(id), "%zX", i);
-		mk(ix, id, MSG_QUEUE_DEFERRED, "a@x.test", "y.test", 3, &st);
+		mk(ix, id, Q_DEFERRED, "a@x.test", "y.test", 3, &st);
 	}
 	per = index_memory(ix) / n;
 	print_message("# %zu bytes per message with three recipients\n", per);

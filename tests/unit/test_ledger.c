@@ -352,7 +352,7 @@ test_release(void **state)
 	assert_int_equal(is_parked(l, "CCC3"), 1);
 }
 
-/* the fake queue for reconcile: id -> queue, absent = gone */
+/* the fake queue for reconcile: id -> role, absent = gone */
 struct fake_queue {
 	const char	*id;
 	int		 queue;
@@ -400,14 +400,14 @@ test_reconcile(void **state)
 	const char	*x[] = { "X1" };
 	const time_t	 dl[] = { NOW + 30, NOW + 20, NOW + 10 };
 	static const struct fake_queue queue[] = {
-		{ "P1", MSG_QUEUE_HOLD },
-		{ "P3", MSG_QUEUE_DEFERRED },
-		{ "K2", MSG_QUEUE_HOLD },
-		{ "K3", MSG_QUEUE_ACTIVE },
-		{ "R1", MSG_QUEUE_HOLD },
-		{ "R3", MSG_QUEUE_DEFERRED },
-		{ "X1", MSG_QUEUE_HOLD },
-		{ "ADMIN1", MSG_QUEUE_HOLD },	/* never ebb's */
+		{ "P1", MSG_ROLE_HELD },
+		{ "P3", MSG_ROLE_WAITING },
+		{ "K2", MSG_ROLE_HELD },
+		{ "K3", MSG_ROLE_LEAVING },
+		{ "R1", MSG_ROLE_HELD },
+		{ "R3", MSG_ROLE_WAITING },
+		{ "X1", MSG_ROLE_HELD },
+		{ "ADMIN1", MSG_ROLE_HELD },	/* never ebb's */
 	};
 	struct fake	 fk = { queue, nitems(queue), NULL, 0 };
 	char		*err = NULL;
@@ -480,24 +480,31 @@ test_reconcile(void **state)
 	}
 }
 
-/* quarantine is Sendmail's hold */
+/*
+ * the admin role (held in a way ebb never parks, e.g. a Sendmail
+ * quarantine with the administrator's own reason) is not ebb's any more,
+ * whatever the row said; the held role is
+ */
 static void
-test_reconcile_quarantine(void **state)
+test_reconcile_admin(void **state)
 {
 	struct fixture	*f = *state;
 	struct ledger	*l = open_ok(f);
-	const char	*ids[] = { "S1" };
-	const time_t	 dl[] = { NOW };
+	const char	*ids[] = { "S1", "S2" };
+	const time_t	 dl[] = { NOW, NOW };
 	static const struct fake_queue queue[] = {
-		{ "S1", MSG_QUEUE_QUARANTINE },
+		{ "S1", MSG_ROLE_ADMIN },
+		{ "S2", MSG_ROLE_HELD },
 	};
-	struct fake	 fk = { queue, 1, NULL, 0 };
+	struct fake	 fk = { queue, 2, NULL, 0 };
 	char		*err = NULL;
 
-	assert_int_equal(ledger_park_begin(l, ids, dl, 1, NOW, &err), 0);
+	assert_int_equal(ledger_park_begin(l, ids, dl, 2, NOW, &err), 0);
+	assert_int_equal(ledger_park_commit(l, ids, 2, NOW, &err), 0);
 	assert_int_equal(ledger_reconcile(l, fake_in_queue, &fk, NOW, &err),
 	    0);
-	assert_int_equal(is_parked(l, "S1"), 1);
+	assert_int_equal(is_parked(l, "S1"), 0);
+	assert_int_equal(is_parked(l, "S2"), 1);
 }
 
 static void
@@ -723,6 +730,44 @@ hist_one(void *arg, const struct ledger_sample *s)
 	return 0;
 }
 
+/*
+ * a version 1 ledger (history by Postfix's queue names) opens as version
+ * 2: its history by role, its parked rows untouched
+ */
+static void
+test_schema_migrate_v1(void **state)
+{
+	struct fixture	*f = *state;
+	struct ledger	*l;
+	const char	*ids[] = { "M1" };
+	const time_t	 dl[] = { NOW };
+	struct hist	 h;
+	char		*err = NULL;
+
+	l = open_ok(f);
+	assert_int_equal(ledger_park_begin(l, ids, dl, 1, NOW, &err), 0);
+	assert_int_equal(ledger_park_commit(l, ids, 1, NOW, &err), 0);
+	ledger_close(&f->l);
+	raw_sql(f, "DROP TABLE history; CREATE TABLE history ("
+	    "time INTEGER PRIMARY KEY, pressure REAL, rate REAL NOT NULL,"
+	    "incoming INTEGER NOT NULL, active INTEGER NOT NULL,"
+	    "deferred INTEGER NOT NULL, hold INTEGER NOT NULL,"
+	    "parked INTEGER NOT NULL);"
+	    "INSERT INTO history VALUES (7, 0.25, 3.0, 1, 2, 30, 40, 35);"
+	    "PRAGMA user_version = 1");
+	l = open_ok(f);
+	memset(&h, 0, sizeof(h));
+	assert_int_equal(ledger_history_since(l, 0, hist_one, &h, &err), 0);
+	assert_int_equal(h.n, 1);
+	assert_int_equal(h.s[0].time, 7);
+	assert_int_equal(h.s[0].leaving, 1 + 2);
+	assert_int_equal(h.s[0].waiting, 30);
+	assert_int_equal(h.s[0].held, 40);
+	assert_int_equal(h.s[0].admin, 0);
+	assert_int_equal(h.s[0].parked, 35);
+	assert_int_equal(is_parked(l, "M1"), 1);
+}
+
 static int
 hist_first(void *arg, const struct ledger_sample *s)
 {
@@ -742,17 +787,18 @@ test_history(void **state)
 	s.time = 100;
 	s.pressure = 0.5;
 	s.rate = 10;
-	s.deferred = 1000;
-	s.hold = 500;
+	s.waiting = 1000;
+	s.held = 500;
 	s.parked = 480;
 	assert_int_equal(ledger_history_add(l, &s, &err), 0);
 	s.time = 200;
 	s.pressure = NAN;		/* no sensor present */
-	s.active = 7;
+	s.leaving = 7;
+	s.admin = 2;
 	assert_int_equal(ledger_history_add(l, &s, &err), 0);
 	s.time = 300;
 	s.pressure = 1.2;
-	s.incoming = 3;
+	s.leaving = 3;
 	assert_int_equal(ledger_history_add(l, &s, &err), 0);
 	/* the same second again replaces the sample */
 	s.rate = 12.5;
@@ -763,12 +809,15 @@ test_history(void **state)
 	assert_int_equal(h.n, 2);
 	assert_int_equal(h.s[0].time, 200);
 	assert_true(isnan(h.s[0].pressure));
-	assert_int_equal(h.s[0].active, 7);
+	assert_int_equal(h.s[0].leaving, 7);
+	assert_int_equal(h.s[0].waiting, 1000);
+	assert_int_equal(h.s[0].held, 500);
+	assert_int_equal(h.s[0].admin, 2);
 	assert_int_equal(h.s[0].parked, 480);
 	assert_int_equal(h.s[1].time, 300);
 	assert_true(h.s[1].pressure == 1.2);
 	assert_true(h.s[1].rate == 12.5);
-	assert_int_equal(h.s[1].incoming, 3);
+	assert_int_equal(h.s[1].leaving, 3);
 
 	memset(&h, 0, sizeof(h));
 	assert_int_equal(ledger_history_since(l, 0, hist_first, &h, &err), 1);
@@ -890,7 +939,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_release, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconcile, setup,
 		    teardown),
-		cmocka_unit_test_setup_teardown(test_reconcile_quarantine,
+		cmocka_unit_test_setup_teardown(test_schema_migrate_v1,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reconcile_admin,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_garbage, setup,
