@@ -175,6 +175,15 @@ struct ledger_counts {
 int	ledger_counts(struct ledger *, struct ledger_counts *r, char **err_r);
 
 /*
+ * ledger_foreach_released - call fn for every message released (settled
+ * as released) at or after since, with when; fn returning non-zero stops
+ * the walk (1 is returned). Returns 0, or -1 and *err_r.
+ */
+int	ledger_foreach_released(struct ledger *, time_t since,
+	    int (*fn)(void *arg, const char *id, time_t released), void *arg,
+	    char **err_r);
+
+/*
  * ledger_prune_settled - forget the released and closed rows settled
  * before before (a record for the administrator; the totals do not
  * change); open rows are never pruned

@@ -77,6 +77,7 @@ struct drain {
 	size_t		 admin_held;
 	size_t		 corrupt;
 	size_t		 unreadable;	/* parked, file unreadable */
+	int		 seeded;	/* recent holds the ledger's */
 };
 
 struct drain *
@@ -300,6 +301,36 @@ build_order(struct drain *d)
 	index_foreach(d->ix, collect_parked, d);
 }
 
+static void	 remember_released(struct drain *, const char *, time_t);
+
+/* seed_one - a release the ledger remembers, into recent */
+static int
+seed_one(void *arg, const char *id, time_t released)
+{
+	struct drain	*d = arg;
+
+	remember_released(d, id, released);
+	return 0;
+}
+
+/*
+ * seed_recent - the releases of the last DRAIN_RECENT seconds, from the
+ * ledger: another run (a cron drain, ebbd before a restart) released them,
+ * and one that is waiting again is the MTA's to retry, not ebb's to park
+ * a second time
+ */
+static int
+seed_recent(struct drain *d, time_t now, char **err_r)
+{
+	if (d->seeded || d->ledger == NULL)
+		return 0;
+	if (ledger_foreach_released(d->ledger, now - DRAIN_RECENT, seed_one,
+	    d, err_r) == -1)
+		return -1;
+	d->seeded = 1;
+	return 0;
+}
+
 int
 drain_start(struct drain *d, time_t now, char **err_r)
 {
@@ -317,7 +348,9 @@ drain_refresh(struct drain *d, time_t now, char **err_r)
 	if (rescan(d, err_r) == -1)
 		return -1;
 	if (!d->opts.dry_run) {
-		if (ledger_reconcile(d->ledger, in_queue, d, now, err_r) == -1)
+		/* a release a crash left half-recorded is settled here */
+		if (ledger_reconcile(d->ledger, in_queue, d, now, err_r) == -1 ||
+		    seed_recent(d, now, err_r) == -1)
 			return -1;
 		if (!d->opts.failsafe &&
 		    d->cfg->drain_mode == CONFIG_DRAIN_HOLD &&
@@ -486,7 +519,8 @@ drain_tick(struct drain *d, const struct budget *budget, double mono,
 	    (size_t)budget->window - d->ninflight : 0;
 	n = MINIMUM(n, room);
 	if (d->opts.limit > 0)
-		n = MINIMUM(n, (size_t)d->opts.limit - d->released);
+		n = MINIMUM(n, (size_t)d->opts.limit > d->released ?
+		    (size_t)d->opts.limit - d->released : 0);
 	n = MINIMUM(n, DRAIN_BATCH_MAX);
 	n = bucket_take(&d->bucket, n, mono);
 	if (n == 0)

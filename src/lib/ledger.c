@@ -82,6 +82,9 @@ static const char *const ledger_sql[ST_COUNT] = {
 	    "UPDATE totals SET released = released + ?1, "
 	    "expired = expired + ?2, closed = closed + ?3",
 	[ST_PRUNE_SETTLED] = "DELETE FROM settled WHERE settled_at < ?1",
+	[ST_RELEASED_SINCE] =
+	    "SELECT queue_id, settled_at FROM settled "
+	    "WHERE outcome = 'released' AND settled_at >= ?1",
 	[ST_HISTORY_ADD] =
 	    "INSERT OR REPLACE INTO history (time, pressure, rate, leaving, "
 	    "waiting, held, admin, parked) "
@@ -771,6 +774,38 @@ ledger_is_parked(struct ledger *l, const char *id, char **err_r)
 	}
 	sqlite3_reset(st);
 	return found;
+}
+
+int
+ledger_foreach_released(struct ledger *l, time_t since,
+    int (*fn)(void *arg, const char *id, time_t released), void *arg,
+    char **err_r)
+{
+	sqlite3_stmt	*st = l->st[ST_RELEASED_SINCE];
+	char		 id[MSG_QUEUE_ID_MAX];
+	int64_t		 at;
+	int		 rc;
+
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)since);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (ledger_col_id(st, 0, id, sizeof(id)) == -1 ||
+		    ledger_col_int(st, 1, 0, INT64_MAX, &at) == -1) {
+			sqlite3_reset(st);
+			return ledger_bad_row(l, "a released row with an "
+			    "invalid queue id or time", err_r);
+		}
+		if (fn(arg, id, (time_t)at) != 0) {
+			sqlite3_reset(st);
+			return 1;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		ledger_error(l, "reading released messages", err_r);
+		sqlite3_reset(st);
+		return -1;
+	}
+	sqlite3_reset(st);
+	return 0;
 }
 
 int
