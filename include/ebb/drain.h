@@ -56,6 +56,9 @@ struct drain_status {
 	size_t	 corrupt;	/* queue files skipped by the scan */
 	size_t	 unreadable;	/* of parked, files that cannot be read:
 				   kept parked, released by id */
+	size_t	 stuck;		/* of parked, released but kept held by
+				   the MTA: parked again at the next
+				   reconcile */
 	double	 rate;		/* messages/s this tick */
 	long	 window;
 };

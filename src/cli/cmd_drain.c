@@ -216,6 +216,11 @@ drain_run(struct ebbctl *ctl, struct mta *mta, struct drain *d, double for_s)
 			usleep((useconds_t)(DRAIN_STEP * 1e6));
 	}
 	drain_status(d, &st);
+	if (rc == 0 && st.stuck > 0) {
+		log_warn("drain: %zu messages stay held: the MTA did not "
+		    "release them (see the lines above)", st.stuck);
+		rc = EX_TEMPFAIL;
+	}
 	if (tty)
 		progress_bar(&st, budget.pressure, 1);
 	if (st.parked > 0)

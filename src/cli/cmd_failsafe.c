@@ -80,6 +80,12 @@ cmd_failsafe_exec(struct ebbctl *ctl, int argc, char **argv)
 	    "(%zu past their deadline); %zu held by the administrator stay "
 	    "held", st.released, st.expired, st.admin_held);
 	rc = 0;
+	if (st.stuck > 0) {
+		log_warn("failsafe: %zu messages stay parked: the MTA did not "
+		    "release them (named above); run failsafe again once "
+		    "their queue files are repaired", st.stuck);
+		rc = EX_TEMPFAIL;
+	}
 	goto out;
 fail:
 	log_err("failsafe: %s", err);

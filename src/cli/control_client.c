@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sysexits.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -156,6 +157,7 @@ control_failsafe(const struct config *cfg)
 {
 	struct control_request r;
 	json_t		*o;
+	json_int_t	 stuck;
 	int		 rc;
 
 	memset(&r, 0, sizeof(r));
@@ -165,6 +167,10 @@ control_failsafe(const struct config *cfg)
 	printf("failsafe: ebbd released %lld messages ebb had parked and is "
 	    "stopping\n", (long long)json_integer_value(json_object_get(o,
 	    "released")));
+	stuck = json_integer_value(json_object_get(o, "stuck"));
+	if (stuck > 0)
+		printf("failsafe: %lld messages stay parked: the MTA did not "
+		    "release them (see ebbd's log)\n", (long long)stuck);
 	json_decref(o);
-	return 0;
+	return stuck > 0 ? EX_TEMPFAIL : 0;
 }

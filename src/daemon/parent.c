@@ -210,13 +210,16 @@ parent_failsafe(struct parent *p, int *ok_r)
 	log_info("failsafe: released %zu messages ebb had parked (%zu past "
 	    "their deadline); %zu held by the administrator stay held; "
 	    "stopping", st.released, st.expired, st.admin_held);
+	if (st.stuck > 0)
+		log_warn("failsafe: %zu messages stay parked: the MTA did not "
+		    "release them", st.stuck);
 	drain_free(&d);
 	p->rc = 0;
 	event_base_loopexit(p->base, NULL);
 	*ok_r = 1;
 	return xasprintf("{\"ok\":true,\"released\":%zu,\"expired\":%zu,"
-	    "\"admin_held\":%zu,\"stopping\":true}", st.released, st.expired,
-	    st.admin_held);
+	    "\"admin_held\":%zu,\"stuck\":%zu,\"stopping\":true}",
+	    st.released, st.expired, st.admin_held, st.stuck);
 fail:
 	log_err("failsafe: %s", err);
 	text = err;

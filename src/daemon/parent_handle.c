@@ -135,6 +135,7 @@ parent_status(struct parent *p)
 	json_object_set_new(o, "corrupt", json_integer((json_int_t)st.corrupt));
 	json_object_set_new(o, "unreadable",
 	    json_integer((json_int_t)st.unreadable));
+	json_object_set_new(o, "stuck", json_integer((json_int_t)st.stuck));
 	json_object_set_new(o, "at_risk", json_pack("{sIsIsIsIsI}",
 	    "expired", (json_int_t)risk[DRAIN_RISK_EXPIRED],
 	    "1h", (json_int_t)risk[DRAIN_RISK_1H],

@@ -78,6 +78,9 @@ struct drain {
 	size_t		 corrupt;
 	size_t		 unreadable;	/* parked, file unreadable */
 	int		 seeded;	/* recent holds the ledger's */
+	struct index	*stuck;		/* released, but the MTA kept them
+					   held: parked, not tried again by
+					   this drain */
 };
 
 struct drain *
@@ -93,6 +96,7 @@ drain_new(const struct config *cfg, struct mta *mta, struct ledger *ledger,
 	d->opts = *opts;
 	d->ix = index_new();
 	d->recent = index_new();
+	d->stuck = index_new();
 	return d;
 }
 
@@ -107,6 +111,7 @@ drain_free(struct drain **dp)
 	free(d->inflight);
 	index_free(&d->ix);
 	index_free(&d->recent);
+	index_free(&d->stuck);
 	free(d);
 	*dp = NULL;
 }
@@ -234,6 +239,9 @@ collect_parked(struct msg *m, void *arg)
 	}
 	if (m->flags & MSG_F_UNREADABLE)
 		d->unreadable++;
+	/* the MTA would not release it: parked, counted, not tried again */
+	if (index_lookup(d->stuck, m->queue_id) != NULL)
+		return 0;
 	d->order[d->norder++] = m;
 	return 0;
 }
@@ -430,37 +438,75 @@ remember_released(struct drain *d, const char *id, time_t now)
 	index_put(d->recent, &r, NULL);
 }
 
+/*
+ * keep_moved - after the MTA's release command, keep in ids[] (and ms[],
+ * when given) only what left the held role, and return how many. The MTA
+ * can decline one without an error (Postfix's postsuper skips a hold file
+ * without its owner-execute bit): that one is still parked. Its ledger row
+ * stays "releasing", which the next reconcile turns back into parked, so
+ * it is neither stranded nor taken for released; this drain counts it as
+ * stuck and does not try it again (the next drain or failsafe does).
+ */
+static size_t
+keep_moved(struct drain *d, const char **ids, struct msg **ms, size_t n)
+{
+	struct msg	 s;
+	size_t		 i, k = 0;
+	int		 due;
+
+	for (i = 0; i < n; i++) {
+		if (mta_locate_role(d->mta, ids[i], &due) == MSG_ROLE_HELD) {
+			memset(&s, 0, sizeof(s));
+			ebb_strlcpy(s.queue_id, ids[i], sizeof(s.queue_id));
+			index_put(d->stuck, &s, NULL);
+			log_msg(LOG_WARNING, ids[i], "still held after the MTA's "
+			    "release: kept parked (is the queue file damaged?)");
+			continue;
+		}
+		ids[k] = ids[i];
+		if (ms != NULL)
+			ms[k] = ms[i];
+		k++;
+	}
+	return k;
+}
+
 /* release_batch - release order[next .. next+n) through ledger and MTA */
 static int
 release_batch(struct drain *d, size_t n, double pressure, double mono,
     time_t now, char **err_r)
 {
 	const char	**ids;
-	struct msg	*m;
+	struct msg	*m, **ms;
 	char		 slack[DURATION_BUFSZ];
-	size_t		 i;
+	size_t		 i, nmoved;
 	int		 rc = -1;
 
 	ids = xreallocarray(NULL, n, sizeof(*ids));
-	for (i = 0; i < n; i++)
-		ids[i] = d->order[d->next + i]->queue_id;
+	ms = xreallocarray(NULL, n, sizeof(*ms));
+	for (i = 0; i < n; i++) {
+		ms[i] = d->order[d->next + i];
+		ids[i] = ms[i]->queue_id;
+	}
 	if (ledger_release_begin(d->ledger, ids, n, now, err_r) == -1)
 		goto out;
 	if (mta_release(d->mta, ids, n, err_r) == -1)
 		goto out;
+	d->next += n;
+	nmoved = keep_moved(d, ids, ms, n);
 	/* released mail is the MTA's again: record that first, then kick */
-	if (ledger_release_commit(d->ledger, ids, n, now, err_r) == -1)
+	if (ledger_release_commit(d->ledger, ids, nmoved, now, err_r) == -1)
 		goto out;
-	if (!d->opts.failsafe && mta_kick(d->mta, ids, n, err_r) == -1) {
+	if (!d->opts.failsafe && mta_kick(d->mta, ids, nmoved, err_r) == -1) {
 		/* delivered later, on the MTA's own schedule: not lost */
 		log_warn("%s", *err_r);
 		free(*err_r);
 		*err_r = NULL;
 	}
-	d->inflight = xreallocarray(d->inflight, d->ninflight + n,
+	d->inflight = xreallocarray(d->inflight, d->ninflight + nmoved + 1,
 	    sizeof(*d->inflight));
-	for (i = 0; i < n; i++) {
-		m = d->order[d->next + i];
+	for (i = 0; i < nmoved; i++) {
+		m = ms[i];
 		remember_released(d, m->queue_id, now);
 		ebb_strlcpy(d->inflight[d->ninflight].id, m->queue_id,
 		    sizeof(d->inflight[d->ninflight].id));
@@ -477,11 +523,11 @@ release_batch(struct drain *d, size_t n, double pressure, double mono,
 			    "slack=%s rate=%.1f p=%.2f", (long long)m->deadline,
 			    slack, d->rate, pressure);
 	}
-	d->next += n;
-	d->released += n;
+	d->released += nmoved;
 	rc = 0;
 out:
 	free(ids);
+	free(ms);
 	return rc;
 }
 
@@ -557,6 +603,8 @@ drain_status(const struct drain *d, struct drain_status *r)
 	r->inflight = d->ninflight;
 	r->corrupt = d->corrupt;
 	r->unreadable = d->unreadable;
+	r->stuck = index_count(d->stuck);
+	r->parked += r->stuck;
 	r->rate = d->rate;
 	r->window = d->window;
 }
@@ -655,7 +703,8 @@ drop_unparked(struct drain *d)
 
 	for (i = d->next; i < d->norder; i++)
 		if (role(d, d->order[i]) == MSG_ROLE_HELD &&
-		    d->order[i]->parked_by_ebb)
+		    d->order[i]->parked_by_ebb &&
+		    index_lookup(d->stuck, d->order[i]->queue_id) == NULL)
 			d->order[keep++] = d->order[i];
 	d->norder = keep;
 }
@@ -682,7 +731,8 @@ drain_release_ids(struct drain *d, const char *const *ids, size_t n,
     time_t now, char **err_r)
 {
 	struct msg	*m;
-	size_t		 i;
+	const char	**moved;
+	size_t		 i, nmoved;
 	int		 q, due;
 
 	if (n == 0 || d->ledger == NULL || d->opts.dry_run)
@@ -703,15 +753,26 @@ drain_release_ids(struct drain *d, const char *const *ids, size_t n,
 			return -1;
 		}
 	}
+	moved = xreallocarray(NULL, n, sizeof(*moved));
+	memcpy(moved, ids, n * sizeof(*moved));
 	if (ledger_release_begin(d->ledger, ids, n, now, err_r) == -1 ||
-	    mta_release(d->mta, ids, n, err_r) == -1 ||
-	    ledger_release_commit(d->ledger, ids, n, now, err_r) == -1)
+	    mta_release(d->mta, ids, n, err_r) == -1) {
+		free(moved);
 		return -1;
-	if (mta_kick(d->mta, ids, n, err_r) == -1) {
+	}
+	nmoved = keep_moved(d, moved, NULL, n);
+	if (ledger_release_commit(d->ledger, moved, nmoved, now,
+	    err_r) == -1) {
+		free(moved);
+		return -1;
+	}
+	if (mta_kick(d->mta, moved, nmoved, err_r) == -1) {
 		log_warn("%s", *err_r);
 		free(*err_r);
 		*err_r = NULL;
 	}
+	ids = moved;
+	n = nmoved;
 	for (i = 0; i < n; i++) {
 		log_msg(LOG_INFO, ids[i], "released by request");
 		remember_released(d, ids[i], now);
@@ -722,6 +783,7 @@ drain_release_ids(struct drain *d, const char *const *ids, size_t n,
 	}
 	d->released += n;
 	drop_unparked(d);
+	free(moved);
 	return 0;
 }
 

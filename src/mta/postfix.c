@@ -384,15 +384,24 @@ postfix_walk(struct pf_scan *sc, int parent, const char *name, int queue,
 		}
 		if (!S_ISREG(sb.st_mode) || !postfix_id_ok(de->d_name))
 			continue;
-		if ((sb.st_mode & S_IXUSR) == 0) {
-			sc->st->incomplete++;
-			continue;
-		}
-		sc->st->files++;
 		stamp.ino = sb.st_ino;
 		stamp.size = (uint64_t)sb.st_size;
 		stamp.mtime = sb.st_mtim.tv_sec;
 		stamp.mtime_nsec = (uint32_t)sb.st_mtim.tv_nsec;
+		if ((sb.st_mode & S_IXUSR) == 0) {
+			/*
+			 * only a file being written lacks the bit, and none
+			 * is written in hold: one there was damaged, and is
+			 * still there (postsuper will not release it)
+			 */
+			if (postfix_queues[queue].role == MSG_ROLE_HELD)
+				postfix_bad(sc, de->d_name, queue, &stamp,
+				    "incomplete", "no owner-execute bit", 0);
+			else
+				sc->st->incomplete++;
+			continue;
+		}
+		sc->st->files++;
 		if (index_scan_unchanged(sc->ix, de->d_name, &stamp, queue,
 		    queue == PF_QUEUE_DEFERRED ? sb.st_mtime : 0)) {
 			sc->st->unchanged++;

@@ -33,6 +33,7 @@ struct fake_msg {
 	int	 queue;		/* -1: gone */
 	int	 due;		/* deferred: its retry is due */
 	int	 unreadable;
+	int	 stuck;		/* release leaves it held, no error */
 	time_t	 arrival;
 	time_t	 deadline;
 	char	*sender;
@@ -149,7 +150,7 @@ static void
 release_one(struct fake_mta *f, struct fake_msg *fm)
 {
 	(void)f;
-	if (fm->queue == FAKE_HOLD) {
+	if (fm->queue == FAKE_HOLD && !fm->stuck) {
 		fm->queue = FAKE_DEFERRED;
 		fm->due = 1;
 	}
@@ -360,6 +361,15 @@ fake_mta_set_unreadable(struct fake_mta *f, const char *id, int unreadable)
 
 	if ((fm = find(f, id)) != NULL)
 		fm->unreadable = unreadable;
+}
+
+void
+fake_mta_set_stuck(struct fake_mta *f, const char *id, int stuck)
+{
+	struct fake_msg	*fm;
+
+	if ((fm = find(f, id)) != NULL)
+		fm->stuck = stuck;
 }
 
 void

@@ -80,6 +80,13 @@ void		 fake_mta_set_unreadable(struct fake_mta *f, const char *id,
 		    int unreadable);
 
 /* fake_mta_deliver - the MTA delivered id: it is gone */
+/*
+ * fake_mta_set_stuck - release leaves id held and reports no error, as
+ * postsuper does with a hold file that lost its owner-execute bit
+ */
+void		 fake_mta_set_stuck(struct fake_mta *f, const char *id,
+		    int stuck);
+
 void		 fake_mta_deliver(struct fake_mta *f, const char *id);
 
 /* fake_mta_deliver_all_leaving - deliver all leaving mail; how many */

@@ -702,6 +702,53 @@ test_failsafe(void **state)
 }
 
 /*
+ * A release the MTA silently declines (the message is still held after
+ * the command) must not be recorded as released: the row would be
+ * settled while the mail sits in hold, stranded. The message stays
+ * parked in the ledger, is counted as stuck (and parked), is not tried
+ * again by this drain, and the next drain releases it once it can.
+ */
+static void
+test_release_declined(void **state)
+{
+	struct fixture	*fx = *state;
+	struct drain_status st;
+	char		*err = NULL;
+
+	add(fx, "P1", FAKE_DEFERRED, 1 * HOUR);
+	add(fx, "P2", FAKE_DEFERRED, 2 * HOUR);
+	add(fx, "P3", FAKE_DEFERRED, 3 * HOUR);
+	fx_drain(fx);
+	start_ok(fx, NOW);
+	fake_mta_set_stuck(fx->f, "P2", 1);
+	tick(fx, 100, 10, 1);
+	assert_string_equal(ids(fx, FAKE_OP_RELEASE), "P1 P2 P3");
+	assert_int_equal(fake_mta_queue_of(fx->f, "P2"), FAKE_HOLD);
+	assert_int_equal(is_parked(fx, "P2"), 1);
+	assert_int_equal(is_parked(fx, "P1"), 0);
+	st = status(fx);
+	assert_int_equal(st.released, 2);
+	assert_int_equal(st.stuck, 1);
+	assert_int_equal(st.parked, 1);
+	/* a refresh does not try it again in this drain */
+	fake_mta_deliver_all_leaving(fx->f);
+	fake_mta_reset_ids(fx->f);
+	if (drain_refresh(fx->d, NOW + 10, &err) == -1)
+		fail_msg("drain_refresh: %s", err);
+	tick(fx, 100, 10, 2);
+	assert_string_equal(ids(fx, FAKE_OP_RELEASE), "");
+	assert_int_equal(is_parked(fx, "P2"), 1);
+	/* repaired: the next drain releases it */
+	fake_mta_set_stuck(fx->f, "P2", 0);
+	fx_drain(fx);
+	start_ok(fx, NOW + 20);
+	tick(fx, 100, 10, 3);
+	assert_string_equal(ids(fx, FAKE_OP_RELEASE), "P2");
+	assert_int_equal(is_parked(fx, "P2"), 0);
+	assert_int_equal(status(fx).stuck, 0);
+}
+
+/*
  * Never strand: a parked message whose file becomes unreadable keeps its
  * ledger row across a refresh and is released by id in its turn. A scan
  * that skipped it as it skips other corrupt files would make reconcile
@@ -778,7 +825,7 @@ static const struct crash_case crash_cases[] = {
 	    FAKE_FAIL_AFTER },
 };
 
-#define NTESTS	9	/* the tests above the crash cases in main */
+#define NTESTS	10	/* the tests above the crash cases in main */
 
 static const char *const crash_ours[] = {
 	"D1", "D2", "D3", "D4", "D5", "D6"
@@ -922,6 +969,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_failsafe, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_unreadable_parked, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_release_declined, setup,
 		    teardown),
 	};
 	size_t		 i;
