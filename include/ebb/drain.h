@@ -76,14 +76,16 @@ void		 drain_free(struct drain **dp);
 int		 drain_start(struct drain *d, time_t now, char **err_r);
 
 /*
- * drain_tick - release what the budget allows at time now (seconds, with
- * fractions): tokens at min(budget rate, max_rate) since the last tick,
- * within the window and the limit. Returns the number released, or -1 and
- * *err_r when the MTA refused; the messages of a failed batch stay parked
- * (or are resolved by the next reconcile).
+ * drain_tick - release what the budget allows: tokens at min(budget rate,
+ * max_rate) since the last tick, within the window and the limit. mono is
+ * the monotonic clock in seconds, with fractions: it paces the token bucket
+ * and times the kick again of a message that stays due; now is the wall
+ * clock, for deadlines, the ledger and the MTA's retry times. Returns the
+ * number released, or -1 and *err_r when the MTA refused; the messages of
+ * a failed batch stay parked (or are resolved by the next reconcile).
  */
 long		 drain_tick(struct drain *d, const struct budget *budget,
-		    double now, char **err_r);
+		    double mono, time_t now, char **err_r);
 
 /*
  * drain_refresh - for a drain that runs on (ebbd): drain_start again,

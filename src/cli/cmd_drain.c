@@ -182,7 +182,7 @@ drain_run(struct ebbctl *ctl, struct mta *mta, struct drain *d, double for_s)
 				pause_log(paused, &budget, &sample);
 			}
 		}
-		got = drain_tick(d, &budget, ebb_now_real(), &err);
+		got = drain_tick(d, &budget, ebb_now_mono(), time(NULL), &err);
 		if (got == -1) {
 			log_err("drain: %s", err);
 			free(err);

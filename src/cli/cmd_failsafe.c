@@ -24,6 +24,7 @@
 #include "ebb/ledger.h"
 #include "ebb/log.h"
 #include "ebb/mta.h"
+#include "ebb/util.h"
 #include "cmd.h"
 #include "control_client.h"
 
@@ -76,7 +77,7 @@ cmd_failsafe_exec(struct ebbctl *ctl, int argc, char **argv)
 		goto fail;
 	drain_status(d, &st);
 	while (st.parked > 0) {
-		if (drain_tick(d, &all, (double)time(NULL), &err) == -1)
+		if (drain_tick(d, &all, ebb_now_mono(), time(NULL), &err) == -1)
 			goto fail;
 		drain_status(d, &st);
 	}

@@ -182,7 +182,8 @@ on_step(evutil_socket_t fd, short ev, void *arg)
 		p->petted = ebb_now_mono();
 	}
 	parent_budget(p, &b);
-	if (drain_tick(p->drain, &b, ebb_now_real(), &err) == -1) {
+	if (drain_tick(p->drain, &b, ebb_now_mono(), time(NULL),
+	    &err) == -1) {
 		/* the batch stays parked; the next refresh settles it */
 		log_warn("drain: %s", err);
 		free(err);
@@ -206,7 +207,7 @@ parent_failsafe(struct parent *p, int *ok_r)
 		goto fail;
 	drain_status(d, &st);
 	while (st.parked > 0) {
-		if (drain_tick(d, &all, (double)time(NULL), &err) == -1)
+		if (drain_tick(d, &all, ebb_now_mono(), time(NULL), &err) == -1)
 			goto fail;
 		drain_status(d, &st);
 	}

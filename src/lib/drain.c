@@ -42,7 +42,7 @@
 /* a message released by this drain and not yet known to be on its way out */
 struct inflight {
 	char	 id[MSG_QUEUE_ID_MAX];
-	time_t	 released;
+	double	 released;	/* monotonic seconds */
 };
 
 struct drain {
@@ -323,7 +323,7 @@ drain_refresh(struct drain *d, time_t now, char **err_r)
  * again rather than leave it to the MTA's next queue scan, minutes away.
  */
 static void
-settle_inflight(struct drain *d, time_t now)
+settle_inflight(struct drain *d, double mono, time_t now)
 {
 	const char	**stale = NULL;
 	size_t		 i, keep = 0, nstale = 0;
@@ -339,11 +339,11 @@ settle_inflight(struct drain *d, time_t now)
 		/* entries below keep are final: point at them, not at i */
 		d->inflight[keep] = d->inflight[i];
 		if (q == MSG_QUEUE_DEFERRED && !d->opts.failsafe &&
-		    now - d->inflight[keep].released >= DRAIN_REKICK) {
+		    mono - d->inflight[keep].released >= DRAIN_REKICK) {
 			if (stale == NULL)
 				stale = xreallocarray(NULL, d->ninflight,
 				    sizeof(*stale));
-			d->inflight[keep].released = now;
+			d->inflight[keep].released = mono;
 			stale[nstale++] = d->inflight[keep].id;
 		}
 		keep++;
@@ -370,8 +370,8 @@ remember_released(struct drain *d, const char *id, time_t now)
 
 /* release_batch - release order[next .. next+n) through ledger and MTA */
 static int
-release_batch(struct drain *d, size_t n, double pressure, time_t now,
-    char **err_r)
+release_batch(struct drain *d, size_t n, double pressure, double mono,
+    time_t now, char **err_r)
 {
 	const char	**ids;
 	struct msg	*m;
@@ -402,7 +402,7 @@ release_batch(struct drain *d, size_t n, double pressure, time_t now,
 		remember_released(d, m->queue_id, now);
 		ebb_strlcpy(d->inflight[d->ninflight].id, m->queue_id,
 		    sizeof(d->inflight[d->ninflight].id));
-		d->inflight[d->ninflight++].released = now;
+		d->inflight[d->ninflight++].released = mono;
 		duration_format((long)(m->deadline - now), slack,
 		    sizeof(slack));
 		if (m->deadline <= now) {
@@ -424,8 +424,8 @@ out:
 }
 
 long
-drain_tick(struct drain *d, const struct budget *budget, double now,
-    char **err_r)
+drain_tick(struct drain *d, const struct budget *budget, double mono,
+    time_t now, char **err_r)
 {
 	size_t	 n, room;
 	double	 rate;
@@ -433,7 +433,7 @@ drain_tick(struct drain *d, const struct budget *budget, double now,
 	if (d->opts.failsafe) {
 		/* everything, in batches, no pacing: the MTA takes over */
 		n = MINIMUM(d->norder - d->next, DRAIN_BATCH_MAX);
-		if (n > 0 && release_batch(d, n, 0, (time_t)now, err_r) == -1)
+		if (n > 0 && release_batch(d, n, 0, mono, now, err_r) == -1)
 			return -1;
 		d->ninflight = 0;
 		return (long)n;
@@ -444,12 +444,12 @@ drain_tick(struct drain *d, const struct budget *budget, double now,
 	d->rate = rate;
 	d->window = budget->window;
 	if (!d->bucket_started) {
-		bucket_init(&d->bucket, rate, MAXIMUM(1.0, rate), now);
+		bucket_init(&d->bucket, rate, MAXIMUM(1.0, rate), mono);
 		d->bucket_started = 1;
 	} else
-		bucket_set_rate(&d->bucket, rate, MAXIMUM(1.0, rate), now);
+		bucket_set_rate(&d->bucket, rate, MAXIMUM(1.0, rate), mono);
 
-	settle_inflight(d, (time_t)now);
+	settle_inflight(d, mono, now);
 	if (rate <= 0 || d->next >= d->norder)
 		return 0;
 	n = d->norder - d->next;
@@ -459,10 +459,10 @@ drain_tick(struct drain *d, const struct budget *budget, double now,
 	if (d->opts.limit > 0)
 		n = MINIMUM(n, (size_t)d->opts.limit - d->released);
 	n = MINIMUM(n, DRAIN_BATCH_MAX);
-	n = bucket_take(&d->bucket, n, now);
+	n = bucket_take(&d->bucket, n, mono);
 	if (n == 0)
 		return 0;
-	if (release_batch(d, n, budget->pressure, (time_t)now, err_r) == -1)
+	if (release_batch(d, n, budget->pressure, mono, now, err_r) == -1)
 		return -1;
 	return (long)n;
 }
