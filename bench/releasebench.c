@@ -66,7 +66,7 @@ main(int argc, char **argv)
 	t = t1;
 	while (st.parked > 0) {
 		t += 1;		/* a full bucket every call */
-		if (drain_tick(d, &b, t, &err) == -1)
+		if (drain_tick(d, &b, t, time(NULL), &err) == -1)
 			log_fatal("%s", err);
 		drain_status(d, &st);
 	}

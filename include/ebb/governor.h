@@ -57,15 +57,26 @@ void	 governor_params_from_config(const struct config *cfg,
 struct governor	*governor_new(const struct governor_params *params);
 
 /*
+ * governor_set_params - tune g by params from now on (a reload); params
+ * are copied and clamped as by governor_new. What the governor has learnt
+ * is kept: the rate (moved into the new min_rate..max_rate), the smoothed
+ * pressure, and a stop with its wait for calm, so a reload neither resets
+ * the rate to min_rate nor ends a stop early.
+ */
+void	 governor_set_params(struct governor *g,
+	    const struct governor_params *params);
+
+/*
  * governor_tick - advance by one sample and fill *budget_r.
  *
  * pressure is the sample's pressure (largest sensor ratio); have_pressure
  * is 0 when no sensor was present, and then pressure is ignored (as is a
- * NaN pressure). now is any clock in seconds that does not jump (ebbd uses
- * CLOCK_MONOTONIC); it times the restart after a stop.
+ * NaN pressure). now is seconds, with fractions, on any clock that does
+ * not jump (ebbd and ebbctl drain use CLOCK_MONOTONIC); it times the
+ * restart after a stop.
  */
 void	 governor_tick(struct governor *g, double pressure, int have_pressure,
-	    time_t now, struct budget *budget_r);
+	    double now, struct budget *budget_r);
 
 /* governor_free - free *gp and set it to NULL; NULL is fine */
 void	 governor_free(struct governor **gp);

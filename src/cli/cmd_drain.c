@@ -15,6 +15,10 @@
  * On a TTY, progress is a bar redrawn every sample; otherwise (cron) it is
  * one key=value log line per batch that released mail, and one line each
  * when releases pause under pressure and when they resume.
+ *
+ * The loop (when to sample, the governor, the --max-rate cap, the release
+ * step) is pace.c's, the same as ebbd's, on the monotonic clock; this file
+ * reads the sensors, says what happens and decides when to stop.
  */
 #include "config.h"
 
@@ -35,6 +39,7 @@
 #include "ebb/ledger.h"
 #include "ebb/log.h"
 #include "ebb/mta.h"
+#include "ebb/pace.h"
 #include "ebb/sensor.h"
 #include "ebb/util.h"
 #include "cmd.h"
@@ -143,46 +148,50 @@ pause_log(int paused, const struct budget *budget,
 		    budget->pressure, budget->rate, budget->window);
 }
 
-/* drain_run - the loop: sample, govern, release, until done or stopped */
+/*
+ * drain_run - the loop: sample when due, release, until done or stopped;
+ * max_rate (--max-rate) caps the budget, 0: no cap
+ */
 static int
-drain_run(struct ebbctl *ctl, struct mta *mta, struct drain *d, double for_s)
+drain_run(struct ebbctl *ctl, struct mta *mta, struct drain *d, double for_s,
+    double max_rate)
 {
 	const struct config *cfg = ctl->cfg;
-	struct governor_params gp;
-	struct governor	*g;
+	struct pace_params pp;
+	struct pace	*pc;
 	struct sensor_sample sample, prev;
 	struct budget	 budget;
 	struct drain_status st;
-	double		 start = ebb_now_mono(), next_sample = 0, t;
+	double		 start = ebb_now_mono(), t;
 	long		 got;
 	char		*err = NULL;
 	int		 tty = isatty(STDERR_FILENO), rc = -1, critical = 0;
-	int		 sampled, paused = 0, drawn = 0;
+	int		 changed, sampled, drawn = 0;
 
-	governor_params_from_config(cfg, &gp);
-	g = governor_new(&gp);
+	pace_params_from_config(cfg, &pp);
+	pc = pace_new(&pp);
+	pace_set_cap(pc, max_rate);
 	memset(&prev, 0, sizeof(prev));
 	memset(&budget, 0, sizeof(budget));
 	while (rc == -1) {
 		t = ebb_now_mono();
 		sampled = 0;
-		if (t >= next_sample) {
+		if (pace_due(pc, t)) {
 			sensor_sample_read(cfg, mta_queue_directory(mta),
 			    mta_depth(mta), &prev, &sample);
 			prev = sample;
-			governor_tick(g, sample.pressure, sample.npresent > 0,
-			    (time_t)ebb_now_real(), &budget);
-			next_sample = t + (double)cfg->interval;
+			changed = pace_sample(pc, &sample, t);
+			/* the logs show the governor's own rate, uncapped */
+			pace_governor_budget(pc, &budget);
 			critical = budget.critical;
 			sampled = 1;
 			/* critical says so itself, below: it stops the drain */
-			if (!critical && budget.stopped != paused) {
-				paused = budget.stopped;
+			if (changed & (PACE_STOPPED | PACE_RESUMED)) {
 				bar_end(&drawn);
-				pause_log(paused, &budget, &sample);
+				pause_log(budget.stopped, &budget, &sample);
 			}
 		}
-		got = drain_tick(d, &budget, ebb_now_mono(), time(NULL), &err);
+		got = pace_step(pc, d, ebb_now_mono(), time(NULL), &err);
 		if (got == -1) {
 			log_err("drain: %s", err);
 			free(err);
@@ -231,7 +240,7 @@ drain_run(struct ebbctl *ctl, struct mta *mta, struct drain *d, double for_s)
 	    "admin_held=%zu corrupt=%zu elapsed=%.1fs", st.released,
 	    st.expired, st.parked, st.admin_held, st.corrupt,
 	    ebb_now_mono() - start);
-	governor_free(&g);
+	pace_free(&pc);
 	return rc;
 }
 
@@ -239,14 +248,13 @@ drain_run(struct ebbctl *ctl, struct mta *mta, struct drain *d, double for_s)
 static int
 dry_run(struct ebbctl *ctl, struct mta *mta, struct drain_opts *opts)
 {
-	struct governor_params gp;
-	struct governor	*g;
+	struct pace_params pp;
+	struct pace	*pc;
 	struct sensor_sample sample, prev;
 	struct budget	 budget;
 	struct ledger	*ledger = NULL;
 	struct drain	*d;
 	char		*err = NULL;
-	double		 rate;
 	int		 rc = 0;
 
 	/* an existing ledger tells which holds are ebb's; none is created */
@@ -265,18 +273,16 @@ dry_run(struct ebbctl *ctl, struct mta *mta, struct drain_opts *opts)
 		memset(&prev, 0, sizeof(prev));
 		sensor_sample_read(ctl->cfg, mta_queue_directory(mta),
 		    mta_depth(mta), &prev, &sample);
-		governor_params_from_config(ctl->cfg, &gp);
-		g = governor_new(&gp);
-		governor_tick(g, sample.pressure, sample.npresent > 0,
-		    time(NULL), &budget);
-		governor_free(&g);
-		rate = budget.rate;
-		if (opts->max_rate > 0 && rate > opts->max_rate)
-			rate = opts->max_rate;
+		pace_params_from_config(ctl->cfg, &pp);
+		pc = pace_new(&pp);
+		pace_set_cap(pc, opts->max_rate);
+		pace_sample(pc, &sample, ebb_now_mono());
+		pace_budget(pc, &budget);
+		pace_free(&pc);
 		printf("dry run: nothing is parked or released\n"
 		    "pressure %.2f, rate %.1f/s, window %ld\n",
-		    budget.pressure, rate, budget.window);
-		drain_plan(d, rate, 20, time(NULL));
+		    budget.pressure, budget.rate, budget.window);
+		drain_plan(d, budget.rate, 20, time(NULL));
 	}
 	drain_free(&d);
 	ledger_close(&ledger);
@@ -394,7 +400,7 @@ cmd_drain_exec(struct ebbctl *ctl, int argc, char **argv)
 		free(err);
 		goto out;
 	}
-	rc = drain_run(ctl, mta, d, (double)for_s);
+	rc = drain_run(ctl, mta, d, (double)for_s, opts.max_rate);
 out:
 	drain_free(&d);
 	ledger_close(&ledger);

@@ -24,6 +24,7 @@
 #include "ebb/ledger.h"
 #include "ebb/log.h"
 #include "ebb/mta.h"
+#include "ebb/util.h"
 #include "cmd.h"
 #include "control_client.h"
 

@@ -3,13 +3,15 @@
  *
  * One libevent loop, as root:
  *
- *	every [sensors] interval   sample the sensors, tick the governor,
- *	                           store a history sample, pet the watchdog;
- *	                           every PARENT_REFRESH seconds rescan the
- *	                           queue, park what is waiting since and
- *	                           reorder (drain_refresh)
- *	every PARENT_STEP seconds  release a batch within the budget
- *	                           (drain_tick), unless paused
+ *	every PARENT_STEP seconds  pet the watchdog; when a sample is due
+ *	                           (every [sensors] interval) sample the
+ *	                           sensors, tick the governor, store a
+ *	                           history sample, send the milter its
+ *	                           budget, and every PARENT_REFRESH seconds
+ *	                           rescan the queue, park what is waiting
+ *	                           since and reorder (drain_refresh); then
+ *	                           release a batch within the budget, unless
+ *	                           paused
  *	the socketpair             the child's requests (priv_proto.h),
  *	                           checked, answered in order
  *	the HTTP socketpair        status and history only, for ebbd's
@@ -17,6 +19,11 @@
  *	SIGHUP                     reload the config (a bad one is kept out)
  *	SIGTERM, SIGINT            stop: mail ebb parked stays parked and in
  *	                           the ledger, for the next start or failsafe
+ *
+ * The pacing (when to sample, the governor, pause and rate cap, the
+ * release step) is pace.c's, the same loop as "ebbctl drain" runs, on the
+ * monotonic clock. A reload retunes it and keeps what the governor has
+ * learnt: its rate, its smoothed pressure and a stop.
  *
  * The ledger is written before and after every MTA command (ledger.h), so
  * a kill -9 at any moment is settled by the reconcile of the next start.
@@ -45,10 +52,10 @@
 #include "ebb/config.h"
 #include "ebb/control.h"
 #include "ebb/drain.h"
-#include "ebb/governor.h"
 #include "ebb/ledger.h"
 #include "ebb/log.h"
 #include "ebb/mta.h"
+#include "ebb/pace.h"
 #include "ebb/sensor.h"
 #include "ebb/util.h"
 #include "ebbd.h"
@@ -71,17 +78,6 @@ notify(const char *state)
 #else
 	(void)state;
 #endif
-}
-
-/* parent_budget - the budget the drain gets: pause and rate cap applied */
-void
-parent_budget(const struct parent *p, struct budget *b_r)
-{
-	*b_r = p->budget;
-	if (p->paused)
-		b_r->rate = 0;
-	else if (p->rate_cap > 0 && b_r->rate > p->rate_cap)
-		b_r->rate = p->rate_cap;
 }
 
 /* refresh - rescan, park what is new, reorder; an error waits a period */
@@ -116,7 +112,7 @@ history(struct parent *p)
 
 	drain_status(p->drain, &st);
 	drain_role_counts(p->drain, r);
-	parent_budget(p, &b);
+	pace_budget(p->pace, &b);
 	memset(&s, 0, sizeof(s));
 	s.time = now;
 	s.pressure = p->sample.npresent > 0 ? p->sample.pressure : NAN;
@@ -142,34 +138,30 @@ fail:
 	free(err);
 }
 
-/* on_tick - sample, govern, record; the heartbeat of ebbd */
+/* tick - sample, govern, record at mono; the heartbeat of ebbd */
 static void
-on_tick(evutil_socket_t fd, short ev, void *arg)
+tick(struct parent *p, double mono)
 {
-	struct parent	*p = arg;
 	struct mta	*mta = p->mta;
 
-	(void)fd;
-	(void)ev;
 	sensor_sample_read(p->cfg, mta_queue_directory(mta), mta_depth(mta),
 	    p->have_sample ? &p->prev : NULL, &p->sample);
 	p->prev = p->sample;
 	p->have_sample = 1;
-	governor_tick(p->gov, p->sample.pressure, p->sample.npresent > 0,
-	    (time_t)ebb_now_mono(), &p->budget);
+	pace_sample(p->pace, &p->sample, mono);
 	if (ebb_now_mono() >= p->next_refresh)
 		refresh(p);
 	history(p);
 	parent_milter_tick(p);
 }
 
-/* on_step - release what the budget allows now */
+/* on_step - sample when due, then release what the budget allows now */
 static void
 on_step(evutil_socket_t fd, short ev, void *arg)
 {
 	struct parent	*p = arg;
-	struct budget	 b;
 	char		*err = NULL;
+	double		 mono = ebb_now_mono();
 
 	(void)fd;
 	(void)ev;
@@ -177,12 +169,13 @@ on_step(evutil_socket_t fd, short ev, void *arg)
 	 * the watchdog hears from the loop itself, every second whatever
 	 * [sensors] interval is, so a stuck loop is what it catches
 	 */
-	if (ebb_now_mono() - p->petted >= 1) {
+	if (mono - p->petted >= 1) {
 		notify("WATCHDOG=1");
-		p->petted = ebb_now_mono();
+		p->petted = mono;
 	}
-	parent_budget(p, &b);
-	if (drain_tick(p->drain, &b, ebb_now_mono(), time(NULL),
+	if (pace_due(p->pace, mono))
+		tick(p, mono);
+	if (pace_step(p->pace, p->drain, ebb_now_mono(), time(NULL),
 	    &err) == -1) {
 		/* the batch stays parked; the next refresh settles it */
 		log_warn("drain: %s", err);
@@ -356,9 +349,8 @@ refuse:
 static void
 reload(struct parent *p)
 {
-	struct governor_params gp;
+	struct pace_params pp;
 	struct config	*ncfg, *ocfg = p->cfg;
-	struct timeval	 tv;
 	char		*err = NULL;
 
 	notify("RELOADING=1");
@@ -395,14 +387,11 @@ reload(struct parent *p)
 		log_warn("reload: [general], [postfix] and [control] changes "
 		    "take effect when ebbd restarts");
 	drain_set_config(p->drain, ncfg);
-	governor_params_from_config(ncfg, &gp);
-	governor_free(&p->gov);
-	p->gov = governor_new(&gp);
+	/* the governor keeps its rate, pressure and stop: no burst, no reset */
+	pace_params_from_config(ncfg, &pp);
+	pace_set_params(p->pace, &pp);
 	p->cfg = ncfg;
 	config_free(&ocfg);
-	tv.tv_sec = p->cfg->interval;
-	tv.tv_usec = 0;
-	event_add(p->ev_tick, &tv);
 	log_info("reloaded the configuration %s",
 	    p->cfg->path != NULL ? p->cfg->path : "(defaults)");
 	notify("READY=1");
@@ -461,7 +450,7 @@ int
 parent_main(struct parent_args *a)
 {
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
-	struct governor_params gp;
+	struct pace_params pp;
 	struct drain_opts opts = { 0 };
 	struct parent	 p;
 	struct event	*evsig[nitems(sigs)];
@@ -486,8 +475,8 @@ parent_main(struct parent_args *a)
 		free(err);
 		goto out;
 	}
-	governor_params_from_config(p.cfg, &gp);
-	p.gov = governor_new(&gp);
+	pace_params_from_config(p.cfg, &pp);
+	p.pace = pace_new(&pp);
 	p.drain = drain_new(p.cfg, p.mta, p.ledger, &opts);
 	/* reconcile with the queue, park the backlog, order it */
 	p.scan_duration = ebb_now_mono();
@@ -500,10 +489,6 @@ parent_main(struct parent_args *a)
 	p.next_refresh = ebb_now_mono() + PARENT_REFRESH;
 	p.last_prune = 0;
 
-	p.ev_tick = event_new(p.base, -1, EV_PERSIST, on_tick, &p);
-	tv.tv_sec = p.cfg->interval;
-	tv.tv_usec = 0;
-	event_add(p.ev_tick, &tv);
 	p.ev_step = event_new(p.base, -1, EV_PERSIST, on_step, &p);
 	tv.tv_sec = 0;
 	tv.tv_usec = (suseconds_t)(PARENT_STEP * 1e6);
@@ -519,7 +504,7 @@ parent_main(struct parent_args *a)
 		    on_http, &p);
 		event_add(p.ev_http, NULL);
 	}
-	on_tick(-1, 0, &p);		/* a budget before the first step */
+	tick(&p, ebb_now_mono());	/* a budget before the first step */
 
 	log_info("started: user=%s control=%s interval=%lds", p.cfg->user,
 	    a->socket_path, p.cfg->interval);
@@ -527,8 +512,6 @@ parent_main(struct parent_args *a)
 	event_base_dispatch(p.base);
 	notify("STOPPING=1");
 out:
-	if (p.ev_tick != NULL)
-		event_free(p.ev_tick);
 	if (p.ev_step != NULL)
 		event_free(p.ev_step);
 	if (p.ev_priv != NULL)
@@ -544,7 +527,7 @@ out:
 		event_free(evsig[i]);
 	event_base_free(p.base);
 	drain_free(&p.drain);
-	governor_free(&p.gov);
+	pace_free(&p.pace);
 	ledger_close(&p.ledger);
 	mta_close(&p.mta);
 	ledger_unlock(&a->lockfd);

@@ -9,7 +9,6 @@
 
 #include <time.h>
 
-#include "ebb/governor.h"
 #include "ebb/sensor.h"
 
 struct control_request;
@@ -18,6 +17,7 @@ struct event;
 struct event_base;
 struct ledger;
 struct mta;
+struct pace;
 struct parent_args;
 
 #define PARENT_HISTORY_POINTS	360
@@ -28,14 +28,11 @@ struct parent {
 	struct mta	*mta;
 	struct ledger	*ledger;
 	struct drain	*drain;
-	struct governor	*gov;
+	struct pace	*pace;		/* governor, budget, pause, rate cap */
 	struct sensor_sample sample, prev;
 	int		 have_sample;
-	struct budget	 budget;	/* the governor's, uncapped */
-	int		 paused;	/* "ebbctl pause" */
-	double		 rate_cap;	/* "ebbctl rate R"; 0: none */
 	struct event_base *base;
-	struct event	*ev_tick, *ev_step, *ev_priv, *ev_http;
+	struct event	*ev_step, *ev_priv, *ev_http;
 	double		 scan_duration;	/* seconds, the last refresh */
 	double		 next_refresh;	/* monotonic seconds */
 	double		 petted;	/* the watchdog, monotonic seconds */
@@ -43,9 +40,6 @@ struct parent {
 	time_t		 started;
 	int		 rc;		/* exit status */
 };
-
-/* parent_budget - the governor's budget with pause and rate cap applied */
-void	 parent_budget(const struct parent *, struct budget *b_r);
 
 /*
  * parent_handle - carry out one request that priv_decode_request passed;

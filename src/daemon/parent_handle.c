@@ -24,6 +24,7 @@
 #include "ebb/log.h"
 #include "ebb/msg.h"
 #include "ebb/mta.h"
+#include "ebb/pace.h"
 #include "ebb/sensor.h"
 #include "ebb/util.h"
 #include "parent.h"
@@ -80,7 +81,7 @@ parent_status(struct parent *p)
 {
 	struct drain_status st;
 	struct ledger_counts lc;
-	struct budget	 b;
+	struct budget	 b, gov;
 	size_t		 q[MSG_QUEUE_MAX], r[MSG_ROLE_COUNT];
 	size_t		 risk[DRAIN_RISK_COUNT];
 	time_t		 now = time(NULL);
@@ -92,21 +93,23 @@ parent_status(struct parent *p)
 	drain_queue_counts(p->drain, q);
 	drain_role_counts(p->drain, r);
 	drain_at_risk(p->drain, now, risk);
-	parent_budget(p, &b);
+	pace_budget(p->pace, &b);
+	pace_governor_budget(p->pace, &gov);
 	memset(&lc, 0, sizeof(lc));
 	if (ledger_counts(p->ledger, &lc, &err) == -1) {
 		log_warn("ledger: %s", err);
 		free(err);
 	}
 	o = json_pack("{sbsIsIsb}", "ok", 1, "pid", (json_int_t)getpid(),
-	    "uptime", (json_int_t)(now - p->started), "paused", p->paused);
-	json_object_set_new(o, "rate_cap",
-	    p->rate_cap > 0 ? json_real(p->rate_cap) : json_null());
+	    "uptime", (json_int_t)(now - p->started), "paused",
+	    pace_paused(p->pace));
+	json_object_set_new(o, "rate_cap", pace_cap(p->pace) > 0 ?
+	    json_real(pace_cap(p->pace)) : json_null());
 	json_object_set_new(o, "pressure", p->sample.npresent > 0 ?
 	    number(p->sample.pressure) : json_null());
 	json_object_set_new(o, "sensors", sensors_json(&p->sample));
 	json_object_set_new(o, "rate", number(b.rate));
-	json_object_set_new(o, "governor_rate", number(p->budget.rate));
+	json_object_set_new(o, "governor_rate", number(gov.rate));
 	json_object_set_new(o, "window", json_integer(b.window));
 	json_object_set_new(o, "cutoff", number(b.cutoff));
 	json_object_set_new(o, "critical", json_boolean(b.critical));
@@ -240,17 +243,17 @@ parent_handle(struct parent *p, const struct control_request *r, int *ok_r)
 	case CONTROL_STATUS:
 		return parent_status(p);
 	case CONTROL_PAUSE:
-		if (!p->paused)
+		if (!pace_paused(p->pace))
 			log_info("paused: no releases until \"ebbctl resume\"");
-		p->paused = 1;
+		pace_pause(p->pace, 1);
 		return dump(json_pack("{sbsb}", "ok", 1, "paused", 1));
 	case CONTROL_RESUME:
-		if (p->paused)
+		if (pace_paused(p->pace))
 			log_info("resumed");
-		p->paused = 0;
+		pace_pause(p->pace, 0);
 		return dump(json_pack("{sbsb}", "ok", 1, "paused", 0));
 	case CONTROL_RATE:
-		p->rate_cap = r->rate;
+		pace_set_cap(p->pace, r->rate);
 		if (r->rate > 0)
 			log_info("rate capped at %.1f messages/s", r->rate);
 		else

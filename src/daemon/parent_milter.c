@@ -32,6 +32,7 @@
 #include "ebb/log.h"
 #include "ebb/milter.h"
 #include "ebb/msg.h"
+#include "ebb/pace.h"
 #include "ebb/util.h"
 #include "ebbd.h"
 #include "parent.h"
@@ -97,7 +98,7 @@ parent_milter_tick(struct parent *p)
 	size_t		 n;
 
 	retry_pending(p);
-	parent_budget(p, &b);
+	pace_budget(p->pace, &b);
 	if ((n = priv_budget_encode(&b, buf, sizeof(buf))) == 0)
 		return;
 	/* a full socket (a stuck child) loses a budget, not the parent */

@@ -13,7 +13,7 @@
 
 struct parent;
 
-/* parent_milter_tick - send the budget (parent_budget) to the child */
+/* parent_milter_tick - send the budget (pace_budget) to the child */
 void	 parent_milter_tick(struct parent *p);
 
 /*

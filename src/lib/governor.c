@@ -36,6 +36,11 @@
  * governor flies blind. It keeps s, releases a trickle at min_rate so mail
  * still moves, stays stopped if it was (a restart needs calm samples), and
  * says budget.known = 0 so the caller can log it once.
+ *
+ * A reload (governor_set_params) takes new parameters and keeps the state:
+ * the rate, moved into the new min_rate..max_rate, the smoothed pressure
+ * and a stop with its wait for calm. A governor made afresh would forget
+ * them, jump back to min_rate and restart without the wait.
  */
 #include "config.h"
 
@@ -52,7 +57,7 @@ struct governor {
 	double		 smoothed;	/* s */
 	int		 stopped;
 	int		 calm;		/* stopped and s < target_high ... */
-	time_t		 calm_since;	/* ... since then */
+	double		 calm_since;	/* ... since then */
 };
 
 void
@@ -81,15 +86,10 @@ clamp(double v, double lo, double hi)
 	return v > hi ? hi : v;
 }
 
-struct governor *
-governor_new(const struct governor_params *params)
+/* governor_clamp_params - bring values out of range back into it */
+static void
+governor_clamp_params(struct governor_params *p)
 {
-	struct governor	*g;
-	struct governor_params *p;
-
-	g = xcalloc(1, sizeof(*g));
-	g->p = *params;
-	p = &g->p;
 	p->max_rate = clamp(p->max_rate, 0, HUGE_VAL);
 	p->min_rate = clamp(p->min_rate, 0, p->max_rate);
 	p->window = MAXIMUM(p->window, 0);
@@ -101,8 +101,28 @@ governor_new(const struct governor_params *params)
 	if (!(p->fall > 0 && p->fall <= 1))
 		p->fall = GOVERNOR_FALL;
 	p->restart_hold = MAXIMUM(p->restart_hold, 0);
-	g->rate = p->min_rate;
+}
+
+struct governor *
+governor_new(const struct governor_params *params)
+{
+	struct governor	*g;
+
+	g = xcalloc(1, sizeof(*g));
+	g->p = *params;
+	governor_clamp_params(&g->p);
+	g->rate = g->p.min_rate;
 	return g;
+}
+
+void
+governor_set_params(struct governor *g, const struct governor_params *params)
+{
+	g->p = *params;
+	governor_clamp_params(&g->p);
+	/* stopped stays stopped: the restart waits for calm as before */
+	if (!g->stopped)
+		g->rate = clamp(g->rate, g->p.min_rate, g->p.max_rate);
 }
 
 /* governor_smooth - step 1: rises at once, falls a share per tick */
@@ -119,7 +139,7 @@ governor_smooth(struct governor *g, double pressure)
 
 /* governor_restart - step 3: true once calm has lasted restart_hold */
 static int
-governor_restart(struct governor *g, time_t now)
+governor_restart(struct governor *g, double now)
 {
 	if (g->smoothed >= g->p.target_high) {
 		g->calm = 0;
@@ -161,7 +181,7 @@ governor_budget(const struct governor *g, int known, struct budget *b)
 
 void
 governor_tick(struct governor *g, double pressure, int have_pressure,
-    time_t now, struct budget *budget_r)
+    double now, struct budget *budget_r)
 {
 	const struct governor_params *p = &g->p;
 	int	 known = have_pressure && !isnan(pressure);

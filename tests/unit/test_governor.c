@@ -4,8 +4,9 @@
  * Most cases are rows of one table: a pressure trace (one sample per
  * second; ABSENT stands for "no sensor present") and what the rate must do
  * on it, exactly or as a property (never above the start, turns at most N
- * times). The rest check one rule each: bounds, window, cutoff, critical,
- * the timed restart and the parameters.
+ * times). A second table reloads the parameters between two traces
+ * (governor_set_params). The rest check one rule each: bounds, window,
+ * cutoff, critical, the timed restart and the parameters.
  */
 #include "config.h"
 
@@ -399,6 +400,69 @@ test_params_clamped(void **state)
 	governor_free(&g);		/* NULL is fine */
 }
 
+/*
+ * a reload (governor_set_params) between two traces: the rates after it.
+ * A governor made afresh instead would start again at min_rate with no
+ * memory of the pressure or of a stop: each row's rates tell them apart.
+ */
+struct reload {
+	const char	*name;
+	double		 before[TRACE_MAX];	/* samples before the reload */
+	int		 nbefore;
+	double		 min_rate, max_rate;	/* the new params */
+	double		 after[TRACE_MAX];	/* samples after it */
+	double		 rate[TRACE_MAX];	/* the rates they give */
+	int		 nafter;
+};
+
+static const struct reload reloads[] = {
+	{ "reload keeps the rate",
+	  { 0.1, 0.1, 0.1, 0.1, 0.1 }, 5, 1, 10,
+	  { 0.1, 0.1 }, { 7, 8 }, 2 },
+	{ "reload: a lower max_rate takes the rate down to it",
+	  { 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1 }, 7, 1, 5,
+	  { 0.7, 0.1 }, { 5, 5 }, 2 },
+	{ "reload: a higher min_rate lifts the rate to it",
+	  { 0.1, 0.1 }, 2, 5, 10,
+	  { 0.7, 0.9 }, { 5, 5 }, 2 },
+	{ "reload: min_rate above max_rate is clamped",
+	  { 0.1, 0.1 }, 2, 20, 10,
+	  { 0.7 }, { 10 }, 1 },
+	{ "reload: a stop outlasts it and waits for calm",
+	  /* calm from t=1, restart at t=4, as without the reload */
+	  { 1.2 }, 1, 1, 10,
+	  { 0.1, 0.1, 0.1, 0.1, 0.1 }, { 0, 0, 0, 1, 2 }, 5 },
+	{ "reload keeps the smoothed pressure",
+	  /* s .9 -> .5 (in the band: hold) -> .3 */
+	  { 0.1, 0.1, 0.1, 0.1, 0.1, 0.9 }, 6, 1, 10,
+	  { 0.1, 0.1 }, { 3, 4 }, 2 },
+};
+
+/* run_reload - one row of reloads */
+static void
+run_reload(void **state)
+{
+	const struct reload *r = *state;
+	struct governor_params p = test_params;
+	struct governor	*g = governor_new(&test_params);
+	struct budget	 b;
+	int		 t = 0, i;
+
+	for (i = 0; i < r->nbefore; i++)
+		governor_tick(g, r->before[i], 1, t++, &b);
+	p.min_rate = r->min_rate;
+	p.max_rate = r->max_rate;
+	governor_set_params(g, &p);
+	for (i = 0; i < r->nafter; i++) {
+		governor_tick(g, r->after[i], 1, t++, &b);
+		if (fabs(b.rate - r->rate[i]) > 1e-9)
+			fail_msg("%s: tick %d after: rate %g, want %g",
+			    r->name, i, b.rate, r->rate[i]);
+		assert_int_equal(b.stopped, b.rate == 0);
+	}
+	governor_free(&g);
+}
+
 int
 main(void)
 {
@@ -414,17 +478,24 @@ main(void)
 		cmocka_unit_test(test_params_from_config),
 		cmocka_unit_test(test_params_clamped),
 	};
-	struct CMUnitTest tests[nitems(traces) + nitems(plain)];
-	size_t		 i;
+	struct CMUnitTest tests[nitems(traces) + nitems(reloads) +
+	    nitems(plain)];
+	size_t		 i, n = 0;
 
-	for (i = 0; i < nitems(traces); i++) {
-		memset(&tests[i], 0, sizeof(tests[i]));
-		tests[i].name = traces[i].name;
-		tests[i].test_func = run_trace;
-		tests[i].initial_state = (void *)&traces[i];
+	for (i = 0; i < nitems(traces); i++, n++) {
+		memset(&tests[n], 0, sizeof(tests[n]));
+		tests[n].name = traces[i].name;
+		tests[n].test_func = run_trace;
+		tests[n].initial_state = (void *)&traces[i];
+	}
+	for (i = 0; i < nitems(reloads); i++, n++) {
+		memset(&tests[n], 0, sizeof(tests[n]));
+		tests[n].name = reloads[i].name;
+		tests[n].test_func = run_reload;
+		tests[n].initial_state = (void *)&reloads[i];
 	}
 	for (i = 0; i < nitems(plain); i++)
-		tests[nitems(traces) + i] = plain[i];
+		tests[n++] = plain[i];
 	return _cmocka_run_group_tests("governor", tests, nitems(tests),
 	    NULL, NULL);
 }
