@@ -55,6 +55,8 @@ struct config {
 	double	 mem_available_min;	/* fraction of MemTotal */
 	double	 temperature;		/* degrees C; 0 = zone trip point */
 	double	 temperature_margin;	/* degrees C below the trip point */
+	double	 temperature_idle;	/* degrees C at rest; 0 = learn */
+	long	 temperature_horizon;	/* seconds the trend looks ahead */
 	long long queue_disk_free_min;	/* bytes */
 	long	 mta_active_max;	/* messages leaving (mta_depth) */
 	double	 critical;		/* pressure at which all new mail waits */

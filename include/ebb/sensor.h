@@ -11,9 +11,11 @@
  * for "/" (a trailing "/" is dropped), so a test can point both at a fake
  * tree that holds proc/ and sys/ side by side:
  *
- *   load         PROC/proc/loadavg            1-minute average, divided by
- *                PROC/proc/stat               the count of "cpuN" lines
- *                                             (sysconf() only when
+ *   load         PROC/proc/loadavg            the smaller of the 1-minute
+ *                PROC/proc/stat               average and the tasks running
+ *                                             now (smoothed, see Outlook),
+ *                                             divided by the count of "cpuN"
+ *                                             lines (sysconf() only when
  *                                             proc_root is "/" and stat has
  *                                             none); limit load_per_cpu
  *   psi_cpu      PROC/proc/pressure/cpu       "some" avg10, a percentage
@@ -39,13 +41,33 @@
  * sensor off: it is then absent.
  *
  * Temperature. Each zone's limit is [limits] temperature when that is set
- * (> 0); otherwise the zone's lowest "critical" trip point minus
- * temperature_margin, or failing that its lowest "passive" one minus the
- * margin (trip points at or below 0 are disabled ones and are skipped). The
- * sensor reports the zone with the largest ratio, which is the hottest one
- * when they share a limit. Zones that cannot be read (some drivers fail reads
+ * (> 0); otherwise the zone's lowest "passive" trip point (where the
+ * platform starts slowing itself down) minus temperature_margin, or failing
+ * that its lowest "critical" one minus the margin (trip points at or below
+ * 0 are disabled ones and are skipped). The sensor reports the zone with
+ * the largest ratio, which is the hottest one when they share a limit. Zones that cannot be read (some drivers fail reads
  * while their device sleeps) are skipped; the sensor is an error only when
  * no zone could be read, and absent when no zone has a limit.
+ *
+ * Outlook (sensor_outlook). Two signals lag what the host is doing, and a
+ * controller that acts on their lag bursts and then stalls: the 1-minute
+ * load average trails the run queue by a minute, and a temperature trails
+ * the heat put in by its thermal time constant. So the pressure is made
+ * from where they are heading, with the previous sample:
+ *   - load counts the smaller of the 1-minute average and the tasks running
+ *     now, smoothed over SENSOR_RUNNING_TAU seconds: a host that has calmed
+ *     is seen calm at once, and a brief spike is not a load;
+ *   - temperature counts the share of the headroom, from the idle baseline
+ *     to the limit, that the zone will have used temperature_horizon
+ *     seconds from now at its present trend (smoothed over
+ *     SENSOR_SLOPE_TAU seconds): ratio = (T + H * dT/dt - base) / (limit -
+ *     base). Keeping it below 1 keeps T from ever crossing the limit: T
+ *     may approach it no faster than (limit - T) / H. The baseline is
+ *     [limits] temperature_idle, or the coolest reading seen, and never
+ *     closer than 10 C below the limit. At or over the limit the ratio is
+ *     at least 1, whatever the trend.
+ * The reading's value and limit stay what the file says (for load, the
+ * effective load per CPU); only the ratio looks ahead.
  *
  * Files are read with one bounded read (SENSOR_FILE_MAX bytes, more is an
  * error); the parsers take a buffer and its length, need no NUL and never
@@ -64,6 +86,9 @@ struct config;
 #define SENSOR_STAT_MAX		65536	/* proc/stat: "cpuN" lines for ~900 */
 #define SENSOR_ZONES_MAX	256	/* thermal zones looked at */
 #define SENSOR_TRIPS_MAX	32	/* trip points looked at per zone */
+#define SENSOR_RUNNING_TAU	5.0	/* s, smoothing of the running tasks */
+#define SENSOR_SLOPE_TAU	10.0	/* s, smoothing of the temperature trend */
+#define SENSOR_HEADROOM_MIN	10.0	/* C, least headroom above the baseline */
 
 enum sensor_id {
 	SENSOR_LOAD,
@@ -88,6 +113,20 @@ struct sensor_reading {
 	double		 ratio;
 	char		 detail[64];	/* present: where from ("4 cpus") */
 	char		 why[256];	/* absent or error: the reason */
+	/* load only: what the outlook starts from */
+	long		 ncpu;
+	double		 load1;		/* the 1-minute average */
+	double		 running;	/* tasks running now; -1 unknown */
+};
+
+/* what the outlook carries from one sample to the next; plain data */
+struct sensor_trend {
+	int		 have;		/* the fields below are set */
+	double		 mono;		/* when the sample was taken */
+	double		 running;	/* smoothed running tasks; -1 none */
+	double		 temp;		/* C, the last temperature; NAN none */
+	double		 slope;		/* C/s, smoothed */
+	double		 base;		/* C, the idle baseline; NAN none */
 };
 
 /* every sensor at one moment; plain data */
@@ -95,6 +134,7 @@ struct sensor_sample {
 	struct sensor_reading r[SENSOR_COUNT];	/* indexed by enum sensor_id */
 	double		 pressure;	/* largest ratio; 0 if npresent is 0 */
 	int		 npresent;	/* present sensors; 0: no pressure */
+	struct sensor_trend trend;	/* for the next sample's outlook */
 };
 
 /* one thermal zone, as sensor_thermal_pick takes it */
@@ -121,6 +161,7 @@ const char	*sensor_unit(enum sensor_id);
  * sensor_parse_millicelsius - a sysfs temperature ("45000\n") in degrees C
  */
 int	 sensor_parse_loadavg(const char *, size_t, double *load_r);
+int	 sensor_parse_running(const char *, size_t, long *running_r);
 int	 sensor_parse_cpu_count(const char *, size_t, long *ncpu_r);
 int	 sensor_parse_psi(const char *, size_t, double *some_avg10_r);
 int	 sensor_parse_meminfo(const char *, size_t, double *available_r);
@@ -162,7 +203,18 @@ void	 sensor_read(enum sensor_id, const struct config *cfg,
 void	 sensor_sample_pressure(struct sensor_sample *s);
 
 /*
- * sensor_sample_read - read every sensor and the pressure into *sample_r.
+ * sensor_outlook - the Outlook above (pure): with prev (NULL, or one
+ * without a trend: the first sample) taken earlier on the same monotonic
+ * clock as mono, set the load and temperature ratios of s from where they
+ * are heading, its trend for the next sample, and its pressure.
+ */
+void	 sensor_outlook(const struct config *cfg,
+	    const struct sensor_sample *prev, double mono,
+	    struct sensor_sample *s);
+
+/*
+ * sensor_sample_read - read every sensor and the pressure into *sample_r,
+ * at mono seconds on a clock that does not jump (the outlook's trend).
  *
  * prev is the caller's previous sample (NULL on the first call): a sensor
  * error is logged (log_warn) when it starts or its reason changes, and its
@@ -170,7 +222,7 @@ void	 sensor_sample_pressure(struct sensor_sample *s);
  * per second. sample_r and prev may not be the same object.
  */
 void	 sensor_sample_read(const struct config *cfg, const char *queue_dir,
-	    long mta_depth, const struct sensor_sample *prev,
+	    long mta_depth, const struct sensor_sample *prev, double mono,
 	    struct sensor_sample *sample_r);
 
 #endif

@@ -178,7 +178,7 @@ drain_run(struct ebbctl *ctl, struct mta *mta, struct drain *d, double for_s,
 		sampled = 0;
 		if (pace_due(pc, t)) {
 			sensor_sample_read(cfg, mta_queue_directory(mta),
-			    mta_depth(mta), &prev, &sample);
+			    mta_depth(mta), &prev, t, &sample);
 			prev = sample;
 			changed = pace_sample(pc, &sample, t);
 			/* the logs show the governor's own rate, uncapped */
@@ -272,7 +272,7 @@ dry_run(struct ebbctl *ctl, struct mta *mta, struct drain_opts *opts)
 	} else {
 		memset(&prev, 0, sizeof(prev));
 		sensor_sample_read(ctl->cfg, mta_queue_directory(mta),
-		    mta_depth(mta), &prev, &sample);
+		    mta_depth(mta), &prev, ebb_now_mono(), &sample);
 		pace_params_from_config(ctl->cfg, &pp);
 		pc = pace_new(&pp);
 		pace_set_cap(pc, opts->max_rate);

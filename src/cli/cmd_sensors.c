@@ -259,7 +259,8 @@ cmd_sensors_exec(struct ebbctl *ctl, int argc, char **argv)
 			sleep((unsigned)interval);
 		sensors_mta(mta, &queue_dir, &depth);
 		sensor_sample_read(ctl->cfg, queue_dir, depth,
-		    n > 0 ? &samples[!cur] : NULL, &samples[cur]);
+		    n > 0 ? &samples[!cur] : NULL, monotonic_now(),
+		    &samples[cur]);
 		governor_tick(gov, samples[cur].pressure,
 		    samples[cur].npresent > 0, monotonic_now(), &budget);
 		if (json)

@@ -145,7 +145,7 @@ tick(struct parent *p, double mono)
 	struct mta	*mta = p->mta;
 
 	sensor_sample_read(p->cfg, mta_queue_directory(mta), mta_depth(mta),
-	    p->have_sample ? &p->prev : NULL, &p->sample);
+	    p->have_sample ? &p->prev : NULL, mono, &p->sample);
 	p->prev = p->sample;
 	p->have_sample = 1;
 	pace_sample(p->pace, &p->sample, mono);

@@ -205,6 +205,33 @@ sensor_parse_loadavg(const char *buf, size_t len, double *load_r)
 }
 
 /*
+ * sensor_parse_running - "0.52 0.58 0.59 3/467 12345": the tasks running
+ * or runnable now (3), the reader counted; -1 when the fourth field is not
+ * "R/T" with R <= T
+ */
+int
+sensor_parse_running(const char *buf, size_t len, long *running_r)
+{
+	const char	*p = buf, *end = buf + len, *tok, *slash;
+	size_t		 toklen;
+	long long	 r, t;
+	int		 i;
+
+	for (i = 0; i < 4; i++)
+		if (!next_token(&p, end, &tok, &toklen))
+			return -1;
+	if ((slash = memchr(tok, '/', toklen)) == NULL || slash == tok ||
+	    slash + 1 == tok + toklen ||
+	    strspn(tok, "0123456789") != (size_t)(slash - tok) ||
+	    parse_integer(tok, (size_t)(slash - tok), &r) == -1 ||
+	    parse_integer(slash + 1, toklen - (size_t)(slash - tok) - 1,
+	    &t) == -1 || r < 0 || t < r)
+		return -1;
+	*running_r = (long)r;
+	return 0;
+}
+
+/*
  * sensor_parse_cpu_count - count "cpuN ..." lines; the "cpu " total line
  * and everything else is skipped. A line cut off by the bounded read still
  * counts once its number is complete.
@@ -344,7 +371,8 @@ sensor_zone_limit(const struct sensor_zone *z, double configured,
 
 	if (configured > 0)
 		return configured;
-	trip = z->critical > 0 ? z->critical : z->passive;
+	/* passive: where the platform starts to slow itself down */
+	trip = z->passive > 0 ? z->passive : z->critical;
 	if (trip <= 0 || trip - margin <= 0)
 		return 0;
 	return trip - margin;
@@ -589,7 +617,7 @@ read_load(const struct config *cfg, struct sensor_reading *r)
 	char	 path[PATH_MAX], buf[SENSOR_FILE_MAX], why[sizeof(r->why)];
 	size_t	 len;
 	double	 load;
-	long	 ncpu;
+	long	 ncpu, running;
 
 	if (sensor_path(path, sizeof(path), cfg->proc_root, "/proc/loadavg")
 	    == -1) {
@@ -607,6 +635,11 @@ read_load(const struct config *cfg, struct sensor_reading *r)
 		return;
 	}
 	reading_set(r, SENSOR_LOAD, load / (double)ncpu, cfg->load_per_cpu);
+	r->ncpu = ncpu;
+	r->load1 = load;
+	/* the task reading the file is one of those running: not load */
+	r->running = sensor_parse_running(buf, len, &running) == 0 ?
+	    (double)MAXIMUM(running - 1, 0) : -1;
 	snprintf(r->detail, sizeof(r->detail), "%ld cpu%s, loadavg %.2f",
 	    ncpu, ncpu == 1 ? "" : "s", load);
 }
@@ -877,7 +910,7 @@ sensor_read(enum sensor_id id, const struct config *cfg,
 
 void
 sensor_sample_read(const struct config *cfg, const char *queue_dir,
-    long mta_depth, const struct sensor_sample *prev,
+    long mta_depth, const struct sensor_sample *prev, double mono,
     struct sensor_sample *sample_r)
 {
 	const struct sensor_reading *was;
@@ -896,5 +929,5 @@ sensor_sample_read(const struct config *cfg, const char *queue_dir,
 			log_info("sensor %s: %s", now->name, now->present ?
 			    "readable again" : "gone");
 	}
-	sensor_sample_pressure(sample_r);
+	sensor_outlook(cfg, prev, mono, sample_r);
 }

@@ -81,9 +81,10 @@ ok $? "malformed host: sensor errors logged, pressure null, no crash"
 "$ebbctl" -c "$idle" sensors > "$tmp/idle.txt" 2>&1
 rc=$?
 [ $rc -eq 0 ] &&
-    grep -Eq '^load +yes +0\.05 +2\.00 +0\.03' "$tmp/idle.txt" &&
+    grep -Eq '^load +yes +0\.00 +2\.00 +0\.00 .*running 0\.0' \
+    "$tmp/idle.txt" &&
     grep -Eq '^mta_queue +absent' "$tmp/idle.txt" &&
-    grep -Eq '^pressure 0\.35 ' "$tmp/idle.txt" &&
+    grep -Eq '^pressure 0\.11 ' "$tmp/idle.txt" &&
     grep -Eq '^budget +rate [0-9.]+/s +window [0-9]+ +cutoff' "$tmp/idle.txt"
 ok $? "human table: sensors, pressure and budget"
 

@@ -85,8 +85,9 @@ tick(const struct config *cfg, struct governor *g,
 	struct timespec		 ts;
 	struct budget		 b;
 
-	sensor_sample_read(cfg, NULL, -1, first ? NULL : prev, &s);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	sensor_sample_read(cfg, NULL, -1, first ? NULL : prev,
+	    (double)ts.tv_sec + ts.tv_nsec / 1e9, &s);
 	governor_tick(g, s.pressure, s.npresent > 0, ts.tv_sec, &b);
 	pthread_mutex_lock(&budget_lock);
 	if (b.pressure != current.pressure || b.critical != current.critical)

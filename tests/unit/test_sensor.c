@@ -76,6 +76,7 @@ test_config(struct config *c, char *root)
 	c->mem_available_min = 0.1;
 	c->temperature = 0;
 	c->temperature_margin = 5;
+	c->temperature_horizon = 60;
 	c->queue_disk_free_min = 256LL << 20;
 	c->mta_active_max = 20000;
 	c->critical = 1.5;
@@ -88,7 +89,7 @@ sample_of(const char *host, struct config *c, struct sensor_sample *s)
 	char	*root = data_root(host);
 
 	test_config(c, root);
-	sensor_sample_read(c, NULL, -1, NULL, s);
+	sensor_sample_read(c, NULL, -1, NULL, 0, s);
 	c->proc_root = c->sys_root = NULL;
 	free(root);
 }
@@ -427,10 +428,13 @@ test_zone_limit(void **state)
 
 	z.critical = 105;
 	z.passive = 95;
-	assert_true(sensor_zone_limit(&z, 0, 5) == 100);  /* critical */
-	assert_true(sensor_zone_limit(&z, 0, 0) == 105);
+	assert_true(sensor_zone_limit(&z, 0, 5) == 90);	  /* passive first */
+	assert_true(sensor_zone_limit(&z, 0, 0) == 95);
 	assert_true(sensor_zone_limit(&z, 80, 5) == 80);  /* configured */
+	z.passive = 0;
+	assert_true(sensor_zone_limit(&z, 0, 5) == 100);  /* else critical */
 	z.critical = 0;
+	z.passive = 95;
 	assert_true(sensor_zone_limit(&z, 0, 5) == 90);	  /* passive */
 	z.passive = 0;
 	assert_true(sensor_zone_limit(&z, 0, 5) == 0);	  /* none */
@@ -503,6 +507,102 @@ test_sample_pressure(void **state)
 }
 
 /*
+ * The outlook: load from the run queue, temperature from its trend. Each
+ * row is one sample after an optional previous one; the wanted ratios are
+ * worked out by hand from sensor.h's rules (smoothing factors 1 - e^-dt/tau).
+ */
+struct outlook_row {
+	const char	*what;
+	int		 have_prev;
+	double		 prev_mono, prev_running, prev_temp, prev_slope;
+	double		 prev_base;
+	double		 mono;
+	double		 load1, running;	/* running -1: unknown */
+	double		 temp, limit;
+	double		 idle;			/* [limits] temperature_idle */
+	long		 horizon;
+	double		 want_load, want_temp;
+};
+
+static void
+test_outlook(void **state)
+{
+	static const struct outlook_row rows[] = {
+		{ "first: the run queue under a high average", 0,
+		  0, 0, 0, 0, 0, 10, 4, 1, 50, 80, 0, 60,
+		  1.0 / 2 / 2, 0 },
+		{ "no run queue known: the average", 0,
+		  0, 0, 0, 0, 0, 10, 3, -1, 50, 80, 0, 60, 3.0 / 2 / 2, 0 },
+		{ "a calm host with a high average is calm", 1,
+		  0, 0, 50, 0, 40, 1, 9, 0, 50, 80, 0, 60, 0, 0.25 },
+		{ "the run queue is smoothed over 5 s", 1,
+		  0, 0, 50, 0, 40, 5, 8, 10, 50, 80, 0, 60,
+		  (1 - 0.36787944) * 10 / 2 / 2, 0.25 },
+		{ "a rising temperature counts where it is heading", 1,
+		  0, 0, 50, 0, 40, 1, 0, 0, 52, 80, 0, 60,
+		  0, (52 + 60 * (1 - 0.90483742) * 2 - 40) / 40 },
+		{ "horizon 0: the temperature alone", 1,
+		  0, 0, 50, 0, 40, 1, 0, 0, 52, 80, 0, 0,
+		  0, (52.0 - 40) / 40 },
+		{ "the baseline is the coolest reading", 1,
+		  0, 0, 50, 0, 45, 1, 0, 0, 42, 80, 0, 0, 0, 0 },
+		{ "a configured baseline wins", 1,
+		  0, 0, 50, 0, 45, 1, 0, 0, 50, 80, 30, 0,
+		  0, (50.0 - 30) / 50 },
+		{ "over the limit: at least the share used, falling or not", 1,
+		  0, 0, 90, -1, 40, 1, 0, 0, 81, 80, 0, 60,
+		  0, (81.0 - 40) / 40 },
+		{ "cooling fast below the limit: room to go", 1,
+		  0, 0, 79, -2, 40, 1, 0, 0, 77, 80, 0, 60, 0, 0 },
+		{ "first sample of a hot host: 10 C of headroom", 0,
+		  0, 0, 0, 0, 0, 3, 0, 0, 78, 80, 0, 60, 0, 0.8 },
+		{ "the clock went back: a first sample", 1,
+		  9, 0, 50, 3, 40, 5, 0, 0, 60, 80, 0, 60, 0, 0 },
+	};
+	struct sensor_sample	 prev, s;
+	struct config		 c;
+	size_t			 i;
+
+	(void)state;
+	for (i = 0; i < nitems(rows); i++) {
+		const struct outlook_row *r = &rows[i];
+
+		test_config(&c, NULL);
+		c.temperature_idle = r->idle;
+		c.temperature_horizon = r->horizon;
+		memset(&prev, 0, sizeof(prev));
+		prev.trend.have = r->have_prev;
+		prev.trend.mono = r->prev_mono;
+		prev.trend.running = r->prev_running;
+		prev.trend.temp = r->prev_temp;
+		prev.trend.slope = r->prev_slope;
+		prev.trend.base = r->prev_base;
+		memset(&s, 0, sizeof(s));
+		s.r[SENSOR_LOAD].present = 1;
+		s.r[SENSOR_LOAD].ncpu = 2;
+		s.r[SENSOR_LOAD].load1 = r->load1;
+		s.r[SENSOR_LOAD].running = r->running;
+		s.r[SENSOR_LOAD].limit = 2;
+		s.r[SENSOR_LOAD].value = r->load1 / 2;
+		s.r[SENSOR_LOAD].ratio = r->load1 / 2 / 2;	/* as read */
+		s.r[SENSOR_TEMPERATURE].present = 1;
+		s.r[SENSOR_TEMPERATURE].value = r->temp;
+		s.r[SENSOR_TEMPERATURE].limit = r->limit;
+		sensor_outlook(&c, &prev, r->mono, &s);
+		if (!NEAR(s.r[SENSOR_LOAD].ratio, r->want_load))
+			fail_msg("%s: load ratio %g, want %g", r->what,
+			    s.r[SENSOR_LOAD].ratio, r->want_load);
+		if (!NEAR(s.r[SENSOR_TEMPERATURE].ratio, r->want_temp))
+			fail_msg("%s: temperature ratio %g, want %g", r->what,
+			    s.r[SENSOR_TEMPERATURE].ratio, r->want_temp);
+		if (!NEAR(s.pressure, fmax(r->want_load, r->want_temp)))
+			fail_msg("%s: pressure %g", r->what, s.pressure);
+		assert_true(s.trend.have);
+		assert_true(s.trend.mono == r->mono);
+	}
+}
+
+/*
  * The readers on fake hosts
  */
 
@@ -518,9 +618,11 @@ test_host_idle(void **state)
 		assert_int_equal(s.r[i].present, i != SENSOR_QUEUE_DISK &&
 		    i != SENSOR_MTA_QUEUE);
 	assert_int_equal(s.npresent, 6);
-	assert_true(NEAR(s.r[SENSOR_LOAD].value, 0.05));	/* 0.2 / 4 */
-	assert_true(NEAR(s.r[SENSOR_LOAD].ratio, 0.025));
-	assert_string_equal(s.r[SENSOR_LOAD].detail, "4 cpus, loadavg 0.20");
+	/* "0.20 ... 1/312": the one running is the reader: no load now */
+	assert_true(NEAR(s.r[SENSOR_LOAD].value, 0));
+	assert_true(NEAR(s.r[SENSOR_LOAD].ratio, 0));
+	assert_string_equal(s.r[SENSOR_LOAD].detail,
+	    "4 cpus, loadavg 0.20, running 0.0");
 	assert_true(NEAR(s.r[SENSOR_PSI_CPU].value, 0.015));
 	assert_true(NEAR(s.r[SENSOR_PSI_CPU].limit, 0.8));
 	assert_true(NEAR(s.r[SENSOR_PSI_IO].value, 0.002));
@@ -528,7 +630,9 @@ test_host_idle(void **state)
 	assert_true(NEAR(s.r[SENSOR_MEMORY].ratio, 0.1 / 0.9));
 	assert_true(NEAR(s.r[SENSOR_TEMPERATURE].value, 35));
 	assert_true(NEAR(s.r[SENSOR_TEMPERATURE].limit, 100));
-	assert_true(NEAR(s.pressure, 0.35));
+	/* at its own baseline, with no trend yet: no headroom used */
+	assert_true(NEAR(s.r[SENSOR_TEMPERATURE].ratio, 0));
+	assert_true(NEAR(s.pressure, 0.1 / 0.9));	/* memory */
 	assert_true(s.pressure < 0.5);
 }
 
@@ -545,7 +649,8 @@ test_host_overloaded(void **state)
 	assert_true(NEAR(s.r[SENSOR_PSI_IO].ratio, 0.71 / 0.6));
 	assert_true(NEAR(s.r[SENSOR_PSI_MEMORY].ratio, 0.455 / 0.4));
 	assert_true(NEAR(s.r[SENSOR_MEMORY].ratio, 0.1 / 0.03));
-	assert_true(NEAR(s.r[SENSOR_TEMPERATURE].ratio, 0.99));
+	/* 99 C, limit 105 - 5: the baseline is kept 10 C below the limit */
+	assert_true(NEAR(s.r[SENSOR_TEMPERATURE].ratio, (99.0 - 90) / 10));
 	assert_true(NEAR(s.pressure, 38.5 / 4 / 2));
 	assert_true(s.pressure >= 1);
 }
@@ -638,7 +743,7 @@ test_thermal_zones(void **state)
 }
 
 static void
-test_thermal_critical_first(void **state)
+test_thermal_passive_first(void **state)
 {
 	struct sensor_reading	 r;
 	struct config		 c;
@@ -656,7 +761,7 @@ test_thermal_critical_first(void **state)
 	test_config(&c, root);
 	sensor_read(SENSOR_TEMPERATURE, &c, NULL, -1, &r);
 	assert_true(r.present);
-	assert_true(NEAR(r.limit, 95));		/* critical 100 - 5 */
+	assert_true(NEAR(r.limit, 70));		/* passive 75 - 5 */
 	assert_string_equal(r.detail, "thermal_zone7");
 	scratch_free(root);
 }
@@ -755,17 +860,17 @@ test_rewrite_and_log_once(void **state)
 	char			*root = scratch_new(), *log;
 
 	scratch_put(root, "proc/stat", "cpu0 1\ncpu1 1\n");
-	scratch_put(root, "proc/loadavg", "1.00 1.00 1.00 1/1 1\n");
+	scratch_put(root, "proc/loadavg", "1.00 1.00 1.00 3/10 1\n");
 	test_config(&c, root);
 	capture_begin(&cap);
-	sensor_sample_read(&c, NULL, -1, NULL, &s[0]);
+	sensor_sample_read(&c, NULL, -1, NULL, 0, &s[0]);
 	assert_true(NEAR(s[0].r[SENSOR_LOAD].value, 0.5));
 	scratch_put(root, "proc/loadavg", "garbage\n");
-	sensor_sample_read(&c, NULL, -1, &s[0], &s[1]);
-	sensor_sample_read(&c, NULL, -1, &s[1], &s[2]);
+	sensor_sample_read(&c, NULL, -1, &s[0], 1, &s[1]);
+	sensor_sample_read(&c, NULL, -1, &s[1], 2, &s[2]);
 	assert_true(s[2].r[SENSOR_LOAD].error);
-	scratch_put(root, "proc/loadavg", "3.00 1.00 1.00 1/1 1\n");
-	sensor_sample_read(&c, NULL, -1, &s[2], &s[3]);
+	scratch_put(root, "proc/loadavg", "3.00 1.00 1.00 7/10 1\n");
+	sensor_sample_read(&c, NULL, -1, &s[2], 3, &s[3]);
 	log = capture_end(&cap);
 	assert_true(NEAR(s[3].r[SENSOR_LOAD].value, 1.5));
 	/* two samples with the broken file, one warning; then one "again" */
@@ -853,13 +958,14 @@ main(void)
 		cmocka_unit_test(test_zone_limit),
 		cmocka_unit_test(test_thermal_pick),
 		cmocka_unit_test(test_sample_pressure),
+		cmocka_unit_test(test_outlook),
 		cmocka_unit_test(test_host_idle),
 		cmocka_unit_test(test_host_overloaded),
 		cmocka_unit_test(test_host_malformed),
 		cmocka_unit_test(test_host_nopsi),
 		cmocka_unit_test(test_host_missing),
 		cmocka_unit_test(test_thermal_zones),
-		cmocka_unit_test(test_thermal_critical_first),
+		cmocka_unit_test(test_thermal_passive_first),
 		cmocka_unit_test(test_thermal_notrip),
 		cmocka_unit_test(test_cpu_count_missing),
 		cmocka_unit_test(test_odd_files),
