@@ -183,6 +183,15 @@ void		 drain_at_risk(const struct drain *d, time_t now,
 /* drain_status - counts for progress and the summary */
 void		 drain_status(const struct drain *d, struct drain_status *r);
 
+/*
+ * drain_feedback - what the released messages did since the last call:
+ * how many left the queue (delivered, or bounced), their time from release
+ * together (seconds, monotonic), and how many are in flight now; then
+ * start counting again. The governor's signal (governor_observe).
+ */
+void		 drain_feedback(struct drain *d, long *delivered_r,
+		    double *latency_sum_r, long *inflight_r);
+
 /* drain_done - 1 when nothing parked is left and nothing is in flight */
 int		 drain_done(const struct drain *d);
 

@@ -15,18 +15,27 @@
 struct config;
 struct governor;
 
-#define GOVERNOR_FALL		0.3	/* share of a pressure fall per tick */
-#define GOVERNOR_RESTART_TICKS	5	/* calm intervals before a restart */
+#define GOVERNOR_FALL		0.5	/* share of a pressure fall per tick */
+#define GOVERNOR_RESTART_TICKS	1	/* calm intervals before a restart */
+#define GOVERNOR_GROWTH		1.5	/* rate factor per tick, slow start */
+#define GOVERNOR_GAIN		0.5	/* of the rate's log per unit of p */
+#define GOVERNOR_STEP_MAX	1.25	/* rate factor per tick, at most */
+#define GOVERNOR_SLOWER		0.8	/* leaving below this share: a
+					   bottleneck */
+#define GOVERNOR_HEADROOM	1.25	/* rate over what leaves, then */
+#define GOVERNOR_LATENCY	1.0	/* s, release to delivery, assumed */
+#define GOVERNOR_SMOOTH		0.3	/* share of a new observation taken */
 
 /* what the controller is tuned by; plain data */
 struct governor_params {
 	double	 min_rate;	/* messages/s, the floor while running */
 	double	 max_rate;	/* messages/s */
-	long	 window;	/* messages in flight at max_rate */
-	double	 target_low;	/* below: additive increase */
-	double	 target_high;	/* above: multiplicative decrease */
-	double	 increase;	/* messages/s added per calm tick */
-	double	 decrease;	/* rate factor per loaded tick, 0..1 */
+	long	 window;	/* messages in flight, at most */
+	double	 target_low;	/* slow start ends at it */
+	double	 target_high;	/* the pressure held */
+	double	 increase;	/* messages/s added per tick, at most */
+	double	 decrease;	/* rate factor per tick, at least; and
+				   the share of it a restart takes */
 	double	 critical;	/* pressure at which all new mail waits */
 	double	 fall;		/* share of a fall in pressure taken per tick */
 	long	 restart_hold;	/* seconds calm after a stop before restart */
@@ -77,6 +86,16 @@ void	 governor_set_params(struct governor *g,
  */
 void	 governor_tick(struct governor *g, double pressure, int have_pressure,
 	    double now, struct budget *budget_r);
+
+/*
+ * governor_observe - what the drain saw since the last call, at now (the
+ * clock of governor_tick): delivered messages left the queue, taking
+ * latency_sum seconds together from their release, and inflight are
+ * released and not yet delivered. The next tick uses it (governor.c,
+ * steps 6 and 7).
+ */
+void	 governor_observe(struct governor *g, long delivered,
+	    double latency_sum, long inflight, double now);
 
 /* governor_free - free *gp and set it to NULL; NULL is fine */
 void	 governor_free(struct governor **gp);

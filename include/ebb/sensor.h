@@ -55,8 +55,10 @@
  * the heat put in by its thermal time constant. So the pressure is made
  * from where they are heading, with the previous sample:
  *   - load counts the smaller of the 1-minute average and the tasks running
- *     now, smoothed over SENSOR_RUNNING_TAU seconds: a host that has calmed
- *     is seen calm at once, and a brief spike is not a load;
+ *     now (a rise taken at once, a fall smoothed over SENSOR_RUNNING_TAU
+ *     seconds): a host that has calmed is seen calm within seconds, not a
+ *     minute, and a brief spike alone is not a load (the average must
+ *     agree);
  *   - temperature counts the share of the headroom, from the idle baseline
  *     to the limit, that the zone will have used temperature_horizon
  *     seconds from now at its present trend (smoothed over

@@ -48,6 +48,7 @@
 struct inflight {
 	char	 id[MSG_QUEUE_ID_MAX];
 	double	 kicked;	/* monotonic seconds of the last kick */
+	double	 released;	/* monotonic seconds of the release */
 };
 
 struct drain {
@@ -77,6 +78,8 @@ struct drain {
 	size_t		 admin_held;
 	size_t		 corrupt;
 	size_t		 unreadable;	/* parked, file unreadable */
+	long		 fb_delivered;	/* since drain_feedback: left the */
+	double		 fb_latency;	/* queue, and their time from release */
 	int		 seeded;	/* recent holds the ledger's */
 	struct index	*stuck;		/* released, but the MTA kept them
 					   held: parked, not tried again by
@@ -404,6 +407,12 @@ settle_inflight(struct drain *d, double mono)
 
 	for (i = 0; i < d->ninflight; i++) {
 		r = mta_locate_role(d->mta, d->inflight[i].id, &due);
+		if (r < 0) {		/* delivered (or bounced): it left */
+			d->fb_delivered++;
+			d->fb_latency += MAXIMUM(mono -
+			    d->inflight[i].released, 0);
+			continue;
+		}
 		if (!(r == MSG_ROLE_LEAVING || (r == MSG_ROLE_WAITING && due)))
 			continue;
 		/* entries below keep are final: point at them, not at i */
@@ -510,6 +519,7 @@ release_batch(struct drain *d, size_t n, double pressure, double mono,
 		remember_released(d, m->queue_id, now);
 		ebb_strlcpy(d->inflight[d->ninflight].id, m->queue_id,
 		    sizeof(d->inflight[d->ninflight].id));
+		d->inflight[d->ninflight].released = mono;
 		d->inflight[d->ninflight++].kicked = mono;
 		duration_format((long)(m->deadline - now), slack,
 		    sizeof(slack));
@@ -607,6 +617,17 @@ drain_status(const struct drain *d, struct drain_status *r)
 	r->parked += r->stuck;
 	r->rate = d->rate;
 	r->window = d->window;
+}
+
+void
+drain_feedback(struct drain *d, long *delivered_r, double *latency_sum_r,
+    long *inflight_r)
+{
+	*delivered_r = d->fb_delivered;
+	*latency_sum_r = d->fb_latency;
+	*inflight_r = (long)d->ninflight;
+	d->fb_delivered = 0;
+	d->fb_latency = 0;
 }
 
 int

@@ -2,45 +2,57 @@
  * governor.c - turn host pressure into a release budget
  *
  * The governor is a pure controller: it sees one pressure sample per tick
- * (p, the largest ratio of a sensor's value to its limit) and answers how
- * fast the backlog may be released, how much of it may be in flight, and
- * how strict the milter's admission is. It does no I/O and reads no clock,
- * so a pressure trace always gives the same budgets.
+ * (p, the largest ratio of a sensor's value to its limit, with load and
+ * temperature already looking ahead: sensor.h, "Outlook"), and what the
+ * drain saw since the last tick (messages delivered, how long they took,
+ * how many are in flight), and answers how fast the backlog may be
+ * released, how much of it may be in flight, and how strict the milter's
+ * admission is. It does no I/O and reads no clock, so a trace always gives
+ * the same budgets. Its job is to find the host's safe capacity and hold
+ * it, without bursts and without long stops.
  *
  * Each tick:
  *
  * 1. Smooth. s is the pressure the decisions use. A rise is taken at once
  *    (s = p when p >= s); a fall is followed a share at a time
- *    (s -= fall * (s - p), fall 0.3 by default), so one calm sample between
- *    loaded ones does not undo a decrease: the rate cannot flap.
+ *    (s -= fall * (s - p), fall 0.5 by default).
  *
- * 2. Stop. At s >= 1 some limit is reached: the rate and the window are 0
- *    in this same tick, and the governor is stopped.
+ * 2. Stop. At s >= 1 a limit is reached, or (temperature) will be within
+ *    its horizon: the rate and the window are 0 in this same tick.
  *
- * 3. Restart cautiously. While stopped, the governor waits until s has
- *    stayed below target_high for restart_hold seconds (5 sample intervals
- *    by default; s at or above target_high starts the wait again), then
- *    resumes at min_rate, not at the rate it had before the stop.
+ * 3. Resume. While stopped, the governor waits until s has stayed below
+ *    target_high for restart_hold seconds (one sample interval by
+ *    default: the signals are fast, a stop lasts as long as they say),
+ *    then resumes at decrease times the rate it had, at least min_rate.
  *
- * 4. AIMD. Running, above the band (s > target_high) the rate is multiplied
- *    by decrease, never below min_rate; below it (s < target_low) increase
- *    is added, never above max_rate; inside the band the rate holds.
+ * 4. Start slowly. From min_rate the rate grows by half each tick (slow
+ *    start), no more than increase messages/s a tick, until s first
+ *    reaches target_low or a stop.
  *
- * 5. Derive. window = [drain] window * rate / max_rate, rounded, at least 1
- *    while the rate is above 0, and 0 when stopped. The admission cutoff
- *    rises linearly from 0 at s = target_low to 1 at s = 1 (0 admits all
- *    mail, 1 only mail near its sender's deadline). critical is
- *    s >= [limits] critical (1.5): all new mail waits.
+ * 5. Hold the target. Then each tick multiplies the rate by
+ *    e^(GOVERNOR_GAIN * (target_high - s)), within decrease .. 1.25 and at
+ *    most increase messages/s more: a gentle integral controller that
+ *    holds s at target_high. The gain is low because the temperature's
+ *    trend is smoothed over seconds; a higher one overshoots and the
+ *    rate swings between bursts and stops (outage lab, issue 13).
+ *
+ * 6. Deliveries. When the drain keeps a full window in flight and the
+ *    messages leave more slowly than they are released (the MTA or the
+ *    host behind it is the bottleneck, whatever the sensors say), the
+ *    rate comes down to 1.25 times the rate they leave at.
+ *
+ * 7. Derive. window = rate * latency * 2 (Little's law, with room for
+ *    jitter), latency being the smoothed time from release to delivery
+ *    (GOVERNOR_LATENCY before any is measured), at least 1 while the rate
+ *    is above 0, at most [drain] window, 0 when stopped. The admission
+ *    cutoff rises linearly from 0 at s = target_low to 1 at s = 1 (0
+ *    admits all mail, 1 only mail near its sender's deadline). critical
+ *    is s >= [limits] critical (1.5): all new mail waits.
  *
  * No pressure at all (every sensor absent or broken, or a NaN sample): the
  * governor flies blind. It keeps s, releases a trickle at min_rate so mail
  * still moves, stays stopped if it was (a restart needs calm samples), and
  * says budget.known = 0 so the caller can log it once.
- *
- * A reload (governor_set_params) takes new parameters and keeps the state:
- * the rate, moved into the new min_rate..max_rate, the smoothed pressure
- * and a stop with its wait for calm. A governor made afresh would forget
- * them, jump back to min_rate and restart without the wait.
  */
 #include "config.h"
 
@@ -55,9 +67,18 @@ struct governor {
 	struct governor_params p;
 	double		 rate;		/* messages/s */
 	double		 smoothed;	/* s */
+	int		 started;	/* out of slow start */
 	int		 stopped;
+	double		 rate_stop;	/* the rate when it stopped */
 	int		 calm;		/* stopped and s < target_high ... */
 	double		 calm_since;	/* ... since then */
+	/* what the drain saw (governor_observe) */
+	double		 latency;	/* s, smoothed; 0: none measured */
+	double		 delivered;	/* messages/s leaving, smoothed */
+	double		 last_obs;	/* when the last observation came */
+	int		 have_obs;	/* 0 none, -1 one, 1 a rate */
+	long		 inflight;
+	long		 window;	/* the last window granted */
 };
 
 void
@@ -123,6 +144,9 @@ governor_set_params(struct governor *g, const struct governor_params *params)
 	/* stopped stays stopped: the restart waits for calm as before */
 	if (!g->stopped)
 		g->rate = clamp(g->rate, g->p.min_rate, g->p.max_rate);
+	else
+		g->rate_stop = clamp(g->rate_stop, g->p.min_rate,
+		    g->p.max_rate);
 }
 
 /* governor_smooth - step 1: rises at once, falls a share per tick */
@@ -152,24 +176,61 @@ governor_restart(struct governor *g, double now)
 	return now - g->calm_since >= g->p.restart_hold;
 }
 
-/* governor_budget - step 5 */
+/* governor_grow - steps 4 and 5: the rate's change while running */
 static void
-governor_budget(const struct governor *g, int known, struct budget *b)
+governor_grow(struct governor *g)
 {
 	const struct governor_params *p = &g->p;
-	double	 s = g->smoothed;
+	double	 factor, rate;
+
+	if (g->smoothed >= p->target_low)
+		g->started = 1;
+	if (!g->started)
+		factor = GOVERNOR_GROWTH;
+	else
+		factor = clamp(exp(GOVERNOR_GAIN * (p->target_high -
+		    g->smoothed)), p->decrease, GOVERNOR_STEP_MAX);
+	rate = g->rate * factor;
+	if (rate > g->rate + p->increase)
+		rate = g->rate + p->increase;
+	g->rate = clamp(rate, p->min_rate, p->max_rate);
+}
+
+/*
+ * governor_bottleneck - step 6: a full window that leaves more slowly
+ * than it is released is a bottleneck the sensors do not see
+ */
+static void
+governor_bottleneck(struct governor *g)
+{
+	double	 cap;
+
+	if (g->have_obs != 1 || g->window <= 0 || g->inflight < g->window ||
+	    !(g->delivered < g->rate * GOVERNOR_SLOWER))
+		return;
+	cap = MAXIMUM(g->delivered * GOVERNOR_HEADROOM, g->p.min_rate);
+	if (cap < g->rate)
+		g->rate = cap;
+}
+
+/* governor_budget - step 7 */
+static void
+governor_budget(struct governor *g, int known, struct budget *b)
+{
+	const struct governor_params *p = &g->p;
+	double	 s = g->smoothed, latency;
 
 	b->rate = g->rate;
 	b->stopped = g->stopped;
 	b->known = known;
 	b->pressure = s;
+	latency = g->latency > 0 ? g->latency : GOVERNOR_LATENCY;
 	if (g->rate <= 0)
 		b->window = 0;
-	else if (p->max_rate <= 0)
-		b->window = p->window;
 	else
-		b->window = MAXIMUM(1, lround(p->window * g->rate /
-		    p->max_rate));
+		b->window = (long)clamp(ceil(g->rate * latency * 2), 1,
+		    (double)MAXIMUM(p->window, 1));
+	g->window = b->window;
 	if (s >= 1)
 		b->cutoff = 1;
 	else if (s <= p->target_low)
@@ -177,6 +238,34 @@ governor_budget(const struct governor *g, int known, struct budget *b)
 	else
 		b->cutoff = (s - p->target_low) / (1 - p->target_low);
 	b->critical = s >= p->critical;
+}
+
+void
+governor_observe(struct governor *g, long delivered, double latency_sum,
+    long inflight, double now)
+{
+	double	 dt, a;
+
+	g->inflight = MAXIMUM(inflight, 0);
+	if (delivered > 0 && latency_sum >= 0 && isfinite(latency_sum)) {
+		a = latency_sum / (double)delivered;
+		g->latency = g->latency > 0 ? g->latency +
+		    GOVERNOR_SMOOTH * (a - g->latency) : a;
+	}
+	if (g->have_obs == 0 || now < g->last_obs) {
+		/* a rate needs a second look */
+		g->have_obs = -1;
+		g->last_obs = now;
+		g->delivered = -1;
+		return;
+	}
+	if ((dt = now - g->last_obs) <= 0)
+		return;
+	a = (double)MAXIMUM(delivered, 0) / dt;
+	g->delivered = g->delivered < 0 ? a : g->delivered +
+	    GOVERNOR_SMOOTH * (a - g->delivered);
+	g->have_obs = 1;
+	g->last_obs = now;
 }
 
 void
@@ -194,19 +283,22 @@ governor_tick(struct governor *g, double pressure, int have_pressure,
 	}
 	governor_smooth(g, pressure);
 	if (g->smoothed >= 1) {		/* a limit is reached: stop at once */
+		if (!g->stopped)
+			g->rate_stop = g->rate;
 		g->rate = 0;
 		g->stopped = 1;
+		g->started = 1;
 		g->calm = 0;
 	} else if (g->stopped) {
 		if (governor_restart(g, now)) {
 			g->stopped = 0;
 			g->calm = 0;
-			g->rate = p->min_rate;
+			g->rate = clamp(g->rate_stop * p->decrease, p->min_rate,
+			    p->max_rate);
 		}
-	} else if (g->smoothed > p->target_high) {
-		g->rate = MAXIMUM(g->rate * p->decrease, p->min_rate);
-	} else if (g->smoothed < p->target_low) {
-		g->rate = MINIMUM(g->rate + p->increase, p->max_rate);
+	} else {
+		governor_grow(g);
+		governor_bottleneck(g);
 	}
 	governor_budget(g, 1, budget_r);
 }

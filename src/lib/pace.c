@@ -36,6 +36,9 @@ struct pace {
 	int		 critical;	/* as last told (PACE_CRITICAL) */
 	int		 paused;	/* "ebbctl pause" */
 	double		 cap;		/* messages/s; 0: none */
+	long		 delivered;	/* since the last sample (feedback) */
+	double		 latency;
+	long		 inflight;
 };
 
 void
@@ -103,6 +106,10 @@ pace_sample(struct pace *p, const struct sensor_sample *s, double mono)
 {
 	int	 changed = 0;
 
+	/* what the released mail did is the governor's fastest signal */
+	governor_observe(p->gov, p->delivered, p->latency, p->inflight, mono);
+	p->delivered = 0;
+	p->latency = 0;
 	governor_tick(p->gov, s->pressure, s->npresent > 0, mono, &p->budget);
 	/*
 	 * keep the cadence of samples taken when due, so a step that comes
@@ -171,7 +178,15 @@ pace_step(struct pace *p, struct drain *d, double mono, time_t now,
     char **err_r)
 {
 	struct budget	 b;
+	double		 latency;
+	long		 n, delivered, inflight;
 
 	pace_budget(p, &b);
-	return drain_tick(d, &b, mono, now, err_r);
+	n = drain_tick(d, &b, mono, now, err_r);
+	/* gathered for the next sample's governor_observe */
+	drain_feedback(d, &delivered, &latency, &inflight);
+	p->delivered += delivered;
+	p->latency += latency;
+	p->inflight = inflight;
+	return n;
 }

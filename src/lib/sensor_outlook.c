@@ -46,7 +46,10 @@ outlook_load(const struct sensor_trend *was, double dt,
 	t->running = -1;
 	if (!r->present || r->ncpu <= 0 || r->running < 0)
 		return;
-	running = was != NULL && was->running >= 0 ?
+	/* a rise is taken at once (the average still has to agree), a
+	   fall over SENSOR_RUNNING_TAU: one idle instant is not calm */
+	running = was != NULL && was->running >= 0 &&
+	    r->running < was->running ?
 	    smooth(was->running, r->running, dt, SENSOR_RUNNING_TAU) :
 	    r->running;
 	t->running = running;

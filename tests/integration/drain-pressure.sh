@@ -14,8 +14,8 @@ backlog $N
 ebb_config '[drain]' 'max_rate = 1000' 'increase = 1000'
 # 4 fake CPUs, load_per_cpu limit 2.0: 9.6 is p = 1.2, 99 is p = 12.4
 IDLE="0.01 0.02 0.00 1/120 4242"
-LOADED="9.60 5.00 2.00 9/120 4242"
-CRITICAL="99.00 50.00 20.00 9/120 4242"
+LOADED="9.60 5.00 2.00 12/120 4242"
+CRITICAL="99.00 50.00 20.00 120/400 4242"
 
 parked() {
 	pf_count hold

@@ -25,7 +25,7 @@ wait_for 10 st_ge .released 1
 
 # 1-2: overload (load 40 per 4 cpus against a limit of 2): releases stop
 # within two ticks, and the status says why
-echo "40.00 40.00 40.00 9/120 4242" >"$T/root/proc/loadavg"
+echo "40.00 40.00 40.00 41/120 4242" >"$T/root/proc/loadavg"
 sleep 2.2
 r1=$(st .released)
 sleep 2.5

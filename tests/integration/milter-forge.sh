@@ -14,7 +14,7 @@ require_cmd postfix smtp-source jq miltertest
 
 tap_plan 4
 IDLE="0.01 0.02 0.00 1/120 4242"
-LOADED="9.60 5.00 2.00 9/120 4242"	# 4 fake CPUs: p = 1.2
+LOADED="9.60 5.00 2.00 12/120 4242"	# 4 fake CPUs: p = 1.2
 
 ebb_user
 pf_create

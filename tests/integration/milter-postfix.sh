@@ -20,8 +20,8 @@ require_cmd postfix smtp-source smtp-sink jq perl
 tap_plan 18
 # 4 fake CPUs, load_per_cpu limit 2.0: 9.6 is p = 1.2, 99 is critical
 IDLE="0.01 0.02 0.00 1/120 4242"
-LOADED="9.60 5.00 2.00 9/120 4242"
-CRITICAL="99.00 50.00 20.00 9/120 4242"
+LOADED="9.60 5.00 2.00 12/120 4242"
+CRITICAL="99.00 50.00 20.00 120/400 4242"
 
 child_pid() {
 	pgrep -P "$(st .pid)" ebbd | head -1

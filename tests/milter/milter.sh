@@ -21,7 +21,7 @@ run_case() {
 	shift 3
 	_d=$T/$_name
 	fake_proc "$_d/root"
-	echo "$_load $_load $_load 1/120 4242" >"$_d/root/proc/loadavg"
+	echo "$_load $_load $_load 200/400 4242" >"$_d/root/proc/loadavg"
 	mkdir -p "$_d/state/milter"
 	[ -n "${STATE:-}" ] && printf '%s' "$STATE" >"$_d/state/milter/clients"
 	_port=$(free_port)

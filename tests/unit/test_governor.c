@@ -53,20 +53,6 @@ struct trace {
 	int		 never_up_after;	/* tick; -1: not checked */
 };
 
-/* gen_oscillate - calm to max rate, then 0.3 and 0.9 in turn */
-static double
-gen_oscillate(int t)
-{
-	return t < 9 ? 0.1 : (t % 2 == 0 ? 0.3 : 0.9);
-}
-
-/* gen_band - calm to max rate, then 0.55 and 0.75 in turn, in the band */
-static double
-gen_band(int t)
-{
-	return t < 9 ? 0.1 : (t % 2 == 0 ? 0.55 : 0.75);
-}
-
 /* gen_edge - hovering around 1 after a calm start */
 static double
 gen_edge(int t)
@@ -74,61 +60,71 @@ gen_edge(int t)
 	return t < 5 ? 0.1 : (t % 2 == 1 ? 0.95 : 1.05);
 }
 
+/*
+ * The rates are worked out from governor.c's steps with test_params:
+ * slow start x1.5 a tick, at most +1 (1.5, 2.25, 3.25, 4.25 ...); then
+ * x e^(0.5 (0.8 - s)) within 0.5 .. 1.25 and at most +1; a stop at s >= 1
+ * and a restart at half the rate it had, after 3 s calm below 0.8.
+ */
 static const struct trace traces[] = {
-	{ .name = "trace: ramp-up from idle",
+	{ .name = "trace: slow start from idle, not a burst",
 	  .p = { 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1 },
 	  .n = 12,
-	  .rate = { 2, 3, 4, 5, 6, 7, 8, 9, 10, 10, 10, 10 }, .nrate = 12,
+	  .rate = { 1.5, 2.25, 3.25, 4.25, 5.25, 6.25, 7.25, 8.25, 9.25, 10,
+	    10, 10 }, .nrate = 12,
 	  .max_turns = -1, .never_up_after = -1 },
 	{ .name = "trace: a spike stops releases in one tick",
 	  .p = { 0.1, 0.1, 0.1, 1.2 }, .n = 4,
-	  .rate = { 2, 3, 4, 0 }, .nrate = 4,
+	  .rate = { 1.5, 2.25, 3.25, 0 }, .nrate = 4,
 	  .max_turns = -1, .never_up_after = -1 },
-	{ .name = "trace: a rise is taken at once",
-	  .p = { 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.85 },
-	  .n = 10,
-	  .rate = { 2, 3, 4, 5, 6, 7, 8, 9, 10, 5 }, .nrate = 10,
+	{ .name = "trace: at target_high the rate holds",
+	  .p = { 0.1, 0.1, 0.1, 0.8, 0.8, 0.8 }, .n = 6,
+	  .rate = { 1.5, 2.25, 3.25, 3.25, 3.25, 3.25 }, .nrate = 6,
 	  .max_turns = -1, .never_up_after = -1 },
-	{ .name = "trace: recovery after a stop is gradual",
+	{ .name = "trace: above target_high the rate eases down",
+	  /* x e^-0.05 a tick */
+	  .p = { 0.1, 0.1, 0.1, 0.9, 0.9, 0.9, 0.9 }, .n = 7,
+	  .rate = { 1.5, 2.25, 3.25, 3.09149563, 2.940721609, 2.797300923,
+	    2.660874948 }, .nrate = 7,
+	  .max_turns = -1, .never_up_after = -1 },
+	{ .name = "trace: below target_high, past slow start, it grows gently",
+	  /* x e^0.1 a tick */
+	  .p = { 0.1, 0.1, 0.1, 0.6, 0.6, 0.6 }, .n = 6,
+	  .rate = { 1.5, 2.25, 3.25, 3.591805484, 3.969558964, 4.387041125 },
+	  .nrate = 6, .max_turns = -1, .never_up_after = -1 },
+	{ .name = "trace: far below the target: x1.25, at most +1",
+	  /* s .6 .3 .15 .075: e^.25 > 1.25, then the +1 cap */
+	  .p = { 0.1, 0.1, 0.1, 0.6, 0.0, 0.0, 0.0 }, .n = 7,
+	  .rate = { 1.5, 2.25, 3.25, 3.591805484, 4.489756855, 5.489756855,
+	    6.489756855 }, .nrate = 7,
+	  .max_turns = -1, .never_up_after = -1 },
+	{ .name = "trace: recovery after a stop from min_rate",
 	  /* s: 1.2 .65 .375 .2375 .16875 ...: calm from t=1, restart t=4 */
 	  .p = { 1.2, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1 }, .n = 9,
-	  .rate = { 0, 0, 0, 0, 1, 2, 3, 4, 5 }, .nrate = 9,
+	  .rate = { 0, 0, 0, 0, 1, 1.25, 1.5625, 1.953125, 2.44140625 },
+	  .nrate = 9, .max_turns = -1, .never_up_after = -1 },
+	{ .name = "trace: a restart resumes at half the rate it stopped at",
+	  .p = { 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 1.2, 0.1,
+	    0.1, 0.1, 0.1, 0.1 }, .n = 16,
+	  .rate = { 1.5, 2.25, 3.25, 4.25, 5.25, 6.25, 7.25, 8.25, 9.25, 10, 0,
+	    0, 0, 0, 5, 6 }, .nrate = 16,
 	  .max_turns = -1, .never_up_after = -1 },
-	{ .name = "trace: multiplicative decrease above the band",
-	  .p = { 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1,
-	    0.9, 0.9, 0.9, 0.9 }, .n = 13,
-	  .rate = { 2, 3, 4, 5, 6, 7, 8, 9, 10, 5, 2.5, 1.25, 1 },
-	  .nrate = 13, .max_turns = -1, .never_up_after = -1 },
-	{ .name = "trace: the rate holds inside the band",
-	  .p = { 0.1, 0.1, 0.1, 0.7, 0.7, 0.7, 0.7, 0.7 }, .n = 8,
-	  .rate = { 2, 3, 4, 4, 4, 4, 4, 4 }, .nrate = 8,
-	  .max_turns = -1, .never_up_after = -1 },
-	{ .name = "trace: a fall is smoothed before the rate grows again",
-	  /* s after 0.9: .9 .5 .3: in the band once, then below */
-	  .p = { 0.1, 0.1, 0.1, 0.9, 0.1, 0.1, 0.1 }, .n = 7,
-	  .rate = { 2, 3, 4, 2, 2, 3, 4 }, .nrate = 7,
-	  .max_turns = -1, .never_up_after = -1 },
-	{ .name = "trace: pressure swinging across the band does not flap",
-	  .gen = gen_oscillate, .n = 60,
-	  .max_turns = 1, .never_up_after = 9 },
-	{ .name = "trace: pressure swinging inside the band holds the rate",
-	  .gen = gen_band, .n = 60,
-	  .max_turns = 0, .never_up_after = 9 },
 	{ .name = "trace: pressure hovering at 1 keeps releases stopped",
 	  .gen = gen_edge, .n = 40,
-	  .rate = { 2, 3, 4, 5, 6, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
-	  .nrate = 40, .max_turns = 1, .never_up_after = 5 },
+	  .rate = { 1.5, 2.25, 3.25, 4.25, 5.25, 4.870653303, 0, 0, 0, 0, 0,
+	    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    0, 0, 0, 0, 0, 0, 0 },
+	  .nrate = 40, .max_turns = 1, .never_up_after = 4 },
 	{ .name = "trace: no sensor present holds min_rate",
 	  .p = { 0.1, 0.1, 0.1, 0.1, 0.1, ABSENT, ABSENT, ABSENT, 0.1, 0.1 },
 	  .n = 10,
-	  .rate = { 2, 3, 4, 5, 6, 1, 1, 1, 2, 3 }, .nrate = 10,
-	  .max_turns = -1, .never_up_after = -1 },
+	  .rate = { 1.5, 2.25, 3.25, 4.25, 5.25, 1, 1, 1, 1.5, 2.25 },
+	  .nrate = 10, .max_turns = -1, .never_up_after = -1 },
 	{ .name = "trace: no sensor present after a stop stays stopped",
 	  .p = { 1.2, ABSENT, ABSENT, ABSENT, ABSENT, ABSENT, 0.1, 0.1, 0.1,
 	    0.1, 0.1 }, .n = 11,
 	  /* s falls only on samples: .65 at t=6 starts the wait */
-	  .rate = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2 }, .nrate = 11,
+	  .rate = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1.25 }, .nrate = 11,
 	  .max_turns = -1, .never_up_after = -1 },
 };
 
@@ -146,7 +142,7 @@ run_trace(void **state)
 		p = tr->gen != NULL ? tr->gen(t) : tr->p[t];
 		governor_tick(g, p == ABSENT ? 0 : p, p != ABSENT, t, &b);
 		if (t < tr->nrate && tr->rate[t] != ANY) {
-			if (fabs(b.rate - tr->rate[t]) > 1e-9)
+			if (fabs(b.rate - tr->rate[t]) > 1e-8)
 				fail_msg("%s: tick %d: rate %g, want %g",
 				    tr->name, t, b.rate, tr->rate[t]);
 		}
@@ -213,22 +209,91 @@ test_window_scales(void **state)
 	struct budget	 b;
 	int		 t;
 
+	/* no delivery seen yet: a latency of GOVERNOR_LATENCY (1 s), x2 */
 	for (t = 0; t < 12; t++) {
 		governor_tick(g, 0.1, 1, t, &b);
-		assert_int_equal(b.window, lround(100 * b.rate / 10));
+		assert_int_equal(b.window, (long)ceil(b.rate * 1.0 * 2));
 	}
-	assert_int_equal(b.window, 100);	/* max rate: the full window */
-	governor_tick(g, 0.9, 1, t++, &b);	/* halved */
-	assert_int_equal(b.window, 50);
+	assert_int_equal(b.window, 20);		/* rate 10 */
+	/* 4 delivered, 2 s together: 0.5 s each: the window is the rate */
+	governor_observe(g, 4, 2.0, 3, t);
+	governor_tick(g, 0.1, 1, t++, &b);
+	assert_int_equal(b.window, 10);
 	governor_tick(g, 1.0, 1, t++, &b);	/* stopped */
 	assert_int_equal(b.window, 0);
 	governor_free(&g);
 
+	/* at most [drain] window; at least 1 */
 	g = governor_new(&(struct governor_params){ .min_rate = 0.01,
 	    .max_rate = 100, .window = 10, .target_low = 0.5,
-	    .target_high = 0.8, .increase = 1, .decrease = 0.5 });
+	    .target_high = 0.8, .increase = 100, .decrease = 0.5 });
 	governor_tick(g, 0.6, 1, 0, &b);	/* tiny rate: still 1 */
 	assert_int_equal(b.window, 1);
+	for (t = 1; t < 80; t++)		/* x1.25 a tick from 0.01 */
+		governor_tick(g, 0.1, 1, t, &b);
+	assert_true(b.rate == 100);
+	assert_int_equal(b.window, 10);
+	governor_free(&g);
+}
+
+/*
+ * a full window that leaves more slowly than it is released: the rate
+ * comes down to 1.25 times what leaves, whatever the sensors say; a
+ * window that is not full (nothing more to release) changes nothing
+ */
+static void
+test_bottleneck(void **state)
+{
+	struct governor	*g = governor_new(&test_params);
+	struct budget	 b;
+	int		 t;
+
+	for (t = 0; t < 12; t++)
+		governor_tick(g, 0.1, 1, t, &b);
+	assert_true(b.rate == 10);
+	/* a rate needs two looks: the first only starts the clock */
+	governor_observe(g, 0, 0, 20, t);
+	governor_tick(g, 0.1, 1, t++, &b);
+	assert_true(b.rate == 10);
+	governor_observe(g, 4, 4, 20, t);	/* 4/s leave, 20 in flight */
+	governor_tick(g, 0.1, 1, t++, &b);
+	assert_true(fabs(b.rate - 5) < 1e-9);	/* 4 x 1.25 */
+	governor_free(&g);
+
+	g = governor_new(&test_params);
+	for (t = 0; t < 12; t++)
+		governor_tick(g, 0.1, 1, t, &b);
+	governor_observe(g, 0, 0, 3, t);
+	governor_tick(g, 0.1, 1, t++, &b);
+	governor_observe(g, 1, 1, 3, t);	/* slow, but the window is not
+						   full: nothing to release */
+	governor_tick(g, 0.1, 1, t++, &b);
+	assert_true(b.rate == 10);
+	governor_free(&g);
+}
+
+/*
+ * the rate never moves by more than the factors allow in one tick: no
+ * burst from any trace
+ */
+static void
+test_steps_bounded(void **state)
+{
+	struct governor	*g = governor_new(&test_params);
+	struct budget	 b;
+	uint32_t	 seed = 7;
+	double		 prev = test_params.min_rate, p;
+	int		 t;
+
+	for (t = 0; t < 5000; t++) {
+		p = lcg(&seed) * 0.99;
+		governor_tick(g, p, 1, t, &b);
+		assert_true(b.rate <= prev * 1.5 + 1e-9);
+		assert_true(b.rate <= prev + test_params.increase + 1e-9);
+		assert_true(b.rate >= prev * test_params.decrease - 1e-9 ||
+		    b.rate == test_params.min_rate);
+		prev = b.rate;
+	}
 	governor_free(&g);
 }
 
@@ -347,7 +412,7 @@ test_nan_is_unknown(void **state)
 	assert_true(b.pressure == 0.1);		/* kept, not NaN */
 	governor_tick(g, -3, 1, 2, &b);		/* below 0 counts as 0 */
 	assert_true(b.known);
-	assert_true(b.rate == 2);
+	assert_true(b.rate == 1.5);		/* slow start from min_rate */
 	governor_free(&g);
 }
 
@@ -418,24 +483,25 @@ struct reload {
 static const struct reload reloads[] = {
 	{ "reload keeps the rate",
 	  { 0.1, 0.1, 0.1, 0.1, 0.1 }, 5, 1, 10,
-	  { 0.1, 0.1 }, { 7, 8 }, 2 },
+	  { 0.1, 0.1 }, { 6.25, 7.25 }, 2 },
 	{ "reload: a lower max_rate takes the rate down to it",
 	  { 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1 }, 7, 1, 5,
 	  { 0.7, 0.1 }, { 5, 5 }, 2 },
 	{ "reload: a higher min_rate lifts the rate to it",
+	  /* x e^0.05, then x e^-0.05 */
 	  { 0.1, 0.1 }, 2, 5, 10,
-	  { 0.7, 0.9 }, { 5, 5 }, 2 },
+	  { 0.7, 0.9 }, { 5.256355481880121, 5 }, 2 },
 	{ "reload: min_rate above max_rate is clamped",
 	  { 0.1, 0.1 }, 2, 20, 10,
 	  { 0.7 }, { 10 }, 1 },
 	{ "reload: a stop outlasts it and waits for calm",
 	  /* calm from t=1, restart at t=4, as without the reload */
 	  { 1.2 }, 1, 1, 10,
-	  { 0.1, 0.1, 0.1, 0.1, 0.1 }, { 0, 0, 0, 1, 2 }, 5 },
+	  { 0.1, 0.1, 0.1, 0.1, 0.1 }, { 0, 0, 0, 1, 1.25 }, 5 },
 	{ "reload keeps the smoothed pressure",
-	  /* s .9 -> .5 (in the band: hold) -> .3 */
+	  /* 5.25 x e^-0.05; s .9 -> .5: x e^0.15; -> .3: +1 */
 	  { 0.1, 0.1, 0.1, 0.1, 0.1, 0.9 }, 6, 1, 10,
-	  { 0.1, 0.1 }, { 3, 4 }, 2 },
+	  { 0.1, 0.1 }, { 5.80214731989715, 6.80214731989715 }, 2 },
 };
 
 /* run_reload - one row of reloads */
@@ -455,7 +521,7 @@ run_reload(void **state)
 	governor_set_params(g, &p);
 	for (i = 0; i < r->nafter; i++) {
 		governor_tick(g, r->after[i], 1, t++, &b);
-		if (fabs(b.rate - r->rate[i]) > 1e-9)
+		if (fabs(b.rate - r->rate[i]) > 1e-8)
 			fail_msg("%s: tick %d after: rate %g, want %g",
 			    r->name, i, b.rate, r->rate[i]);
 		assert_int_equal(b.stopped, b.rate == 0);
@@ -469,6 +535,8 @@ main(void)
 	static const struct CMUnitTest plain[] = {
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_window_scales),
+		cmocka_unit_test(test_bottleneck),
+		cmocka_unit_test(test_steps_bounded),
 		cmocka_unit_test(test_cutoff),
 		cmocka_unit_test(test_critical),
 		cmocka_unit_test(test_restart_timed),

@@ -214,19 +214,19 @@ static const struct cap caps[] = {
 	{ "budget: nothing before the first sample", { 0 }, 0, 0, 0,
 	  0, 0, 0 },
 	{ "budget: no pause, no cap: the governor's rate",
-	  { 0.1, 0.1, 0.1 }, 3, 0, 0, 4, 4, 0 },
+	  { 0.1, 0.1, 0.1 }, 3, 0, 0, 3.25, 3.25, 0 },
 	{ "budget: a cap above the rate changes nothing",
-	  { 0.1, 0.1, 0.1 }, 3, 0, 8, 4, 4, 8 },
+	  { 0.1, 0.1, 0.1 }, 3, 0, 8, 3.25, 3.25, 8 },
 	{ "budget: a cap below the rate caps it",
-	  { 0.1, 0.1, 0.1 }, 3, 0, 2.5, 2.5, 4, 2.5 },
+	  { 0.1, 0.1, 0.1 }, 3, 0, 2.5, 2.5, 3.25, 2.5 },
 	{ "budget: paused releases nothing",
-	  { 0.1, 0.1, 0.1 }, 3, 1, 0, 0, 4, 0 },
+	  { 0.1, 0.1, 0.1 }, 3, 1, 0, 0, 3.25, 0 },
 	{ "budget: paused with a cap releases nothing",
-	  { 0.1, 0.1, 0.1 }, 3, 1, 2, 0, 4, 2 },
+	  { 0.1, 0.1, 0.1 }, 3, 1, 2, 0, 3.25, 2 },
 	{ "budget: a cap of 0 or less is no cap",
-	  { 0.1, 0.1, 0.1 }, 3, 0, -3, 4, 4, 0 },
+	  { 0.1, 0.1, 0.1 }, 3, 0, -3, 3.25, 3.25, 0 },
 	{ "budget: a NaN cap is no cap",
-	  { 0.1, 0.1, 0.1 }, 3, 0, NAN, 4, 4, 0 },
+	  { 0.1, 0.1, 0.1 }, 3, 0, NAN, 3.25, 3.25, 0 },
 	{ "budget: a cap does not lift a stop",
 	  { 0.1, 1.2 }, 2, 0, 5, 0, 0, 5 },
 };
@@ -275,15 +275,16 @@ struct reload {
 static const struct reload reloads[] = {
 	{ "reload: the rate goes on from where it was",
 	  { 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1 }, 7, 1, 10,
-	  { 0.1, 0.7, 0.1 }, { 9, 9, 10 }, 3 },
+	  /* slow start +1 a tick, then x e^0.05, then +1 */
+	  { 0.1, 0.7, 0.1 }, { 8.25, 8.6729865451022, 9.6729865451022 }, 3 },
 	{ "reload: a stop keeps its wait for calm",
 	  /* t=1 stops; s .65 at t=2 starts the wait; restart at t=5 */
 	  { 0.1, 1.2 }, 2, 1, 10,
-	  { 0.1, 0.1, 0.1, 0.1, 0.1 }, { 0, 0, 0, 1, 2 }, 5 },
+	  { 0.1, 0.1, 0.1, 0.1, 0.1 }, { 0, 0, 0, 1, 1.25 }, 5 },
 	{ "reload: the smoothed pressure holds the rate",
-	  /* s .9 -> .5 (in the band) -> .3 */
+	  /* 5.25 x e^-0.05; s .9 -> .5: x e^0.15; -> .3: +1 */
 	  { 0.1, 0.1, 0.1, 0.1, 0.1, 0.9 }, 6, 1, 10,
-	  { 0.1, 0.1 }, { 3, 4 }, 2 },
+	  { 0.1, 0.1 }, { 5.80214731989715, 6.80214731989715 }, 2 },
 	{ "reload: a lower max_rate takes the rate down to it, not to min",
 	  { 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1 }, 7, 1, 5,
 	  { 0.7, 0.7 }, { 5, 5 }, 2 },
@@ -375,7 +376,7 @@ test_step_budget(void **state)
 		int	 paused;
 		double	 cap, rate;
 	} rows[] = {
-		{ 0, 0, 4 }, { 0, 2.5, 2.5 }, { 1, 0, 0 }, { 1, 2.5, 0 },
+		{ 0, 0, 3.25 }, { 0, 2.5, 2.5 }, { 1, 0, 0 }, { 1, 2.5, 0 },
 	};
 	static const double calm[] = { 0.1, 0.1, 0.1 };
 	struct drain_opts opts = { 0 };
@@ -399,7 +400,8 @@ test_step_budget(void **state)
 		if (fabs(st.rate - rows[i].rate) > 1e-9)
 			fail_msg("row %zu: the drain got rate %g, want %g", i,
 			    st.rate, rows[i].rate);
-		assert_int_equal(st.window, 40);
+		/* the governor's: 3.25/s x 1 s assumed latency x 2 */
+		assert_int_equal(st.window, 7);
 		drain_free(&d);
 		pace_free(&pc);
 	}
