@@ -5,10 +5,12 @@
  *
  * Parks the deferred backlog and releases it earliest deadline first within
  * the governor's budget, sampling the host every [sensors] interval, until
- * the backlog is gone (exit 0), or --limit, --for, a signal or critical
- * pressure stops it with mail left (exit 75, EX_TEMPFAIL, so cron runs it
- * again). Pressure at or above 1 pauses releases and they resume when it
- * falls. A second drain while one runs exits 75 at once (a lock in the
+ * the backlog is gone (exit 0), or --limit, --for, a signal, pressure that
+ * holds releases longer than --for (or DRAIN_PATIENCE), or released mail
+ * that stops leaving (DRAIN_STALL: the MTA's queue manager is down) stops
+ * it with mail left (exit 75, EX_TEMPFAIL, so cron runs it again).
+ * Pressure at or above 1, critical or not, pauses releases, with a line
+ * naming the sensor, and they resume when it falls. A second drain while one runs exits 75 at once (a lock in the
  * state directory). Errors exit 1, and so does [drain] mode = nudge, which
  * is not built yet: nothing is touched then. Works without ebbd.
  *
@@ -53,6 +55,10 @@ const struct ebbctl_cmd cmd_drain_entry = {
 };
 
 #define DRAIN_STEP	0.25	/* seconds between release batches */
+#define DRAIN_PATIENCE	600	/* seconds a stop is waited out without
+				   --for */
+#define DRAIN_STALL	300	/* seconds released mail may sit without
+				   leaving before the drain gives up */
 
 static volatile sig_atomic_t drain_stop;
 
@@ -130,22 +136,72 @@ bar_end(int *drawn)
 
 /*
  * pause_log - say once that releases pause (a limit is reached, the
- * governor stopped) and once that they resume
+ * governor stopped, or pressure is critical), which sensor holds them and
+ * how long the drain waits, and once that they resume
  */
 static void
-pause_log(int paused, const struct budget *budget,
-    const struct sensor_sample *sample)
+pause_log(int paused, int critical, const struct budget *budget,
+    const struct sensor_sample *sample, double wait)
 {
 	const struct sensor_reading *top = top_sensor(sample);
+	char	 left[DURATION_BUFSZ];
 
+	duration_format((long)ceil(wait), left, sizeof(left));
 	if (paused)
-		log_info("drain: paused p=%.2f sensor=%s ratio=%.2f: a limit "
-		    "is reached, releases wait until pressure falls",
+		log_info("drain: paused p=%.2f sensor=%s ratio=%.2f: %s, "
+		    "releases wait until pressure falls (for up to %s)",
 		    budget->pressure, top != NULL ? top->name : "-",
-		    top != NULL ? top->ratio : 0.0);
+		    top != NULL ? top->ratio : 0.0, critical ?
+		    "pressure is critical" : "a limit is reached", left);
 	else
 		log_info("drain: resumed p=%.2f rate=%.1f window=%ld",
 		    budget->pressure, budget->rate, budget->window);
+}
+
+/* the drain's progress, for giving up when it has none */
+struct progress {
+	double	 held_since;	/* releases held (stop) since; 0 not */
+	double	 moved;		/* last release or delivery */
+	size_t	 released;
+	size_t	 inflight;
+};
+
+/*
+ * stalled - 1 (and why, logged) when the drain should give up: releases
+ * held longer than patience, or released mail not leaving for DRAIN_STALL
+ * seconds (the MTA's queue manager down, a kick lost for good)
+ */
+static int
+stalled(struct progress *pg, const struct drain_status *st,
+    const struct budget *budget, double now, double patience)
+{
+	char	 how[DURATION_BUFSZ];
+
+	if (st->released != pg->released || st->inflight < pg->inflight)
+		pg->moved = now;
+	pg->released = st->released;
+	pg->inflight = st->inflight;
+	if (budget->stopped && st->parked > 0) {
+		if (pg->held_since == 0)
+			pg->held_since = now;
+		if (now - pg->held_since >= patience) {
+			duration_format((long)patience, how, sizeof(how));
+			log_warn("drain: pressure held releases for %s: "
+			    "stopping with %zu messages parked", how,
+			    st->parked);
+			return 1;
+		}
+	} else
+		pg->held_since = 0;
+	if (st->inflight > 0 && !budget->stopped &&
+	    now - pg->moved >= DRAIN_STALL) {
+		duration_format(DRAIN_STALL, how, sizeof(how));
+		log_warn("drain: no progress for %s: %zu released messages "
+		    "are still waiting to be delivered; is the MTA's queue "
+		    "manager running?", how, st->inflight);
+		return 1;
+	}
+	return 0;
 }
 
 /*
@@ -162,10 +218,11 @@ drain_run(struct ebbctl *ctl, struct mta *mta, struct drain *d, double for_s,
 	struct sensor_sample sample, prev;
 	struct budget	 budget;
 	struct drain_status st;
-	double		 start = ebb_now_mono(), t;
+	struct progress	 pg;
+	double		 start = ebb_now_mono(), t, patience;
 	long		 got;
 	char		*err = NULL;
-	int		 tty = isatty(STDERR_FILENO), rc = -1, critical = 0;
+	int		 tty = isatty(STDERR_FILENO), rc = -1;
 	int		 changed, sampled, drawn = 0;
 
 	pace_params_from_config(cfg, &pp);
@@ -173,6 +230,10 @@ drain_run(struct ebbctl *ctl, struct mta *mta, struct drain *d, double for_s,
 	pace_set_cap(pc, max_rate);
 	memset(&prev, 0, sizeof(prev));
 	memset(&budget, 0, sizeof(budget));
+	memset(&pg, 0, sizeof(pg));
+	pg.moved = start;
+	/* a stop is waited out: for --for, else DRAIN_PATIENCE */
+	patience = for_s > 0 ? for_s : DRAIN_PATIENCE;
 	while (rc == -1) {
 		t = ebb_now_mono();
 		sampled = 0;
@@ -183,12 +244,13 @@ drain_run(struct ebbctl *ctl, struct mta *mta, struct drain *d, double for_s,
 			changed = pace_sample(pc, &sample, t);
 			/* the logs show the governor's own rate, uncapped */
 			pace_governor_budget(pc, &budget);
-			critical = budget.critical;
 			sampled = 1;
-			/* critical says so itself, below: it stops the drain */
-			if (changed & (PACE_STOPPED | PACE_RESUMED)) {
+			if (changed & (PACE_STOPPED | PACE_RESUMED |
+			    PACE_CRITICAL)) {
 				bar_end(&drawn);
-				pause_log(budget.stopped, &budget, &sample);
+				pause_log(budget.stopped || budget.critical,
+				    budget.critical, &budget, &sample,
+				    patience - (for_s > 0 ? t - start : 0));
 			}
 		}
 		got = pace_step(pc, d, ebb_now_mono(), time(NULL), &err);
@@ -210,10 +272,9 @@ drain_run(struct ebbctl *ctl, struct mta *mta, struct drain *d, double for_s,
 			bar_end(&drawn);
 			log_warn("drain: interrupted");
 			rc = EX_TEMPFAIL;
-		} else if (critical) {
+		} else if (stalled(&pg, &st, &budget, ebb_now_mono(),
+		    patience)) {
 			bar_end(&drawn);
-			log_warn("drain: pressure %.2f is critical (>= %.2f): "
-			    "stopping", budget.pressure, cfg->critical);
 			rc = EX_TEMPFAIL;
 		} else if (for_s > 0 && ebb_now_mono() - start >= for_s) {
 			bar_end(&drawn);

@@ -1,14 +1,15 @@
 #!/bin/sh
 # drain-pressure.sh - a fake /proc/loadavg drives pressure: critical pressure
-# stops a drain at once with mail left parked (exit 75); pressure >= 1 stops
-# releases within two sample periods and they resume when it falls, each
-# said once in the log
+# holds a drain's releases, with a line naming the sensor, until --for ends
+# it with mail left parked (exit 75); pressure >= 1 stops releases within
+# two sample periods and they resume when it falls, each said once in the
+# log
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/drain-lib.sh"
 require_root
 require_cmd postfix smtp-source smtp-sink
 
-tap_plan 10
+tap_plan 11
 N=60
 backlog $N
 ebb_config '[drain]' 'max_rate = 1000' 'increase = 1000'
@@ -25,11 +26,23 @@ some_parked() {
 	[ "$(pf_count hold)" -gt 0 ]
 }
 
-# 1-2: critical pressure: park, release nothing, exit 75
+# 1-3: critical pressure: park, release nothing, wait it out for --for,
+# then exit 75, having said which sensor held it
 echo "$CRITICAL" >"$T/root/proc/loadavg"
-ebbctl drain >"$T/critical.out" 2>&1
-is "$?" 75 "critical pressure stops the drain with exit 75"
+t0=$(date +%s)
+ebbctl drain --for 3 >"$T/critical.out" 2>&1
+rc=$?
+t1=$(date +%s)
+is "$rc $([ $((t1 - t0)) -ge 3 ] && echo waited)" "75 waited" \
+    "critical pressure is waited out until --for, then exit 75"
 is "$(parked)" $N "nothing released under critical pressure"
+if grep -q 'drain: paused p=[0-9.]* sensor=load ratio=[0-9.]*: pressure is critical, releases wait until pressure falls (for up to [0-9]s)' "$T/critical.out"
+then
+	ok "the log names the sensor and how long the drain waits"
+else
+	not_ok "the log names the sensor and how long the drain waits" \
+	    "$(cat "$T/critical.out")"
+fi
 
 # 3-4: the next run picks up what the first parked; p = 1.2 pauses it
 echo "$IDLE" >"$T/root/proc/loadavg"
