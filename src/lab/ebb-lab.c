@@ -449,50 +449,63 @@ cmd_run(int argc, char **argv)
  * The grid's worst cells: for each metric, per policy, the worst value
  * and where.
  */
+enum metric_id {
+	M_ON_TIME, M_LATE, M_BOUNCED, M_LEFT, M_REBOOTS, M_TEMP, M_PASSIVE,
+	M_DRAIN_NR, M_DRAIN_SAFE, M_UTIL, M_PRUN
+};
+
 struct metric {
+	enum metric_id	 id;
 	const char	*name;
 	int		 higher_is_worse;
 	int		 ebb_only;
-	double		(*get)(const struct lab_scorecard *);
 	int		 decimals;
 };
 
-static double m_on_time(const struct lab_scorecard *c)
-{ return pct(c->on_time, c->messages); }
-static double m_late(const struct lab_scorecard *c)
-{ return pct(c->late, c->messages); }
-static double m_bounced(const struct lab_scorecard *c)
-{ return pct(c->bounced, c->messages); }
-static double m_left(const struct lab_scorecard *c)
-{ return pct(c->left, c->messages); }
-static double m_reboots(const struct lab_scorecard *c)
-{ return (double)c->reboots; }
-static double m_temp(const struct lab_scorecard *c)
-{ return c->temp_peak; }
-static double m_passive(const struct lab_scorecard *c)
-{ return c->above_passive; }
-static double m_drain_nr(const struct lab_scorecard *c)
-{ return c->left > 0 ? HUGE_VAL : c->drain_nr; }
-static double m_drain_safe(const struct lab_scorecard *c)
-{ return c->left > 0 ? HUGE_VAL : c->drain_safe; }
-static double m_util(const struct lab_scorecard *c)
-{ return c->utilization; }
-static double m_prun(const struct lab_scorecard *c)
-{ return (double)c->pressure_run; }
-
 static const struct metric metrics[] = {
-	{ "on time %", 0, 0, m_on_time, 1 },
-	{ "late %", 1, 0, m_late, 1 },
-	{ "bounced %", 1, 0, m_bounced, 1 },
-	{ "left %", 1, 0, m_left, 1 },
-	{ "reboots", 1, 0, m_reboots, 0 },
-	{ "peak temperature C", 1, 0, m_temp, 1 },
-	{ "above passive s", 1, 0, m_passive, 0 },
-	{ "drain / (N/R)", 1, 0, m_drain_nr, 2 },
-	{ "drain / safe bound", 1, 0, m_drain_safe, 2 },
-	{ "mean utilization", 0, 0, m_util, 2 },
-	{ "p >= 1 run (samples)", 1, 1, m_prun, 0 },
+	{ M_ON_TIME, "on time %", 0, 0, 1 },
+	{ M_LATE, "late %", 1, 0, 1 },
+	{ M_BOUNCED, "bounced %", 1, 0, 1 },
+	{ M_LEFT, "left %", 1, 0, 1 },
+	{ M_REBOOTS, "reboots", 1, 0, 0 },
+	{ M_TEMP, "peak temperature C", 1, 0, 1 },
+	{ M_PASSIVE, "above passive s", 1, 0, 0 },
+	{ M_DRAIN_NR, "drain / (N/R)", 1, 0, 2 },
+	{ M_DRAIN_SAFE, "drain / safe bound", 1, 0, 2 },
+	{ M_UTIL, "mean utilization", 0, 0, 2 },
+	{ M_PRUN, "p >= 1 run (samples)", 1, 1, 0 },
 };
+
+/* metric_value - one metric of a scorecard; a drain with mail left: inf */
+static double
+metric_value(const struct lab_scorecard *c, enum metric_id id)
+{
+	switch (id) {
+	case M_ON_TIME:
+		return pct(c->on_time, c->messages);
+	case M_LATE:
+		return pct(c->late, c->messages);
+	case M_BOUNCED:
+		return pct(c->bounced, c->messages);
+	case M_LEFT:
+		return pct(c->left, c->messages);
+	case M_REBOOTS:
+		return (double)c->reboots;
+	case M_TEMP:
+		return c->temp_peak;
+	case M_PASSIVE:
+		return c->above_passive;
+	case M_DRAIN_NR:
+		return c->left > 0 ? HUGE_VAL : c->drain_nr;
+	case M_DRAIN_SAFE:
+		return c->left > 0 ? HUGE_VAL : c->drain_safe;
+	case M_UTIL:
+		return c->utilization;
+	case M_PRUN:
+		return (double)c->pressure_run;
+	}
+	return 0;
+}
 
 struct cell {
 	struct lab_scenario sc;
@@ -530,9 +543,9 @@ print_worst(const struct cell *cells, size_t ncells, int json)
 				continue;
 			}
 			w = &cells[0];
-			wv = m->get(&cells[0].card[p]);
+			wv = metric_value(&cells[0].card[p], m->id);
 			for (i = 1; i < ncells; i++) {
-				v = m->get(&cells[i].card[p]);
+				v = metric_value(&cells[i].card[p], m->id);
 				if (m->higher_is_worse ? v > wv : v < wv) {
 					wv = v;
 					w = &cells[i];
