@@ -25,6 +25,8 @@ struct governor;
 #define GOVERNOR_HEADROOM	1.25	/* rate over what leaves, then */
 #define GOVERNOR_LATENCY	1.0	/* s, release to delivery, assumed */
 #define GOVERNOR_SMOOTH		0.3	/* share of a new observation taken */
+#define GOVERNOR_LATENCY_DRIFT	0.01	/* the least latency creeps up by
+					   this share per observation */
 
 /* what the controller is tuned by; plain data */
 struct governor_params {

@@ -59,10 +59,10 @@ usage(FILE *fp)
 	    "           [--capacity R] [--tau S] [--base-load F] "
 	    "[--seed N]\n"
 	    "           [--deadlines FIRST:LAST] [--json] [--trace] "
-	    "[--tmpdir DIR] [--verbose]\n"
+	    "[--tmpdir DIR] [--config FILE] [--verbose]\n"
 	    "       ebb-lab grid [--messages N] [--seed N] "
 	    "[--deadlines FIRST:LAST] [--json]\n"
-	    "           [--tmpdir DIR] [--verbose]\n");
+	    "           [--tmpdir DIR] [--config FILE] [--verbose]\n");
 }
 
 /* usage_error - a bad command line: say why, then exit 64 */
@@ -346,6 +346,7 @@ cmd_run(int argc, char **argv)
 		{ "json",	no_argument,		NULL, 'j' },
 		{ "trace",	no_argument,		NULL, 'T' },
 		{ "tmpdir",	required_argument,	NULL, 'd' },
+		{ "config",	required_argument,	NULL, 'c' },
 		{ "verbose",	no_argument,		NULL, 'v' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -400,6 +401,9 @@ cmd_run(int argc, char **argv)
 			break;
 		case 'd':
 			sc.tmpdir = optarg;
+			break;
+		case 'c':
+			sc.config = optarg;
 			break;
 		case 'v':
 			o.verbose = 1;
@@ -593,6 +597,7 @@ cmd_grid(int argc, char **argv)
 		{ "deadlines",	required_argument,	NULL, 'D' },
 		{ "json",	no_argument,		NULL, 'j' },
 		{ "tmpdir",	required_argument,	NULL, 'd' },
+		{ "config",	required_argument,	NULL, 'c' },
 		{ "verbose",	no_argument,		NULL, 'v' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -628,6 +633,9 @@ cmd_grid(int argc, char **argv)
 			break;
 		case 'd':
 			base.tmpdir = optarg;
+			break;
+		case 'c':
+			base.config = optarg;
 			break;
 		case 'v':
 			o.verbose = 1;

@@ -38,7 +38,11 @@
  * Scorecard: a message delivered at or before its deadline is on time,
  * after it late (Postfix only bounces after a failed attempt); drain time
  * is the time of the last delivery. The safe-capacity bound is N /
- * lab_host_safe_rate with ebb's default load_per_cpu limit.
+ * lab_host_safe_rate with ebb's limits (the scenario's configuration, else
+ * the defaults): load_per_cpu, and the temperature it keeps below, its
+ * [limits] temperature or the passive trip less temperature_margin when
+ * that is lower than the passive trip (issue 13: "without crossing its
+ * passive trip or a configured limit").
  */
 #include "config.h"
 
@@ -302,7 +306,7 @@ ebb_tick(struct run *r, double t, char **err_r)
 	if (lab_host_write_proc(r->host, r->dir, err_r) == -1)
 		return -1;
 	sensor_sample_read(r->cfg, mta_queue_directory(mta), mta_depth(mta),
-	    r->have_sample ? &r->prev : NULL, &r->sample);
+	    r->have_sample ? &r->prev : NULL, t, &r->sample);
 	r->prev = r->sample;
 	r->have_sample = 1;
 	pace_sample(r->pace, &r->sample, t);
@@ -383,7 +387,10 @@ ebb_start(struct run *r, char **err_r)
 	struct drain_opts opts;
 	struct pace_params pp;
 
-	r->cfg = config_defaults();
+	if (r->sc->config == NULL)
+		r->cfg = config_defaults();
+	else if (config_load(r->sc->config, &r->cfg, err_r) == -1)
+		return -1;
 	set_path(&r->cfg->proc_root, r->dir);
 	set_path(&r->cfg->sys_root, r->dir);
 	set_path(&r->cfg->state_directory, r->state);
@@ -553,6 +560,8 @@ lab_sim_run(const struct lab_scenario *sc, enum lab_policy policy,
 {
 	struct run	 r;
 	struct config	*defaults;
+	struct lab_host_params safe;
+	double		 limit;
 	double		 end = 0;
 	int		 rc = -1;
 
@@ -570,9 +579,16 @@ lab_sim_run(const struct lab_scenario *sc, enum lab_policy policy,
 	card->policy = policy;
 	card->messages = sc->messages;
 	card->nr = (double)sc->messages / sc->host.capacity;
-	defaults = config_defaults();
-	card->safe_rate = lab_host_safe_rate(&sc->host,
-	    defaults->load_per_cpu);
+	if (sc->config == NULL)
+		defaults = config_defaults();
+	else if (config_load(sc->config, &defaults, err_r) == -1)
+		return -1;
+	safe = sc->host;
+	limit = defaults->temperature > 0 ? defaults->temperature :
+	    safe.trip_passive - defaults->temperature_margin;
+	if (limit < safe.trip_passive)
+		safe.trip_passive = limit;
+	card->safe_rate = lab_host_safe_rate(&safe, defaults->load_per_cpu);
 	config_free(&defaults);
 	card->safe_bound = card->safe_rate > 0 ?
 	    (double)sc->messages / card->safe_rate : HUGE_VAL;

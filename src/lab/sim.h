@@ -75,6 +75,9 @@ struct lab_scenario {
 					   holds; not in N, never released */
 	const char	*tmpdir;	/* EBB's files go under it; NULL:
 					   lab_sim_tmpdir() */
+	const char	*config;	/* EBB's ebb.conf; NULL: the defaults
+					   ([sensors] roots and the state
+					   directory are the lab's) */
 	lab_trace_fn	*trace;		/* NULL: none */
 	void		*trace_arg;
 };
