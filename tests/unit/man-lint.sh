@@ -6,7 +6,7 @@
 # skipped.
 top_srcdir=${top_srcdir:-.}
 
-set -- "$top_srcdir"/man/*.[58]
+set -- "$top_srcdir"/man/*.[158]
 [ -e "$1" ] || set --
 if [ $# -eq 0 ]; then
 	echo "1..0 # SKIP no man pages"
