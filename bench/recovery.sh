@@ -258,7 +258,8 @@ policy_run() {
 	pf_stop
 	bg_stop lab
 	score "$START" "$END" >"$T/score" || bail_out "scoring failed"
-	echo "start_skew=$(awk -v s="$START" -v a="$A" 'BEGIN { printf "%.1f", s - a }')" >>"$T/score"
+	awk -v s="$START" -v a="$A" \
+	    'BEGIN { printf "start_skew=%.1f\n", s - a }' >>"$T/score"
 	if [ -n "${EBB_RECOVERY_KEEP:-}" ]; then
 		mkdir -p "$EBB_RECOVERY_KEEP/$POLICY"
 		cp "$T/lab.log" "$T/backlog" "$T/score" "$PF_DIR/maillog" \

@@ -47,7 +47,7 @@
 #define EX_USAGE_	64
 #define SIZE_MAX_DEFAULT (10L << 20)	/* message bytes, as Postfix */
 #define CONNS_MAX_DEFAULT 1000
-#define TIMER_SLACK	0.002		/* s; a timer this early is on time */
+#define TIMER_SLACK	0.002		/* s: a timer this early is on time */
 
 /* the model's parameters as options; off is into struct lab_host_params */
 enum ptype { P_DOUBLE, P_LONG, P_INT };
@@ -476,7 +476,7 @@ labhost_offer(struct labhost *lab, struct conn *conn, const char *lab_id,
 	if (lab->proc_dirty)
 		write_proc(lab);
 	lab_host_state(lab->host, &st);
-	if (!st.up) {		/* a reboot now dropped conn, or it was down */
+	if (!st.up) {		/* rebooted just now (conn dropped), or down */
 		schedule(lab);
 		return OFFER_DOWN;
 	}

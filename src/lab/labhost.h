@@ -18,7 +18,7 @@
 
 #include "lab/host.h"
 
-#define LABHOST_ID_MAX	200		/* bytes kept of a Message-ID, X-Lab-Id */
+#define LABHOST_ID_MAX	200	/* bytes kept of a Message-ID, X-Lab-Id */
 
 struct conn;
 struct event;
@@ -29,9 +29,9 @@ struct evconnlistener;
 struct inflight {
 	TAILQ_ENTRY(inflight)	 entry;
 	uint64_t		 id;		/* the host's msgid */
-	struct conn		*conn;		/* NULL: the client went away */
+	struct conn		*conn;		/* NULL: the client left */
 	char			*lab_id;	/* X-Lab-Id, or NULL */
-	char			*message_id;	/* Message-ID, or NULL */
+	char			*message_id;	/* or NULL */
 };
 
 TAILQ_HEAD(conn_list, conn);
@@ -47,12 +47,12 @@ struct labhost {
 	double			 t0_wall;	/* the wall clock then */
 	double			 last;		/* the last host time used */
 	uint64_t		 next_id;
-	int			 proc_dirty;	/* rewrite /proc after advance */
+	int			 proc_dirty;	/* rewrite them after advance */
 	int			 proc_failing;	/* warned about /proc already */
 
 	struct event		*ev_host;	/* the host's next event */
-	struct event		*ev_tick;	/* every second: /proc, sample */
-	struct event		*ev_reap;	/* free the closed connections */
+	struct event		*ev_tick;	/* each second: /proc, sample */
+	struct event		*ev_reap;	/* frees closed connections */
 	struct evconnlistener	*listener;
 
 	struct conn_list	 conns;

@@ -51,7 +51,7 @@
 enum conn_state {
 	S_CMD,			/* reading commands */
 	S_DATA,			/* reading the message */
-	S_WAIT,			/* the host has the message: no reading */
+	S_WAIT,			/* the host has the message: not read */
 	S_CLOSING,		/* flushing a last reply */
 	S_DEAD			/* closed; freed by smtp_reap */
 };
@@ -185,9 +185,10 @@ end_of_data(struct conn *c)
 {
 	struct labhost	*lab = c->lab;
 	const char	*lab_id = *c->lab_id != '\0' ? c->lab_id : NULL;
-	const char	*msg_id = *c->message_id != '\0' ? c->message_id : NULL;
+	const char	*msg_id;
 	enum offer_result res;
 
+	msg_id = *c->message_id != '\0' ? c->message_id : NULL;
 	if (c->size > lab->size_max) {
 		reset(c);
 		c->state = S_CMD;
@@ -195,7 +196,7 @@ end_of_data(struct conn *c)
 		return;
 	}
 	res = labhost_offer(lab, c, lab_id, msg_id);
-	if (c->state == S_DEAD)		/* a reboot dropped it: no reply */
+	if (c->state == S_DEAD)		/* dropped by a reboot: no reply */
 		return;
 	switch (res) {
 	case OFFER_TAKEN:
@@ -261,8 +262,8 @@ command(struct conn *c, const char *line, size_t len)
 			reply(c, "250 " HOSTNAME);
 			return;
 		}
-		snprintf(buf, sizeof(buf), "250-" HOSTNAME "\r\n250-SIZE %zu\r\n"
-		    "250-8BITMIME\r\n250 ENHANCEDSTATUSCODES",
+		snprintf(buf, sizeof(buf), "250-" HOSTNAME "\r\n"
+		    "250-SIZE %zu\r\n250-8BITMIME\r\n250 ENHANCEDSTATUSCODES",
 		    c->lab->size_max);
 		reply(c, buf);
 	} else if (len >= 10 && strncasecmp(line, "MAIL FROM:", 10) == 0) {
@@ -386,7 +387,7 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd,
 	struct labhost	*lab = arg;
 	struct conn	*c;
 
-	if (!labhost_host_up(lab)) {	/* a rebooting host answers nothing */
+	if (!labhost_host_up(lab)) {	/* rebooting: nothing answers */
 		labhost_log_refused(lab, "down");
 		turn_away(fd, NULL);
 		return;

@@ -112,7 +112,8 @@ jq -r 'select(.lab_id != null and (.lab_id | startswith("ok-"))) |
 	END { printf "%d %.3f %.3f\n", n, min, max }' >"$T/lat"
 read -r n lmin lmax <"$T/lat"
 if [ "$n" -eq $N ] && awk -v m="$lmin" 'BEGIN { exit !(m >= 0.499) }'; then
-	ok "every reply waited for its processing: latency ${lmin}..${lmax}s >= cpus/capacity"
+	what="latency ${lmin}..${lmax}s >= cpus/capacity"
+	ok "every reply waited for its processing: $what"
 else
 	not_ok "every reply waited for its processing" "$(cat "$T/lat")"
 fi
@@ -172,15 +173,18 @@ done
 reasons=$(postqueue -c "$PF_CONF" -j 2>/dev/null |
     jq -r '.recipients[].delay_reason // empty' |
     grep -c 'lost connection\|Connection refused\|conversation')
-if [ "$lost" -eq 0 ] && [ "$kept" -eq "$ndropped" ] && [ "$reasons" -gt 0 ]; then
-	ok "Postfix keeps the $ndropped dropped messages queued ($reasons deferred for a lost connection)"
+if [ "$lost" -eq 0 ] && [ "$kept" -eq "$ndropped" ] &&
+    [ "$reasons" -gt 0 ]; then
+	what="$reasons deferred for a lost connection"
+	ok "Postfix keeps the $ndropped dropped messages queued ($what)"
 else
 	not_ok "Postfix keeps the dropped messages queued" "lost: $lost" \
 	    "reasons: $reasons" "$(postqueue -c "$PF_CONF" -p | head -20)"
 fi
 if wait_for $((REBOOT + 10)) grep -q '"event":"up"' "$T/hot.log"; then
 	span=$(jq -s '([.[] | select(.event == "down")][0].mono) as $d |
-	    ([.[] | select(.event == "up")][0].mono) - $d' "$T/hot.log")
+	    ([.[] | select(.event == "up")][0].mono) - $d |
+	    . * 1000 | round / 1000' "$T/hot.log")
 	if awk -v s="$span" -v r=$REBOOT 'BEGIN { exit !(s > r - 0.05 &&
 	    s < r + 0.05) }'; then
 		ok "it came back after its reboot time (${span}s)"
