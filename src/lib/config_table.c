@@ -116,7 +116,7 @@ const struct config_key config_keys[] = {
 	  NULL, NULL, 0,
 	  "degrees C of the host at rest; 0: the coolest reading seen" },
 	{ "limits", "temperature_horizon", DURATION(temperature_horizon),
-	  "1m", 0, HOUR, NULL, NULL, 0,
+	  "10s", 0, HOUR, NULL, NULL, 0,
 	  "how far ahead the temperature's trend is projected; 0: not" },
 	{ "limits", "queue_disk_free_min", SIZE(queue_disk_free_min), "256m",
 	  MEGA, 64 * TERA, NULL, NULL, 0,
