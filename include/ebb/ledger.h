@@ -12,9 +12,9 @@
  * The MTA command and the ledger cannot change in one transaction, so each
  * move is written down before it is made and confirmed after it:
  *
- *	park_begin      (none)      -> parking     before "postsuper -h"
+ *	park_begin      (none)      -> parking     before the MTA parks it
  *	park_commit     parking     -> parked      after it succeeded
- *	release_begin   parked      -> releasing   before "postsuper -H"
+ *	release_begin   parked      -> releasing   before the MTA releases it
  *	release_commit  releasing   -> released    after it succeeded
  *
  * A crash (or a failed command) between two steps leaves a parking or
@@ -25,7 +25,7 @@
  *	parked      parked               closed (*)           closed
  *	releasing   parked               released             released
  *
- * (*) somebody else released it (postsuper -H): it is not ebb's any more.
+ * (*) somebody else released it: it is not ebb's any more.
  *
  * parking, parked and releasing rows are open: one at most per queue id.
  * released and closed rows are settled: kept as a record until pruned,

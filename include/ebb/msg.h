@@ -26,7 +26,7 @@
 
 enum msg_role {
 	MSG_ROLE_LEAVING,	/* the MTA is delivering it, or about to */
-	MSG_ROLE_WAITING,	/* deferred: waits for the MTA's next retry */
+	MSG_ROLE_WAITING,	/* waits for the MTA's next retry */
 	MSG_ROLE_HELD,		/* in the place ebb parks mail: ebb's when
 				   the ledger says so, else the admin's */
 	MSG_ROLE_ADMIN,		/* held in a way ebb never parks: always
@@ -48,7 +48,7 @@ struct msg {
 	time_t		 arrival_time;	/* T record */
 	time_t		 create_time;	/* create_time=, else T */
 	time_t		 deadline;	/* when the MTA bounces it */
-	time_t		 next_retry;	/* deferred file mtime; 0 = unknown */
+	time_t		 next_retry;	/* when the MTA retries it; 0 unknown */
 	uint64_t	 size;		/* message size in bytes */
 	const char	*sender;	/* interned; "" is the null sender */
 	const char	**rcpt;		/* nrcpt interned strings */

@@ -11,7 +11,7 @@
  * (so no "ebbctl drain" runs beside it) and binding the control socket
  * (mode 0660, root and [control] group), it forks a child that drops to
  * [general] user and serves the socket, while the parent keeps root for
- * the queue scans and postsuper. With [http] listen, the HTTP socket is
+ * the queue scans and the MTA's commands. With [http] listen, the HTTP socket is
  * bound and its TLS key read here too, as root (http.h), and served by
  * the child over a second, read-only channel. No core dumps in either:
  * they could hold mail addresses.

@@ -5,7 +5,7 @@
  * forks, and hands each process its half:
  *
  *	parent_main   root: sensors, governor, the drain (queue scans,
- *	              postsuper), the ledger; answers the child's requests
+ *	              the MTA's commands), the ledger; answers the child's requests
  *	child_main    the [general] user: the control socket, the HTTP
  *	              endpoint (later the milter); asks the parent for
  *	              everything

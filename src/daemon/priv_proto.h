@@ -2,7 +2,7 @@
  * priv_proto.h - what ebbd's unprivileged child may ask its root parent
  *
  * The child (control socket, later milter and HTTP) and the parent (queue
- * scan, postsuper, the ledger) talk over a SOCK_SEQPACKET socketpair, one
+ * scan, the MTA's commands, the ledger) talk over a SOCK_SEQPACKET socketpair, one
  * message per packet:
  *
  *	uint32_t type      PRIV_* below, host byte order

@@ -122,7 +122,7 @@ const struct config_key config_keys[] = {
 	  MEGA, 64 * TERA, NULL, NULL, 0,
 	  "free space on the queue file system that counts as full" },
 	{ "limits", "mta_active_max", INTEGER(mta_active_max), "20000", 1, 1e8,
-	  NULL, NULL, 0, "messages in the active and incoming queues: full" },
+	  NULL, NULL, 0, "messages the MTA has on their way out that count as full" },
 	{ "limits", "critical", REAL(critical), "1.5", 1, 10, NULL, NULL, 0,
 	  "pressure at which all new mail waits, urgent or not" },
 
