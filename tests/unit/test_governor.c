@@ -98,6 +98,13 @@ static const struct trace traces[] = {
 	  .rate = { 1.5, 2.25, 3.25, 3.591805484, 4.489756855, 5.489756855,
 	    6.489756855 }, .nrate = 7,
 	  .max_turns = -1, .never_up_after = -1 },
+	{ .name = "trace: nearing a limit: it eases the tick it passes the "
+	    "target and stops the tick it reaches the limit",
+	  /* x e^0.1, x e^0.025, x e^-0.025, x e^-0.075, stop */
+	  .p = { 0.1, 0.1, 0.1, 0.6, 0.75, 0.85, 0.95, 1.0 }, .n = 8,
+	  .rate = { 1.5, 2.25, 3.25, 3.591805483745855, 3.6827324724671855,
+	    3.591805483745855, 3.332274141704394, 0 }, .nrate = 8,
+	  .max_turns = 1, .never_up_after = 4 },
 	{ .name = "trace: recovery after a stop from min_rate",
 	  /* s: 1.2 .65 .375 .2375 .16875 ...: calm from t=1, restart t=4 */
 	  .p = { 1.2, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1 }, .n = 9,
