@@ -68,7 +68,13 @@ ACTIVE=$3
 INCOMING=$4
 mv "$(pf_file "$ACTIVE")" "$PF_SPOOL/active/$ACTIVE"
 mv "$(pf_file "$INCOMING")" "$PF_SPOOL/incoming/$INCOMING"
-PLAIN=$5
+# a plain message: not the null sender's (its lifetime is the bounce one),
+# nor one of the special senders; directory order puts any of them at $5
+PLAIN=$(postqueue -c "$PF_CONF" -j 2>/dev/null | jq -r '
+    select(.queue_name == "deferred" and .sender != "MAILER-DAEMON" and
+    (.sender | test("^(multi|trig|partial)@") | not)) | .queue_id' |
+    sed -n '1p')
+[ -n "$PLAIN" ] || bail_out "no plain deferred message to age"
 
 ebb_config
 
