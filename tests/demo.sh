@@ -197,7 +197,7 @@ watch() {
 }
 
 say "ebb's claim on the outage lab's modelled host"
-echo "    A host of $CAPACITY msg/s with a thermal time constant of $TAU s;" \
+echo "    A host of $CAPACITY msg/s, thermal time constant $TAU s;" \
     "$N messages (N/R $NR s)."
 echo "    Two private Postfix instances on 127.0.0.1 each take the same"
 echo "    backlog while their relay is down; each then relays into an"
