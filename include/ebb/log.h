@@ -34,4 +34,13 @@ void	log_msg(int priority, const char *queue_id, const char *, ...)
 	    EBB_PRINTF(3, 4);
 void	log_vlog(int priority, const char *, va_list) EBB_PRINTF(2, 0);
 
+/*
+ * log_status_line - say that a status line (a progress bar redrawn in
+ * place, without its newline) is on stderr now, or not (0). While one is,
+ * the next line logged to stderr first clears it, so that the line is not
+ * glued to the bar; the bar's owner redraws it below. Returns whether one
+ * was on stderr before the call.
+ */
+int	log_status_line(int drawn);
+
 #endif

@@ -14,9 +14,11 @@
  * state directory). Errors exit 1, and so does [drain] mode = nudge, which
  * is not built yet: nothing is touched then. Works without ebbd.
  *
- * On a TTY, progress is a bar redrawn every sample; otherwise (cron) it is
- * one key=value log line per batch that released mail, and one line each
- * when releases pause under pressure and when they resume.
+ * On a TTY, progress is a bar redrawn every sample; a log line in between
+ * (a message released past its deadline) takes the bar's place and the bar
+ * is redrawn below it. Otherwise (cron) it is one key=value log line per
+ * batch that released mail, and one line each when releases pause under
+ * pressure and when they resume.
  *
  * The loop (when to sample, the governor, the --max-rate cap, the release
  * step) is pace.c's, the same as ebbd's, on the monotonic clock; this file
@@ -95,6 +97,7 @@ progress_bar(const struct drain_status *st, double pressure, int final)
 	    "p=%.2f  ETA %s   %s", bar, st->released, st->total, st->rate,
 	    st->inflight, pressure, left, final ? "\n" : "");
 	fflush(stderr);
+	log_status_line(!final);	/* a log line clears it first */
 }
 
 /* progress_log - one key=value line for a batch of n releases (no TTY) */
@@ -124,14 +127,12 @@ top_sensor(const struct sensor_sample *sample)
 	return top;
 }
 
-/* bar_end - end a drawn bar's line, so that a log line gets its own */
+/* bar_end - end a drawn bar's line, leaving it shown above what follows */
 static void
-bar_end(int *drawn)
+bar_end(void)
 {
-	if (*drawn) {
+	if (log_status_line(0))
 		fputc('\n', stderr);
-		*drawn = 0;
-	}
 }
 
 /*
@@ -223,7 +224,7 @@ drain_run(struct ebbctl *ctl, struct mta *mta, struct drain *d, double for_s,
 	long		 got;
 	char		*err = NULL;
 	int		 tty = isatty(STDERR_FILENO), rc = -1;
-	int		 changed, sampled, drawn = 0;
+	int		 changed, sampled;
 
 	pace_params_from_config(cfg, &pp);
 	pc = pace_new(&pp);
@@ -247,7 +248,7 @@ drain_run(struct ebbctl *ctl, struct mta *mta, struct drain *d, double for_s,
 			sampled = 1;
 			if (changed & (PACE_STOPPED | PACE_RESUMED |
 			    PACE_CRITICAL)) {
-				bar_end(&drawn);
+				bar_end();
 				pause_log(budget.stopped || budget.critical,
 				    budget.critical, &budget, &sample,
 				    patience - (for_s > 0 ? t - start : 0));
@@ -261,23 +262,22 @@ drain_run(struct ebbctl *ctl, struct mta *mta, struct drain *d, double for_s,
 			break;
 		}
 		drain_status(d, &st);
-		if (tty && (got > 0 || sampled)) {
+		if (tty && (got > 0 || sampled))
 			progress_bar(&st, budget.pressure, 0);
-			drawn = 1;
-		} else if (!tty && got > 0)
+		else if (!tty && got > 0)
 			progress_log(&st, got, budget.pressure);
 		if (drain_done(d))
 			rc = 0;
 		else if (drain_stop) {
-			bar_end(&drawn);
+			bar_end();
 			log_warn("drain: interrupted");
 			rc = EX_TEMPFAIL;
 		} else if (stalled(&pg, &st, &budget, ebb_now_mono(),
 		    patience)) {
-			bar_end(&drawn);
+			bar_end();
 			rc = EX_TEMPFAIL;
 		} else if (for_s > 0 && ebb_now_mono() - start >= for_s) {
-			bar_end(&drawn);
+			bar_end();
 			log_info("drain: --for time is up");
 			rc = EX_TEMPFAIL;
 		} else if (drain_limit_reached(d) && st.inflight == 0)

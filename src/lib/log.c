@@ -17,6 +17,7 @@
 static const char *log_ident = "ebb";
 static int	 log_foreground = 1;
 static int	 log_level_verbose;
+static int	 log_status_drawn;	/* a status line is on stderr */
 
 void
 log_init(const char *ident, int foreground, int verbose)
@@ -34,6 +35,25 @@ log_verbose(void)
 	return log_level_verbose;
 }
 
+int
+log_status_line(int drawn)
+{
+	int	 was = log_status_drawn;
+
+	log_status_drawn = drawn;
+	return was;
+}
+
+/* clear_status - a foreground line takes the place of a status line */
+static void
+clear_status(void)
+{
+	if (log_status_drawn) {
+		fputs("\r\033[K", stderr);
+		log_status_drawn = 0;
+	}
+}
+
 void
 log_vlog(int priority, const char *fmt, va_list ap)
 {
@@ -43,6 +63,7 @@ log_vlog(int priority, const char *fmt, va_list ap)
 		return;
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	if (log_foreground) {
+		clear_status();
 		fprintf(stderr, "%s: %s%s\n", log_ident,
 		    priority <= LOG_ERR ? "error: " :
 		    priority == LOG_WARNING ? "warning: " : "", buf);
@@ -101,6 +122,7 @@ log_msg(int priority, const char *queue_id, const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	if (log_foreground) {
+		clear_status();
 		fprintf(stderr, "%s: %s: %s\n", log_ident,
 		    queue_id != NULL ? queue_id : "NOQUEUE", buf);
 		fflush(stderr);
