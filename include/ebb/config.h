@@ -86,12 +86,16 @@ struct config {
 	/* [control] */
 	char	*control_socket;
 	char	*control_group;		/* "" = root only */
+	long	 control_max_connections;
+	long	 control_idle_timeout;	/* seconds */
 
 	/* [http] */
 	char	*http_listen;		/* "" = off */
 	char	*http_certificate;
 	char	*http_key;
 	char	*http_allow;
+	long	 http_max_connections;
+	long	 http_idle_timeout;	/* seconds */
 };
 
 /* config_defaults - a config holding every key's default; never NULL */

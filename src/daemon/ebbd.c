@@ -192,6 +192,7 @@ main(int argc, char **argv)
 	int		 ch, foreground = 0, check = 0, verbose = 0, rc;
 	int		 sp[2], hp[2] = { -1, -1 }, listenfd, lockfd = -1;
 	struct http	*http;
+	struct child_limits lim;
 
 	while ((ch = getopt(argc, argv, "c:fnv")) != -1) {
 		switch (ch) {
@@ -287,8 +288,9 @@ main(int argc, char **argv)
 			log_fatal("sandbox: %s", err);
 		log_debug("sandbox: no_new_privs%s", rc == 1 ?
 		    ", seccomp filter" : " (built without libseccomp)");
+		child_limits(cfg, &lim);
 		child_milter_init(cfg);	/* keeps it when enabled */
-		return child_main(listenfd, sp[1], http, hp[1]);
+		return child_main(listenfd, sp[1], http, hp[1], &lim);
 	default:
 		break;
 	}

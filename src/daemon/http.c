@@ -5,17 +5,20 @@
  * when [http] certificate and key are set (see http.h for who opens
  * what, and when). Every request is bounded by evhttp itself: GET and
  * HEAD only, HTTP_HEADERS_MAX bytes of headers, HTTP_BODY_MAX of body,
- * HTTP_TIMEOUT seconds per connection; and here: at most
- * HTTP_PENDING_MAX requests wait for the parent, the rest get 503.
+ * [http] idle_timeout per connection; and here: at most
+ * HTTP_PENDING_MAX requests wait for the parent, the rest get 503, and
+ * at most [http] max_connections connections are open at once.
  *
- * The data comes from the parent over the HTTP socketpair, whose answers
- * arrive in the order asked; a FIFO of the waiting requests pairs them
- * up. The page asks twice (status, then history) in a row, so its two
- * answers arrive one after the other. Answers are kept HTTP_CACHE
- * seconds and reused, so a crowd on the public page costs the parent at
- * most a few requests a second. A client that goes away while
- * waiting costs nothing: evhttp keeps the request for us until we reply,
- * and a reply to a closed connection only frees it.
+ * evhttp (libevent 2.1) has no cap on its connections and calls nobody
+ * when one ends unless told to per connection, with a connection it only
+ * hands out with a request (a client that never sends one is never seen).
+ * So on_bev, which makes each accepted connection's bufferevent, counts
+ * it in (the listen guard, listen_guard.h, stops accepting at the cap and
+ * rests instead of spinning when accept(2) fails) and keeps a reference
+ * to it; track, run from the loop right after the listener's callback,
+ * before any event of the new connection can run, finds each one's
+ * connection (the bufferevent's callback argument, checked) and sets its
+ * close callback, which counts it out.
  */
 #include "config.h"
 
@@ -46,6 +49,7 @@
 #include "ebb/metrics.h"
 #include "ebb/util.h"
 #include "http.h"
+#include "listen_guard.h"
 #include "priv_proto.h"
 
 enum route {
@@ -66,6 +70,12 @@ struct http {
 	struct http_allow	 allow;
 	int			 listenfd;
 	char			*listen;
+	int			 idle;		/* seconds */
+	struct listen_guard	*guard;
+	struct event		*ev_track;	/* active: track fresh[] */
+	struct bufferevent	**fresh;	/* accepted, not yet tracked */
+	size_t			 nfresh;
+	size_t			 max_conns;	/* fresh[] holds as many */
 	SSL_CTX			*ssl;
 	struct event_base	*base;
 	struct evhttp		*evh;
@@ -78,6 +88,8 @@ struct http {
 	double			 cache_at[2];
 };
 
+
+static void	 track(evutil_socket_t, short, void *);
 
 static void
 cache_put(struct http *h, int which, const char *text)
@@ -188,6 +200,7 @@ http_new(const struct config *cfg)
 		h->ssl = ssl_load(cfg->http_certificate, cfg->http_key);
 	h->listenfd = listen_on(cfg->http_listen);
 	h->listen = xstrdup(cfg->http_listen);
+	h->idle = (int)cfg->http_idle_timeout;
 	return h;
 }
 
@@ -206,6 +219,12 @@ http_free(struct http **hp)
 	free(h->cache[CACHE_HISTORY]);
 	if (h->ev_priv != NULL)
 		event_free(h->ev_priv);
+	track(-1, 0, h);
+	if (h->ev_track != NULL)
+		event_free(h->ev_track);
+	free(h->fresh);
+	/* before evhttp_free: its connections end after, counted out */
+	listen_guard_free(&h->guard);
 	if (h->evh != NULL)
 		evhttp_free(h->evh);	/* closes the listening socket */
 	else if (h->listenfd != -1)
@@ -482,35 +501,104 @@ on_request(struct evhttp_request *req, void *arg)
 	}
 }
 
-/* on_bev - a TLS bufferevent for each connection, when TLS is on */
+/* conn_closed - evhttp frees a connection: one less open */
+static void
+conn_closed(struct evhttp_connection *evcon, void *arg)
+{
+	(void)evcon;
+	listen_guard_closed(arg);
+}
+
+/*
+ * track - for each connection on_bev counted in: give its connection a
+ * close callback that counts it out, or count it out now when evhttp
+ * has already freed it (its callbacks are gone); drop the reference
+ */
+static void
+track(evutil_socket_t fd, short ev, void *arg)
+{
+	static int	 warned;
+	struct http	*h = arg;
+	struct bufferevent *bev;
+	struct evhttp_connection *evcon;
+	void		*cbarg;
+	size_t		 i;
+
+	(void)fd;
+	(void)ev;
+	for (i = 0; i < h->nfresh; i++) {
+		bev = h->fresh[i];
+		cbarg = NULL;
+		bufferevent_getcb(bev, NULL, NULL, NULL, &cbarg);
+		evcon = cbarg;
+		if (evcon != NULL &&
+		    evhttp_connection_get_bufferevent(evcon) == bev)
+			evhttp_connection_set_closecb(evcon, conn_closed,
+			    h->guard);
+		else {
+			if (evcon != NULL && !warned++)
+				log_warn("http: this libevent hides its "
+				    "connections: they go uncounted");
+			listen_guard_closed(h->guard);
+		}
+		bufferevent_decref(bev);
+	}
+	h->nfresh = 0;
+}
+
+/*
+ * on_bev - each accepted connection's bufferevent, TLS when it is on:
+ * counted in, and kept (a reference) for track, which runs next. NULL
+ * (no memory) makes evhttp use a plain one, uncounted.
+ */
 static struct bufferevent *
 on_bev(struct event_base *base, void *arg)
 {
 	struct http	*h = arg;
+	struct bufferevent *bev;
 	SSL		*ssl;
 
-	if ((ssl = SSL_new(h->ssl)) == NULL)
-		return NULL;
-	return bufferevent_openssl_socket_new(base, -1, ssl,
-	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	if (h->ssl != NULL) {
+		if ((ssl = SSL_new(h->ssl)) == NULL)
+			return NULL;
+		bev = bufferevent_openssl_socket_new(base, -1, ssl,
+		    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	} else
+		bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL || h->nfresh == h->max_conns)
+		return bev;	/* at the cap the listener is off: not seen */
+	bufferevent_incref(bev);
+	h->fresh[h->nfresh++] = bev;
+	listen_guard_opened(h->guard);
+	event_active(h->ev_track, EV_TIMEOUT, 1);
+	return bev;
 }
 
 void
-http_start(struct http *h, struct event_base *base, int privfd)
+http_start(struct http *h, struct event_base *base, int privfd,
+    size_t max_connections)
 {
+	struct evhttp_bound_socket *bound;
+
 	h->base = base;
+	h->max_conns = max_connections > 0 ? max_connections : 1;
+	h->fresh = xcalloc(h->max_conns, sizeof(*h->fresh));
+	if ((h->ev_track = event_new(base, -1, 0, track, h)) == NULL)
+		log_fatal("http: event_new failed");
 	h->privfd = privfd;
 	if ((h->evh = evhttp_new(base)) == NULL)
 		log_fatal("http: evhttp_new failed");
 	evhttp_set_allowed_methods(h->evh, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
 	evhttp_set_max_headers_size(h->evh, HTTP_HEADERS_MAX);
 	evhttp_set_max_body_size(h->evh, HTTP_BODY_MAX);
-	evhttp_set_timeout(h->evh, HTTP_TIMEOUT);
+	evhttp_set_timeout(h->evh, h->idle);
 	evhttp_set_gencb(h->evh, on_request, h);
-	if (h->ssl != NULL)
-		evhttp_set_bevcb(h->evh, on_bev, h);
-	if (evhttp_accept_socket_with_handle(h->evh, h->listenfd) == NULL)
+	evhttp_set_bevcb(h->evh, on_bev, h);
+	if ((bound = evhttp_accept_socket_with_handle(h->evh,
+	    h->listenfd)) == NULL)
 		log_fatal("http: cannot serve on %s", h->listen);
+	h->guard = listen_guard_new(base,
+	    evhttp_bound_socket_get_listener(bound), "http", h->max_conns);
 	h->ev_priv = event_new(base, privfd, EV_READ | EV_PERSIST, on_priv,
 	    h);
 	event_add(h->ev_priv, NULL);

@@ -174,6 +174,12 @@ const struct config_key config_keys[] = {
 	{ "control", "group", STRING(control_group), "", 0, 0, NULL,
 	  config_check_user, CONFIG_KEY_EMPTY_OK,
 	  "group that may use the control socket; empty: root only" },
+	{ "control", "max_connections", INTEGER(control_max_connections),
+	  "64", 1, 4096, NULL, NULL, 0,
+	  "most ebbctl connections at once; more wait their turn" },
+	{ "control", "idle_timeout", DURATION(control_idle_timeout), "30s", 1,
+	  HOUR, NULL, NULL, 0,
+	  "a control connection idle this long is closed" },
 
 	{ "http", "listen", STRING(http_listen), "", 0, 0, NULL,
 	  config_check_listen, CONFIG_KEY_EMPTY_OK,
@@ -186,6 +192,11 @@ const struct config_key config_keys[] = {
 	{ "http", "allow", STRING(http_allow), "127.0.0.0/8 ::1", 0, 0, NULL,
 	  config_check_allow, 0,
 	  "addresses and networks that may use the HTTP endpoint" },
+	{ "http", "max_connections", INTEGER(http_max_connections), "128", 1,
+	  65536, NULL, NULL, 0,
+	  "most HTTP connections at once; more wait their turn" },
+	{ "http", "idle_timeout", DURATION(http_idle_timeout), "10s", 1, HOUR,
+	  NULL, NULL, 0, "an HTTP connection idle this long is closed" },
 };
 
 const size_t config_nkeys = nitems(config_keys);
