@@ -7,9 +7,10 @@
  *   -n       check the configuration and exit: 0 when valid, 1 when not
  *   -v       more logging; repeat for more
  *
- * Starts as root and splits in two (ebbd.h): after taking the drain lock
- * (so no "ebbctl drain" runs beside it) and binding the control socket
- * (mode 0660, root and [control] group), it forks a child that drops to
+ * Starts as root, runs every check -n runs (ebbd_check.c), and splits in
+ * two (ebbd.h): after taking the drain lock (so no "ebbctl drain" runs
+ * beside it) and binding the control socket (mode 0660, root and
+ * [control] group), it forks a child that drops to
  * [general] user and serves the socket, while the parent keeps root for
  * the queue scans and postsuper. With [http] listen, the HTTP socket is
  * bound and its TLS key read here too, as root (http.h), and served by
@@ -221,10 +222,11 @@ main(int argc, char **argv)
 		free(err);
 		return 1;
 	}
-	if (cfg->drain_mode != CONFIG_DRAIN_HOLD) {
-		log_err("%s: [drain] mode = nudge is not implemented yet; use "
-		    "mode = hold", cfg->path != NULL ? cfg->path :
-		    "(defaults)");
+	if (!check && geteuid() != 0)
+		log_fatal("ebbd must be started as root (it runs postsuper "
+		    "and drops to [general] user for the rest)");
+	/* -n and the start refuse the same things, with the same words */
+	if (ebbd_check(cfg) > 0) {
 		config_free(&cfg);
 		return 1;
 	}
@@ -235,16 +237,9 @@ main(int argc, char **argv)
 		return 0;
 	}
 
-	if (geteuid() != 0)
-		log_fatal("ebbd must be started as root (it runs postsuper "
-		    "and drops to [general] user for the rest)");
-	if ((pw = getpwnam(cfg->user)) == NULL)
-		log_fatal("[general] user \"%s\" does not exist: create it "
-		    "(useradd --system %s) or name another", cfg->user,
-		    cfg->user);
-	if (pw->pw_uid == 0)
-		log_fatal("[general] user \"%s\" is root: name an "
-		    "unprivileged user", cfg->user);
+	/* ebbd_check found both; gone since, they are still refused */
+	if ((pw = getpwnam(cfg->user)) == NULL || pw->pw_uid == 0)
+		log_fatal("[general] user \"%s\": gone, or root", cfg->user);
 	if (cfg->control_group[0] != '\0') {
 		if ((gr = getgrnam(cfg->control_group)) == NULL)
 			log_fatal("[control] group \"%s\" does not exist",
@@ -264,6 +259,9 @@ main(int argc, char **argv)
 	default:
 		log_fatal("%s", err);
 	}
+	/* made by ledger_lock if missing: checked again, now it is there */
+	if (ebbd_check_state_directory(cfg) > 0)
+		exit(1);
 	listenfd = control_listen(cfg->control_socket, gid);
 	milter_dirs(cfg, pw);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1)

@@ -18,6 +18,23 @@
 struct config;
 struct http;
 
+/*
+ * ebbd_check - every check a start makes before it changes anything,
+ * for "ebbd -n" and the start alike: the drain mode, [general] user
+ * (there, not root), [control] group, the state directory and the control
+ * socket's directory (root's, written by root alone, as are the ones
+ * above them), socket paths and addresses, [http] (http_check), the MTA
+ * instance (postconf). Logs each error, "FILE:LINE: key: why"; returns
+ * their number.
+ */
+int	ebbd_check(const struct config *cfg);
+
+/*
+ * ebbd_check_state_directory - the state directory's part of ebbd_check,
+ * again once ebbd has made it (so no one slipped one in before)
+ */
+int	ebbd_check_state_directory(const struct config *cfg);
+
 /* what ebbd.c hands the parent */
 struct parent_args {
 	struct config	*cfg;		/* owned; replaced on HUP */

@@ -110,33 +110,51 @@ cache_get(const struct http *h, int which)
 }
 
 /*
- * listen_on - socket, bind, listen on "host:port", IPv6 as "[addr]:port";
- * the host may be a name (the first address it resolves to is used)
+ * listen_addr - the address of "host:port", IPv6 as "[addr]:port"; the
+ * host may be a name (the first address it resolves to is used). 0 and
+ * *res_r (freeaddrinfo), or -1 and *err_r.
  */
 static int
-listen_on(const char *spec)
+listen_addr(const char *spec, struct addrinfo **res_r, char **err_r)
 {
-	struct addrinfo	 hints, *res;
-	const char	*colon = strrchr(spec, ':');
-	char		 host[256];
+	struct addrinfo	 hints;
+	const char	*colon = strrchr(spec, ':'), *host = spec;
+	char		 buf[256];
 	size_t		 len;
-	int		 fd, on = 1, rc;
+	int		 rc;
 
 	len = colon != NULL ? (size_t)(colon - spec) : 0;
 	if (len >= 2 && spec[0] == '[' && spec[len - 1] == ']') {
-		spec++;
+		host++;
 		len -= 2;
 	}
-	if (colon == NULL || len == 0 || len >= sizeof(host))
-		log_fatal("[http] listen: \"%s\" is not host:port", spec);
-	memcpy(host, spec, len);
-	host[len] = '\0';
+	if (colon == NULL || len == 0 || len >= sizeof(buf)) {
+		*err_r = xasprintf("\"%s\" is not host:port", spec);
+		return -1;
+	}
+	memcpy(buf, host, len);
+	buf[len] = '\0';
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	if ((rc = getaddrinfo(host, colon + 1, &hints, &res)) != 0)
-		log_fatal("[http] listen: %s: %s", host, gai_strerror(rc));
+	if ((rc = getaddrinfo(buf, colon + 1, &hints, res_r)) != 0) {
+		*err_r = xasprintf("%s: %s", buf, gai_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+/* listen_on - socket, bind, listen on "host:port" (listen_addr) */
+static int
+listen_on(const char *spec)
+{
+	struct addrinfo	*res;
+	char		*err = NULL;
+	int		 fd, on = 1;
+
+	if (listen_addr(spec, &res, &err) == -1)
+		log_fatal("[http] listen: %s", err);
 	if ((fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC |
 	    SOCK_NONBLOCK, 0)) == -1)
 		log_fatal("http: socket: %s", strerror(errno));
@@ -159,30 +177,89 @@ ssl_error(void)
 	return buf;
 }
 
+/*
+ * ssl_load - a TLS context with cert and key; NULL, *key_r the key at
+ * fault ("certificate" or "key") and *why_r (allocated)
+ */
 static SSL_CTX *
-ssl_load(const char *cert, const char *key)
+ssl_load(const char *cert, const char *key, const char **key_r,
+    char **why_r)
 {
 	SSL_CTX		*ctx;
 
-	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL)
-		log_fatal("http: SSL_CTX_new: %s", ssl_error());
+	ERR_clear_error();
+	*key_r = "certificate";
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
+		*why_r = xasprintf("SSL_CTX_new: %s", ssl_error());
+		return NULL;
+	}
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION |
 	    SSL_OP_NO_RENEGOTIATION);
-	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1)
-		log_fatal("[http] certificate %s: %s", cert, ssl_error());
-	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1)
-		log_fatal("[http] key %s: %s", key, ssl_error());
-	if (SSL_CTX_check_private_key(ctx) != 1)
-		log_fatal("[http] key %s does not match certificate %s", key,
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
+		*why_r = xasprintf("%s: %s", cert, ssl_error());
+		goto fail;
+	}
+	*key_r = "key";
+	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
+		*why_r = xasprintf("%s: %s", key, ssl_error());
+		goto fail;
+	}
+	if (SSL_CTX_check_private_key(ctx) != 1) {
+		*why_r = xasprintf("%s does not match certificate %s", key,
 		    cert);
+		goto fail;
+	}
 	return ctx;
+fail:
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+/* check_fail - log one error about [http] key; counts it */
+static int
+check_fail(const struct config *cfg, const char *key, const char *why)
+{
+	char	*text = config_key_error(cfg, "http", key, "%s", why);
+
+	log_err("%s", text);
+	free(text);
+	return 1;
+}
+
+int
+http_check(const struct config *cfg)
+{
+	struct addrinfo	*res;
+	SSL_CTX		*ctx;
+	const char	*key;
+	char		*why = NULL;
+	int		 n = 0;
+
+	if (cfg->http_listen[0] == '\0')
+		return 0;
+	if (listen_addr(cfg->http_listen, &res, &why) == 0)
+		freeaddrinfo(res);
+	else
+		n += check_fail(cfg, "listen", why);
+	free(why);
+	why = NULL;
+	if (cfg->http_certificate[0] != '\0' && cfg->http_key[0] != '\0') {
+		if ((ctx = ssl_load(cfg->http_certificate, cfg->http_key, &key,
+		    &why)) != NULL)
+			SSL_CTX_free(ctx);
+		else
+			n += check_fail(cfg, key, why);
+		free(why);
+	}
+	return n;
 }
 
 struct http *
 http_new(const struct config *cfg)
 {
 	struct http	*h;
+	const char	*which;
 	char		*err = NULL;
 	int		 cert = cfg->http_certificate[0] != '\0';
 	int		 key = cfg->http_key[0] != '\0';
@@ -196,8 +273,9 @@ http_new(const struct config *cfg)
 	h->privfd = -1;
 	if (http_allow_parse(cfg->http_allow, &h->allow, &err) == -1)
 		log_fatal("[http] %s", err);
-	if (cert)
-		h->ssl = ssl_load(cfg->http_certificate, cfg->http_key);
+	if (cert && (h->ssl = ssl_load(cfg->http_certificate, cfg->http_key,
+	    &which, &err)) == NULL)
+		log_fatal("[http] %s %s", which, err);
 	h->listenfd = listen_on(cfg->http_listen);
 	h->listen = xstrdup(cfg->http_listen);
 	h->idle = (int)cfg->http_idle_timeout;
