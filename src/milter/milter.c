@@ -667,20 +667,6 @@ signals_blocked(void)
 }
 
 /*
- * socket_mode - a unix socket is made with the process's umask; the MTA
- * runs as another user and must be able to connect, as to an inet socket
- * on loopback: 0666. Who may reach it is the directory's to say.
- */
-static void
-socket_mode(const char *conn)
-{
-	const char	*path = config_milter_socket_path(conn);
-
-	if (path != NULL && chmod(path, 0666) == -1)
-		log_warn("milter: chmod %s: %s", path, strerror(errno));
-}
-
-/*
  * bind_error - why libmilter could not listen on spec: it says so only
  * to syslog, so bind the same address here and name the errno (address
  * in use, no permission, no such address, no such directory...)
@@ -776,6 +762,7 @@ milter_start(const struct config *cfg, const struct milter_env *env,
     char **err_r)
 {
 	char	*why = NULL;
+	mode_t	 mask;
 	int	 rc;
 
 	if (m.running) {
@@ -812,14 +799,22 @@ milter_start(const struct config *cfg, const struct milter_env *env,
 		    cfg->milter_socket);
 		goto fail;
 	}
-	if (smfi_opensocket(1) != MI_SUCCESS) {
+	/*
+	 * a unix socket: the MTA runs as another user and must be able to
+	 * connect, as to an inet socket on loopback, so 0666 (who may reach
+	 * it is its directory's to say). Made so by bind under this umask,
+	 * not chmod'ed by path after it; no other thread runs yet.
+	 */
+	mask = umask(0111);
+	rc = smfi_opensocket(1);
+	umask(mask);
+	if (rc != MI_SUCCESS) {
 		why = bind_error(cfg->milter_socket);
 		*err_r = xasprintf("milter: cannot listen on %s: %s",
 		    cfg->milter_socket, why);
 		free(why);
 		goto fail;
 	}
-	socket_mode(cfg->milter_socket);
 	clients_open(cfg);
 	if ((rc = pthread_create(&m.thread, NULL, milter_thread, NULL)) != 0) {
 		*err_r = xasprintf("milter: pthread_create: %s",
