@@ -170,7 +170,7 @@ check_milter(const struct config *cfg)
 	struct config_milter_socket ms;
 	struct addrinfo	 hints, *res;
 	struct stat	 sb;
-	char		*why = NULL, *dir, *up;
+	char		*why = NULL, *dir, *up, *ctl;
 	int		 rc, n = 0;
 
 	if (!cfg->milter_enable)
@@ -181,14 +181,20 @@ check_milter(const struct config *cfg)
 		return n;
 	}
 	if (ms.family == AF_UNIX) {
-		/* ebbd makes the directory, one level, if it is missing */
+		/*
+		 * ebbd makes the directory, one level, if it is missing,
+		 * after the control socket's (so it may be in that one)
+		 */
 		dir = parent_of(ms.path);
 		up = parent_of(dir);
-		if (stat(dir, &sb) == -1 && stat(up, &sb) == -1) {
+		ctl = parent_of(cfg->control_socket);
+		if (stat(dir, &sb) == -1 && stat(up, &sb) == -1 &&
+		    strcmp(up, ctl) != 0) {
 			why = xasprintf("neither %s nor %s exists", dir, up);
 			n += fail(cfg, "milter", "socket", why);
 			free(why);
 		}
+		free(ctl);
 		free(up);
 		free(dir);
 		return n + not_a_socket(cfg, "milter", "socket", ms.path);
