@@ -44,8 +44,9 @@ struct http	*http_new(const struct config *cfg);
 /*
  * http_check - what http_new would refuse, without binding: the listen
  * address resolves, the certificate and key load and match (the allow
- * list is checked as the configuration loads). Logs each error (log_err, "FILE:LINE: key: why"); returns
- * their number. For "ebbd -n" and the start alike.
+ * list is checked as the configuration loads). Logs each error
+ * (log_err, "FILE:LINE: key: why"); returns their number. For "ebbd -n"
+ * and the start alike.
  */
 int		 http_check(const struct config *cfg);
 

@@ -815,11 +815,13 @@ test_milter_socket_parse(void **state)
 		{ "inet:8891@mx example", 0, 0, NULL, 0,
 		  "\"mx example\" is not a host name or address" },
 		{ "inet:8891@", 0, 0, NULL, 0, "\"inet:8891@\" is not a" },
-		{ "inet:0@127.0.0.1", 0, 0, NULL, 0, "\"inet:0@127.0.0.1\" is" },
+		{ "inet:0@127.0.0.1", 0, 0, NULL, 0,
+		  "\"inet:0@127.0.0.1\" is" },
 		{ "unix:run/x", 0, 0, NULL, 0, "\"unix:run/x\" is not a" },
 		{ "tcp:8891", 0, 0, NULL, 0, "\"tcp:8891\" is not a" },
-		{ "unix:/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-		  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock", 0, 0,
+		{ "unix:/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock",
+		  0, 0,
 		  NULL, 0, "the path of " },
 	};
 	struct config_milter_socket r;
