@@ -15,6 +15,8 @@
 
 #include <stdio.h>
 
+#include "ebb/util.h"
+
 #ifndef EBB_CONFIG_FILE
 #define EBB_CONFIG_FILE	"/etc/ebb/ebb.conf"
 #endif
@@ -27,6 +29,8 @@ enum config_spf		{ CONFIG_SPF_OFF, CONFIG_SPF_HEADER, CONFIG_SPF_ENFORCE };
 
 struct config {
 	char	*path;			/* file read, NULL when defaults */
+	int	*lines;			/* per config_keys[] row: the line
+					   that set it, 0: default; NULL */
 
 	/* [general] */
 	int	 mta;			/* enum config_mta */
@@ -88,12 +92,16 @@ struct config {
 	/* [control] */
 	char	*control_socket;
 	char	*control_group;		/* "" = root only */
+	long	 control_max_connections;
+	long	 control_idle_timeout;	/* seconds */
 
 	/* [http] */
 	char	*http_listen;		/* "" = off */
 	char	*http_certificate;
 	char	*http_key;
 	char	*http_allow;
+	long	 http_max_connections;
+	long	 http_idle_timeout;	/* seconds */
 };
 
 /* config_defaults - a config holding every key's default; never NULL */
@@ -109,6 +117,15 @@ struct config	*config_defaults(void);
  */
 int		 config_load(const char *path, struct config **cfg_r,
 		    char **err_r);
+
+/*
+ * config_key_error - an error about key name of section as ebb.conf
+ * reports it: "FILE:LINE: name: why" when the file set the key, else
+ * "FILE: [section] name = VALUE (the default): why"; FILE is "(defaults)"
+ * when no file was read. Returns allocated text.
+ */
+char		*config_key_error(const struct config *, const char *section,
+		    const char *name, const char *fmt, ...) EBB_PRINTF(4, 5);
 
 /* config_free - free *cfgp and set it to NULL; NULL is fine */
 void		 config_free(struct config **cfgp);

@@ -123,4 +123,31 @@ int		 config_check_domain_lifetimes(const char *, char **why_r);
  */
 const char	*config_milter_socket_path(const char *);
 
+/*
+ * The most bytes of a unix socket path libmilter takes: it needs the path
+ * and its NUL to fit sun_path (108 bytes on Linux) with a byte to spare.
+ */
+#define CONFIG_MILTER_PATH_MAX	106
+
+/* a [milter] socket as libmilter reads it; plain data */
+struct config_milter_socket {
+	int		 family;	/* AF_UNIX, AF_INET or AF_INET6 */
+	const char	*path;		/* AF_UNIX: in the text parsed */
+	unsigned	 port;		/* AF_INET, AF_INET6 */
+	char		 host[256];	/* "" for any address */
+	int		 numeric;	/* host is an address, not a name */
+};
+
+/*
+ * config_milter_socket_parse - split a [milter] socket, unix:/path,
+ * local:/path, inet:port[@host] or inet6:port[@host] (host a name, an
+ * address, or an address in brackets), and check it the way libmilter
+ * will: a path of at most CONFIG_MILTER_PATH_MAX bytes, a numeric host
+ * that is an address of the family (so "127.0." is refused here, not
+ * by a bind that fails later), a host name of valid characters. Pure:
+ * names are not resolved. 0, or -1 and *why_r (allocated).
+ */
+int		 config_milter_socket_parse(const char *,
+		    struct config_milter_socket *r, char **why_r);
+
 #endif

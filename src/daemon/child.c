@@ -8,8 +8,9 @@
  * time; the parent answers in the order it was asked, so a queue of the
  * waiting clients pairs answers with clients. Bounded everywhere: a line
  * of more than CONTROL_LINE_MAX bytes is refused and the connection
- * closed, at most CHILD_CLIENTS_MAX connections, each idle at most
- * CHILD_IDLE seconds.
+ * closed, at most [control] max_connections connections (more wait in
+ * the kernel's backlog: listen_guard.h), each idle at most [control]
+ * idle_timeout.
  *
  * When the parent goes away (its end of the socketpair closes), the child
  * finishes writing what it has and exits.
@@ -19,9 +20,11 @@
  */
 #include "config.h"
 
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,17 +35,16 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "ebb/config.h"
+#include "ebb/conn_limit.h"
 #include "ebb/control.h"
 #include "ebb/log.h"
 #include "ebb/util.h"
 #include "child_milter.h"
 #include "ebbd.h"
 #include "http.h"
+#include "listen_guard.h"
 #include "priv_proto.h"
-
-#define CHILD_CLIENTS_MAX	64
-#define CHILD_IDLE		30	/* seconds */
-#define CHILD_PENDING_MAX	CHILD_CLIENTS_MAX
 
 struct client {
 	struct child		*c;
@@ -54,11 +56,14 @@ struct client {
 struct child {
 	struct event_base	*base;
 	struct evconnlistener	*listener;
+	struct listen_guard	*guard;
 	struct event		*ev_priv;
 	int			 privfd;
+	struct timeval		 idle;
+	size_t			 max_clients;
 	size_t			 nclients;
 	/* clients waiting for the parent, oldest first (NULL: gone) */
-	struct client		*pending[CHILD_PENDING_MAX];
+	struct client		**pending;	/* max_clients of them */
 	size_t			 npending;
 };
 
@@ -73,6 +78,7 @@ client_free(struct client *cl)
 			c->pending[i] = NULL;
 	bufferevent_free(cl->bev);
 	c->nclients--;
+	listen_guard_closed(c->guard);
 	free(cl);
 }
 
@@ -107,7 +113,7 @@ ask_parent(struct client *cl, const struct control_request *r)
 	struct child	*c = cl->c;
 	size_t		 n;
 
-	if (c->npending == CHILD_PENDING_MAX) {
+	if (c->npending == c->max_clients) {
 		client_error(cl, "busy", 1);
 		return;
 	}
@@ -178,14 +184,12 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 {
 	struct child	*c = arg;
 	struct client	*cl;
-	struct timeval	 idle = { CHILD_IDLE, 0 };
 
 	(void)l;
 	(void)sa;
 	(void)salen;
-	if (c->nclients >= CHILD_CLIENTS_MAX) {
-		log_warn("control: more than %d clients: one refused",
-		    CHILD_CLIENTS_MAX);
+	if (c->nclients >= c->max_clients) {
+		/* the guard stops the listener at the cap: not reached */
 		close(fd);
 		return;
 	}
@@ -198,9 +202,10 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		return;
 	}
 	c->nclients++;
+	listen_guard_opened(c->guard);
 	bufferevent_setcb(cl->bev, on_client_read, on_client_write,
 	    on_client_event, cl);
-	bufferevent_set_timeouts(cl->bev, &idle, &idle);
+	bufferevent_set_timeouts(cl->bev, &c->idle, &c->idle);
 	/* stop reading past a line's worth; the rest waits in the kernel */
 	bufferevent_setwatermark(cl->bev, EV_READ, 0, CONTROL_LINE_MAX + 1);
 	bufferevent_enable(cl->bev, EV_READ | EV_WRITE);
@@ -260,12 +265,36 @@ on_priv(evutil_socket_t fd, short ev, void *arg)
 	}
 }
 
+void
+child_limits(const struct config *cfg, struct child_limits *lim_r)
+{
+	struct rlimit	 rl;
+	long		 want[2], got[2], nofile = -1;
+
+	want[0] = cfg->control_max_connections;
+	want[1] = cfg->http_listen[0] != '\0' ? cfg->http_max_connections : 0;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		nofile = rl.rlim_cur > LONG_MAX ? LONG_MAX : (long)rl.rlim_cur;
+	if (conn_limit_share(nofile, want, got, 2))
+		log_warn("only %ld file descriptors (ulimit -n): at most %ld "
+		    "control and %ld HTTP connections at once, not %ld and "
+		    "%ld, so that half of them stay for the milter", nofile,
+		    got[0], got[1], want[0], want[1]);
+	lim_r->control_max = (size_t)got[0];
+	lim_r->control_idle = cfg->control_idle_timeout;
+	lim_r->http_max = (size_t)got[1];
+}
+
 int
-child_main(int listenfd, int privfd, struct http *http, int httpfd)
+child_main(int listenfd, int privfd, struct http *http, int httpfd,
+    const struct child_limits *lim)
 {
 	struct child	 c;
 
 	memset(&c, 0, sizeof(c));
+	c.max_clients = lim->control_max > 0 ? lim->control_max : 1;
+	c.idle.tv_sec = lim->control_idle > 0 ? lim->control_idle : 1;
+	c.pending = xcalloc(c.max_clients, sizeof(*c.pending));
 	signal(SIGHUP, SIG_IGN);	/* the parent reloads */
 	signal(SIGINT, SIG_IGN);	/* the parent stops us */
 	signal(SIGPIPE, SIG_IGN);
@@ -278,18 +307,22 @@ child_main(int listenfd, int privfd, struct http *http, int httpfd)
 	    LEV_OPT_CLOSE_ON_FREE, -1, listenfd);
 	if (c.listener == NULL)
 		log_fatal("control: cannot listen");
+	c.guard = listen_guard_new(c.base, c.listener, "control",
+	    c.max_clients);
 	c.ev_priv = event_new(c.base, privfd, EV_READ | EV_PERSIST, on_priv,
 	    &c);
 	event_add(c.ev_priv, NULL);
 	/* [http] listen: the endpoint, on its own channel (http.c) */
 	if (http != NULL)
-		http_start(http, c.base, httpfd);
+		http_start(http, c.base, httpfd, lim->http_max);
 	child_milter_start(c.base, privfd);	/* before any other thread */
 	event_base_dispatch(c.base);
 	child_milter_stop();
 	http_free(&http);		/* it lives on the base: first */
 	event_free(c.ev_priv);
+	listen_guard_free(&c.guard);
 	evconnlistener_free(c.listener);
 	event_base_free(c.base);
+	free(c.pending);
 	return 0;
 }

@@ -7,9 +7,10 @@
  *   -n       check the configuration and exit: 0 when valid, 1 when not
  *   -v       more logging; repeat for more
  *
- * Starts as root and splits in two (ebbd.h): after taking the drain lock
- * (so no "ebbctl drain" runs beside it) and binding the control socket
- * (mode 0660, root and [control] group), it forks a child that drops to
+ * Starts as root, runs every check -n runs (ebbd_check.c), and splits in
+ * two (ebbd.h): after taking the drain lock (so no "ebbctl drain" runs
+ * beside it) and making the control socket (mode 0660, root and [control]
+ * group; 0600 without one), it forks a child that drops to
  * [general] user and serves the socket, while the parent keeps root for
  * the queue scans and the MTA's commands. With [http] listen, the HTTP socket is
  * bound and its TLS key read here too, as root (http.h), and served by
@@ -131,32 +132,74 @@ milter_dirs(const struct config *cfg, const struct passwd *pw)
 }
 
 /*
- * control_listen - bind the control socket: mode 0660, owner root, group
- * gid. We hold the drain lock, so a socket already there is a stale one.
+ * control_listen - the control socket, made with its owner and mode in
+ * place: mode 0660, root and gid when has_group, else 0600 (root only).
+ *
+ * A socket's mode and owner cannot be set on its descriptor (on Linux
+ * fchmod and fchown of a socket change the socket, not the file bind
+ * made), and a chown or chmod by path after bind races with anyone who
+ * can write to the socket's directory. So the socket is bound, with umask
+ * 0177 (never more open than 0600, even for a moment), inside a
+ * directory of its own that mkdtemp makes next to the path (0700, root's:
+ * no one else can reach into it), given its group and mode there, made
+ * to listen, and only then renamed to its path, which also replaces a
+ * stale socket in one step (we hold the drain lock, so a socket already
+ * there is a stale one). It is bound by a relative name, from inside the
+ * private directory, so the longer temporary path never has to fit in
+ * sun_path.
  */
 static int
-control_listen(const char *path, gid_t gid)
+control_listen(const char *path, int has_group, gid_t gid)
 {
 	struct sockaddr_un sun;
-	int		 fd;
+	char		*dir, *tmp, *slash;
+	mode_t		 mask;
+	int		 fd, dfd, cwd;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
-	if (ebb_strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
-	    sizeof(sun.sun_path))
+	if (strlen(path) >= sizeof(sun.sun_path))	/* ebbd_check said */
 		log_fatal("control: socket path too long: %s", path);
+	ebb_strlcpy(sun.sun_path, "s", sizeof(sun.sun_path));
 	mkparent(path);
+	dir = xstrdup(path);
+	slash = strrchr(dir, '/');
+	slash[slash == dir ? 1 : 0] = '\0';
+	tmp = xasprintf("%s%s.ebbd-socket.XXXXXX", dir,
+	    slash == dir ? "" : "/");
+	if (mkdtemp(tmp) == NULL)
+		log_fatal("control: cannot make a directory in %s: %s", dir,
+		    strerror(errno));
+	if ((dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1 || (cwd = open(".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1)
+		log_fatal("control: %s: %s", tmp, strerror(errno));
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		log_fatal("control: socket: %s", strerror(errno));
-	if (unlink(path) == -1 && errno != ENOENT)
-		log_fatal("control: cannot remove %s: %s", path,
-		    strerror(errno));
+	if (fchdir(dfd) == -1)
+		log_fatal("control: %s: %s", tmp, strerror(errno));
+	mask = umask(0177);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
-		log_fatal("control: bind %s: %s", path, strerror(errno));
-	if (chown(path, 0, gid) == -1 || chmod(path, 0660) == -1)
-		log_fatal("control: %s: %s", path, strerror(errno));
+		log_fatal("control: bind in %s: %s", tmp, strerror(errno));
+	umask(mask);
+	if (fchdir(cwd) == -1)
+		log_fatal("control: back to the working directory: %s",
+		    strerror(errno));
+	close(cwd);
+	if (fchownat(dfd, "s", 0, has_group ? gid : 0,
+	    AT_SYMLINK_NOFOLLOW) == -1 ||
+	    fchmodat(dfd, "s", has_group ? 0660 : 0600, 0) == -1)
+		log_fatal("control: %s/s: %s", tmp, strerror(errno));
 	if (listen(fd, 16) == -1)
 		log_fatal("control: listen %s: %s", path, strerror(errno));
+	if (renameat(dfd, "s", AT_FDCWD, path) == -1)
+		log_fatal("control: cannot put the socket at %s: %s", path,
+		    strerror(errno));
+	close(dfd);
+	if (rmdir(tmp) == -1)
+		log_warn("control: rmdir %s: %s", tmp, strerror(errno));
+	free(tmp);
+	free(dir);
 	return fd;
 }
 
@@ -192,6 +235,7 @@ main(int argc, char **argv)
 	int		 ch, foreground = 0, check = 0, verbose = 0, rc;
 	int		 sp[2], hp[2] = { -1, -1 }, listenfd, lockfd = -1;
 	struct http	*http;
+	struct child_limits lim;
 
 	while ((ch = getopt(argc, argv, "c:fnv")) != -1) {
 		switch (ch) {
@@ -220,10 +264,11 @@ main(int argc, char **argv)
 		free(err);
 		return 1;
 	}
-	if (cfg->drain_mode != CONFIG_DRAIN_HOLD) {
-		log_err("%s: [drain] mode = nudge is not implemented yet; use "
-		    "mode = hold", cfg->path != NULL ? cfg->path :
-		    "(defaults)");
+	if (!check && geteuid() != 0)
+		log_fatal("ebbd must be started as root (it runs postsuper "
+		    "and drops to [general] user for the rest)");
+	/* -n and the start refuse the same things, with the same words */
+	if (ebbd_check(cfg) > 0) {
 		config_free(&cfg);
 		return 1;
 	}
@@ -234,16 +279,9 @@ main(int argc, char **argv)
 		return 0;
 	}
 
-	if (geteuid() != 0)
-		log_fatal("ebbd must be started as root (it runs postsuper "
-		    "and drops to [general] user for the rest)");
-	if ((pw = getpwnam(cfg->user)) == NULL)
-		log_fatal("[general] user \"%s\" does not exist: create it "
-		    "(useradd --system %s) or name another", cfg->user,
-		    cfg->user);
-	if (pw->pw_uid == 0)
-		log_fatal("[general] user \"%s\" is root: name an "
-		    "unprivileged user", cfg->user);
+	/* ebbd_check found both; gone since, they are still refused */
+	if ((pw = getpwnam(cfg->user)) == NULL || pw->pw_uid == 0)
+		log_fatal("[general] user \"%s\": gone, or root", cfg->user);
 	if (cfg->control_group[0] != '\0') {
 		if ((gr = getgrnam(cfg->control_group)) == NULL)
 			log_fatal("[control] group \"%s\" does not exist",
@@ -263,7 +301,11 @@ main(int argc, char **argv)
 	default:
 		log_fatal("%s", err);
 	}
-	listenfd = control_listen(cfg->control_socket, gid);
+	/* made by ledger_lock if missing: checked again, now it is there */
+	if (ebbd_check_state_directory(cfg) > 0)
+		exit(1);
+	listenfd = control_listen(cfg->control_socket,
+	    cfg->control_group[0] != '\0', gid);
 	milter_dirs(cfg, pw);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1)
 		log_fatal("socketpair: %s", strerror(errno));
@@ -287,8 +329,9 @@ main(int argc, char **argv)
 			log_fatal("sandbox: %s", err);
 		log_debug("sandbox: no_new_privs%s", rc == 1 ?
 		    ", seccomp filter" : " (built without libseccomp)");
+		child_limits(cfg, &lim);
 		child_milter_init(cfg);	/* keeps it when enabled */
-		return child_main(listenfd, sp[1], http, hp[1]);
+		return child_main(listenfd, sp[1], http, hp[1], &lim);
 	default:
 		break;
 	}

@@ -5,17 +5,20 @@
  * when [http] certificate and key are set (see http.h for who opens
  * what, and when). Every request is bounded by evhttp itself: GET and
  * HEAD only, HTTP_HEADERS_MAX bytes of headers, HTTP_BODY_MAX of body,
- * HTTP_TIMEOUT seconds per connection; and here: at most
- * HTTP_PENDING_MAX requests wait for the parent, the rest get 503.
+ * [http] idle_timeout per connection; and here: at most
+ * HTTP_PENDING_MAX requests wait for the parent, the rest get 503, and
+ * at most [http] max_connections connections are open at once.
  *
- * The data comes from the parent over the HTTP socketpair, whose answers
- * arrive in the order asked; a FIFO of the waiting requests pairs them
- * up. The page asks twice (status, then history) in a row, so its two
- * answers arrive one after the other. Answers are kept HTTP_CACHE
- * seconds and reused, so a crowd on the public page costs the parent at
- * most a few requests a second. A client that goes away while
- * waiting costs nothing: evhttp keeps the request for us until we reply,
- * and a reply to a closed connection only frees it.
+ * evhttp (libevent 2.1) has no cap on its connections and calls nobody
+ * when one ends unless told to per connection, with a connection it only
+ * hands out with a request (a client that never sends one is never seen).
+ * So on_bev, which makes each accepted connection's bufferevent, counts
+ * it in (the listen guard, listen_guard.h, stops accepting at the cap and
+ * rests instead of spinning when accept(2) fails) and keeps a reference
+ * to it; track, run from the loop right after the listener's callback,
+ * before any event of the new connection can run, finds each one's
+ * connection (the bufferevent's callback argument, checked) and sets its
+ * close callback, which counts it out.
  */
 #include "config.h"
 
@@ -46,6 +49,7 @@
 #include "ebb/metrics.h"
 #include "ebb/util.h"
 #include "http.h"
+#include "listen_guard.h"
 #include "priv_proto.h"
 
 enum route {
@@ -66,6 +70,12 @@ struct http {
 	struct http_allow	 allow;
 	int			 listenfd;
 	char			*listen;
+	int			 idle;		/* seconds */
+	struct listen_guard	*guard;
+	struct event		*ev_track;	/* active: track fresh[] */
+	struct bufferevent	**fresh;	/* accepted, not yet tracked */
+	size_t			 nfresh;
+	size_t			 max_conns;	/* fresh[] holds as many */
 	SSL_CTX			*ssl;
 	struct event_base	*base;
 	struct evhttp		*evh;
@@ -78,6 +88,8 @@ struct http {
 	double			 cache_at[2];
 };
 
+
+static void	 track(evutil_socket_t, short, void *);
 
 static void
 cache_put(struct http *h, int which, const char *text)
@@ -98,33 +110,51 @@ cache_get(const struct http *h, int which)
 }
 
 /*
- * listen_on - socket, bind, listen on "host:port", IPv6 as "[addr]:port";
- * the host may be a name (the first address it resolves to is used)
+ * listen_addr - the address of "host:port", IPv6 as "[addr]:port"; the
+ * host may be a name (the first address it resolves to is used). 0 and
+ * *res_r (freeaddrinfo), or -1 and *err_r.
  */
 static int
-listen_on(const char *spec)
+listen_addr(const char *spec, struct addrinfo **res_r, char **err_r)
 {
-	struct addrinfo	 hints, *res;
-	const char	*colon = strrchr(spec, ':');
-	char		 host[256];
+	struct addrinfo	 hints;
+	const char	*colon = strrchr(spec, ':'), *host = spec;
+	char		 buf[256];
 	size_t		 len;
-	int		 fd, on = 1, rc;
+	int		 rc;
 
 	len = colon != NULL ? (size_t)(colon - spec) : 0;
 	if (len >= 2 && spec[0] == '[' && spec[len - 1] == ']') {
-		spec++;
+		host++;
 		len -= 2;
 	}
-	if (colon == NULL || len == 0 || len >= sizeof(host))
-		log_fatal("[http] listen: \"%s\" is not host:port", spec);
-	memcpy(host, spec, len);
-	host[len] = '\0';
+	if (colon == NULL || len == 0 || len >= sizeof(buf)) {
+		*err_r = xasprintf("\"%s\" is not host:port", spec);
+		return -1;
+	}
+	memcpy(buf, host, len);
+	buf[len] = '\0';
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	if ((rc = getaddrinfo(host, colon + 1, &hints, &res)) != 0)
-		log_fatal("[http] listen: %s: %s", host, gai_strerror(rc));
+	if ((rc = getaddrinfo(buf, colon + 1, &hints, res_r)) != 0) {
+		*err_r = xasprintf("%s: %s", buf, gai_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+/* listen_on - socket, bind, listen on "host:port" (listen_addr) */
+static int
+listen_on(const char *spec)
+{
+	struct addrinfo	*res;
+	char		*err = NULL;
+	int		 fd, on = 1;
+
+	if (listen_addr(spec, &res, &err) == -1)
+		log_fatal("[http] listen: %s", err);
 	if ((fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC |
 	    SOCK_NONBLOCK, 0)) == -1)
 		log_fatal("http: socket: %s", strerror(errno));
@@ -147,30 +177,89 @@ ssl_error(void)
 	return buf;
 }
 
+/*
+ * ssl_load - a TLS context with cert and key; NULL, *key_r the key at
+ * fault ("certificate" or "key") and *why_r (allocated)
+ */
 static SSL_CTX *
-ssl_load(const char *cert, const char *key)
+ssl_load(const char *cert, const char *key, const char **key_r,
+    char **why_r)
 {
 	SSL_CTX		*ctx;
 
-	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL)
-		log_fatal("http: SSL_CTX_new: %s", ssl_error());
+	ERR_clear_error();
+	*key_r = "certificate";
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
+		*why_r = xasprintf("SSL_CTX_new: %s", ssl_error());
+		return NULL;
+	}
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION |
 	    SSL_OP_NO_RENEGOTIATION);
-	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1)
-		log_fatal("[http] certificate %s: %s", cert, ssl_error());
-	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1)
-		log_fatal("[http] key %s: %s", key, ssl_error());
-	if (SSL_CTX_check_private_key(ctx) != 1)
-		log_fatal("[http] key %s does not match certificate %s", key,
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
+		*why_r = xasprintf("%s: %s", cert, ssl_error());
+		goto fail;
+	}
+	*key_r = "key";
+	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
+		*why_r = xasprintf("%s: %s", key, ssl_error());
+		goto fail;
+	}
+	if (SSL_CTX_check_private_key(ctx) != 1) {
+		*why_r = xasprintf("%s does not match certificate %s", key,
 		    cert);
+		goto fail;
+	}
 	return ctx;
+fail:
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+/* check_fail - log one error about [http] key; counts it */
+static int
+check_fail(const struct config *cfg, const char *key, const char *why)
+{
+	char	*text = config_key_error(cfg, "http", key, "%s", why);
+
+	log_err("%s", text);
+	free(text);
+	return 1;
+}
+
+int
+http_check(const struct config *cfg)
+{
+	struct addrinfo	*res;
+	SSL_CTX		*ctx;
+	const char	*key;
+	char		*why = NULL;
+	int		 n = 0;
+
+	if (cfg->http_listen[0] == '\0')
+		return 0;
+	if (listen_addr(cfg->http_listen, &res, &why) == 0)
+		freeaddrinfo(res);
+	else
+		n += check_fail(cfg, "listen", why);
+	free(why);
+	why = NULL;
+	if (cfg->http_certificate[0] != '\0' && cfg->http_key[0] != '\0') {
+		if ((ctx = ssl_load(cfg->http_certificate, cfg->http_key, &key,
+		    &why)) != NULL)
+			SSL_CTX_free(ctx);
+		else
+			n += check_fail(cfg, key, why);
+		free(why);
+	}
+	return n;
 }
 
 struct http *
 http_new(const struct config *cfg)
 {
 	struct http	*h;
+	const char	*which;
 	char		*err = NULL;
 	int		 cert = cfg->http_certificate[0] != '\0';
 	int		 key = cfg->http_key[0] != '\0';
@@ -184,10 +273,12 @@ http_new(const struct config *cfg)
 	h->privfd = -1;
 	if (http_allow_parse(cfg->http_allow, &h->allow, &err) == -1)
 		log_fatal("[http] %s", err);
-	if (cert)
-		h->ssl = ssl_load(cfg->http_certificate, cfg->http_key);
+	if (cert && (h->ssl = ssl_load(cfg->http_certificate, cfg->http_key,
+	    &which, &err)) == NULL)
+		log_fatal("[http] %s %s", which, err);
 	h->listenfd = listen_on(cfg->http_listen);
 	h->listen = xstrdup(cfg->http_listen);
+	h->idle = (int)cfg->http_idle_timeout;
 	return h;
 }
 
@@ -206,6 +297,12 @@ http_free(struct http **hp)
 	free(h->cache[CACHE_HISTORY]);
 	if (h->ev_priv != NULL)
 		event_free(h->ev_priv);
+	track(-1, 0, h);
+	if (h->ev_track != NULL)
+		event_free(h->ev_track);
+	free(h->fresh);
+	/* before evhttp_free: its connections end after, counted out */
+	listen_guard_free(&h->guard);
 	if (h->evh != NULL)
 		evhttp_free(h->evh);	/* closes the listening socket */
 	else if (h->listenfd != -1)
@@ -482,35 +579,104 @@ on_request(struct evhttp_request *req, void *arg)
 	}
 }
 
-/* on_bev - a TLS bufferevent for each connection, when TLS is on */
+/* conn_closed - evhttp frees a connection: one less open */
+static void
+conn_closed(struct evhttp_connection *evcon, void *arg)
+{
+	(void)evcon;
+	listen_guard_closed(arg);
+}
+
+/*
+ * track - for each connection on_bev counted in: give its connection a
+ * close callback that counts it out, or count it out now when evhttp
+ * has already freed it (its callbacks are gone); drop the reference
+ */
+static void
+track(evutil_socket_t fd, short ev, void *arg)
+{
+	static int	 warned;
+	struct http	*h = arg;
+	struct bufferevent *bev;
+	struct evhttp_connection *evcon;
+	void		*cbarg;
+	size_t		 i;
+
+	(void)fd;
+	(void)ev;
+	for (i = 0; i < h->nfresh; i++) {
+		bev = h->fresh[i];
+		cbarg = NULL;
+		bufferevent_getcb(bev, NULL, NULL, NULL, &cbarg);
+		evcon = cbarg;
+		if (evcon != NULL &&
+		    evhttp_connection_get_bufferevent(evcon) == bev)
+			evhttp_connection_set_closecb(evcon, conn_closed,
+			    h->guard);
+		else {
+			if (evcon != NULL && !warned++)
+				log_warn("http: this libevent hides its "
+				    "connections: they go uncounted");
+			listen_guard_closed(h->guard);
+		}
+		bufferevent_decref(bev);
+	}
+	h->nfresh = 0;
+}
+
+/*
+ * on_bev - each accepted connection's bufferevent, TLS when it is on:
+ * counted in, and kept (a reference) for track, which runs next. NULL
+ * (no memory) makes evhttp use a plain one, uncounted.
+ */
 static struct bufferevent *
 on_bev(struct event_base *base, void *arg)
 {
 	struct http	*h = arg;
+	struct bufferevent *bev;
 	SSL		*ssl;
 
-	if ((ssl = SSL_new(h->ssl)) == NULL)
-		return NULL;
-	return bufferevent_openssl_socket_new(base, -1, ssl,
-	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	if (h->ssl != NULL) {
+		if ((ssl = SSL_new(h->ssl)) == NULL)
+			return NULL;
+		bev = bufferevent_openssl_socket_new(base, -1, ssl,
+		    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	} else
+		bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL || h->nfresh == h->max_conns)
+		return bev;	/* at the cap the listener is off: not seen */
+	bufferevent_incref(bev);
+	h->fresh[h->nfresh++] = bev;
+	listen_guard_opened(h->guard);
+	event_active(h->ev_track, EV_TIMEOUT, 1);
+	return bev;
 }
 
 void
-http_start(struct http *h, struct event_base *base, int privfd)
+http_start(struct http *h, struct event_base *base, int privfd,
+    size_t max_connections)
 {
+	struct evhttp_bound_socket *bound;
+
 	h->base = base;
+	h->max_conns = max_connections > 0 ? max_connections : 1;
+	h->fresh = xcalloc(h->max_conns, sizeof(*h->fresh));
+	if ((h->ev_track = event_new(base, -1, 0, track, h)) == NULL)
+		log_fatal("http: event_new failed");
 	h->privfd = privfd;
 	if ((h->evh = evhttp_new(base)) == NULL)
 		log_fatal("http: evhttp_new failed");
 	evhttp_set_allowed_methods(h->evh, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
 	evhttp_set_max_headers_size(h->evh, HTTP_HEADERS_MAX);
 	evhttp_set_max_body_size(h->evh, HTTP_BODY_MAX);
-	evhttp_set_timeout(h->evh, HTTP_TIMEOUT);
+	evhttp_set_timeout(h->evh, h->idle);
 	evhttp_set_gencb(h->evh, on_request, h);
-	if (h->ssl != NULL)
-		evhttp_set_bevcb(h->evh, on_bev, h);
-	if (evhttp_accept_socket_with_handle(h->evh, h->listenfd) == NULL)
+	evhttp_set_bevcb(h->evh, on_bev, h);
+	if ((bound = evhttp_accept_socket_with_handle(h->evh,
+	    h->listenfd)) == NULL)
 		log_fatal("http: cannot serve on %s", h->listen);
+	h->guard = listen_guard_new(base,
+	    evhttp_bound_socket_get_listener(bound), "http", h->max_conns);
 	h->ev_priv = event_new(base, privfd, EV_READ | EV_PERSIST, on_priv,
 	    h);
 	event_add(h->ev_priv, NULL);

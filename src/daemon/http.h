@@ -30,7 +30,6 @@ struct http;
 #define HTTP_HEADERS_MAX	8192	/* bytes of request line + headers */
 #define HTTP_BODY_MAX		1024	/* GET and HEAD only: no body */
 #define HTTP_PENDING_MAX	64	/* requests waiting for the parent */
-#define HTTP_TIMEOUT		10	/* seconds, per connection */
 #define HTTP_HISTORY_SPAN	(6 * 3600)	/* what the page charts */
 #define HTTP_CACHE		1	/* seconds an answer is reused */
 
@@ -42,9 +41,21 @@ struct http;
  */
 struct http	*http_new(const struct config *cfg);
 
-/* http_start - serve on base, asking the parent over privfd */
+/*
+ * http_check - what http_new would refuse, without binding: the listen
+ * address resolves, the certificate and key load and match (the allow
+ * list is checked as the configuration loads). Logs each error
+ * (log_err, "FILE:LINE: key: why"); returns their number. For "ebbd -n"
+ * and the start alike.
+ */
+int		 http_check(const struct config *cfg);
+
+/*
+ * http_start - serve on base, asking the parent over privfd, at most
+ * max_connections at once
+ */
 void		 http_start(struct http *, struct event_base *base,
-		    int privfd);
+		    int privfd, size_t max_connections);
 
 /* http_free - close and free *hp and set it to NULL; NULL is fine */
 void		 http_free(struct http **hp);

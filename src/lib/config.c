@@ -447,6 +447,7 @@ config_free(struct config **cfgp)
 		    config_keys[i].type == CONFIG_STRING)
 			free(*(char **)((char *)cfg + config_keys[i].offset));
 	free(cfg->path);
+	free(cfg->lines);
 	free(cfg);
 	*cfgp = NULL;
 }
@@ -695,12 +696,13 @@ config_load_stream(FILE *fp, const char *name, struct config **cfg_r,
 		parse_fail(&st, 0, "cannot parse (inih error %d)", rc);
 	if (st.err == NULL)
 		cross_check(&st);
-	free(st.lines);
 	if (st.err != NULL) {
+		free(st.lines);
 		config_free(&st.cfg);
 		*err_r = st.err;
 		return -1;
 	}
+	st.cfg->lines = st.lines;	/* for config_key_error */
 	*cfg_r = st.cfg;
 	return 0;
 }
@@ -738,6 +740,36 @@ config_load(const char *path, struct config **cfg_r, char **err_r)
 	if (path == NULL)
 		return config_load_file(EBB_CONFIG_FILE, 0, cfg_r, err_r);
 	return config_load_file(path, 1, cfg_r, err_r);
+}
+
+char *
+config_key_error(const struct config *cfg, const char *section,
+    const char *name, const char *fmt, ...)
+{
+	const struct config_key *key = config_key_find(section, name);
+	const char	*file = cfg->path != NULL ? cfg->path : "(defaults)";
+	va_list		 ap;
+	char		*why, *text, *val;
+	int		 line = 0;
+
+	if (key == NULL)
+		log_panic("config_key_error: no key %s in [%s]", name,
+		    section);
+	va_start(ap, fmt);
+	why = xvasprintf(fmt, ap);
+	va_end(ap);
+	if (cfg->lines != NULL)
+		line = cfg->lines[key - config_keys];
+	if (line > 0)
+		text = xasprintf("%s:%d: %s: %s", file, line, name, why);
+	else {
+		val = config_key_format(cfg, key);
+		text = xasprintf("%s: [%s] %s = %s (the default): %s", file,
+		    section, name, val, why);
+		free(val);
+	}
+	free(why);
+	return text;
 }
 
 void

@@ -10,7 +10,9 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <ctype.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -180,6 +182,12 @@ const struct config_key config_keys[] = {
 	{ "control", "group", STRING(control_group), "", 0, 0, NULL,
 	  config_check_user, CONFIG_KEY_EMPTY_OK,
 	  "group that may use the control socket; empty: root only" },
+	{ "control", "max_connections", INTEGER(control_max_connections),
+	  "64", 1, 4096, NULL, NULL, 0,
+	  "most ebbctl connections at once; more wait their turn" },
+	{ "control", "idle_timeout", DURATION(control_idle_timeout), "30s", 1,
+	  HOUR, NULL, NULL, 0,
+	  "a control connection idle this long is closed" },
 
 	{ "http", "listen", STRING(http_listen), "", 0, 0, NULL,
 	  config_check_listen, CONFIG_KEY_EMPTY_OK,
@@ -192,6 +200,11 @@ const struct config_key config_keys[] = {
 	{ "http", "allow", STRING(http_allow), "127.0.0.0/8 ::1", 0, 0, NULL,
 	  config_check_allow, 0,
 	  "addresses and networks that may use the HTTP endpoint" },
+	{ "http", "max_connections", INTEGER(http_max_connections), "128", 1,
+	  65536, NULL, NULL, 0,
+	  "most HTTP connections at once; more wait their turn" },
+	{ "http", "idle_timeout", DURATION(http_idle_timeout), "10s", 1, HOUR,
+	  NULL, NULL, 0, "an HTTP connection idle this long is closed" },
 };
 
 const size_t config_nkeys = nitems(config_keys);
@@ -277,32 +290,117 @@ config_milter_socket_path(const char *s)
 	return NULL;
 }
 
-/* config_check_milter_socket - {unix|local}:/path, inet[6]:port[@host] */
-int
-config_check_milter_socket(const char *s, char **why_r)
+/* host_name_ok - letters, digits, '-' and '.', in labels, at most 253 */
+static int
+host_name_ok(const char *s)
 {
-	const char	*p, *at;
+	size_t	 i, label = 0;
 
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] == '.') {
+			if (label == 0)
+				return 0;	/* ".x", "a..b" */
+			label = 0;
+		} else if (isalnum((unsigned char)s[i]) ||
+		    (s[i] == '-' && label > 0)) {
+			if (++label > 63)
+				return 0;
+		} else
+			return 0;
+	}
+	return i > 0 && i <= 253;
+}
+
+int
+config_milter_socket_parse(const char *s, struct config_milter_socket *r,
+    char **why_r)
+{
+	struct in_addr	 in4;
+	unsigned char	 in6[16];
+	const char	*p, *at, *host;
+	size_t		 len;
+
+	memset(r, 0, sizeof(*r));
 	if ((p = config_milter_socket_path(s)) != NULL) {
+		r->family = AF_UNIX;
+		r->path = p;
 		if (*p != '/')
 			goto bad;
+		if (strlen(p) > CONFIG_MILTER_PATH_MAX) {
+			*why_r = xasprintf("the path of \"%.40s...\" has %zu "
+			    "bytes, more than the %d a unix socket may have",
+			    s, strlen(p), CONFIG_MILTER_PATH_MAX);
+			return -1;
+		}
 		return 0;
 	}
-	if ((p = strchr(s, ':')) == NULL)
-		goto bad;
-	p++;
-	if (strncmp(s, "inet:", 5) != 0 && strncmp(s, "inet6:", 6) != 0)
+	if (strncmp(s, "inet:", 5) == 0) {
+		r->family = AF_INET;
+		p = s + 5;
+	} else if (strncmp(s, "inet6:", 6) == 0) {
+		r->family = AF_INET6;
+		p = s + 6;
+	} else
 		goto bad;
 	at = strchr(p, '@');
-	if (!port_valid(p, at != NULL ? (size_t)(at - p) : strlen(p)))
+	len = at != NULL ? (size_t)(at - p) : strlen(p);
+	if (!port_valid(p, len))
 		goto bad;
-	if (at != NULL && at[1] == '\0')
+	r->port = (unsigned)strtoul(p, NULL, 10);
+	if (at == NULL)
+		return 0;		/* any address */
+	host = at + 1;
+	len = strlen(host);
+	if (len == 0)
 		goto bad;
+	if (host[0] == '[') {		/* an address in brackets */
+		if (len < 3 || host[len - 1] != ']' ||
+		    len - 2 >= sizeof(r->host))
+			goto bad_host;
+		memcpy(r->host, host + 1, len - 2);
+		r->host[len - 2] = '\0';
+		r->numeric = 1;
+	} else {
+		if (len >= sizeof(r->host))
+			goto bad_host;
+		memcpy(r->host, host, len + 1);
+		/* what the resolver takes for an address, libmilter too */
+		r->numeric = strspn(r->host, "0123456789.") == len ||
+		    strchr(r->host, ':') != NULL;
+		if (!r->numeric && !host_name_ok(r->host))
+			goto bad_host;
+	}
+	if (!r->numeric)
+		return 0;
+	if (r->family == AF_INET && (inet_aton(r->host, &in4) == 0 ||
+	    r->host[strlen(r->host) - 1] == '.')) {
+		*why_r = xasprintf("\"%.80s\" is not an IPv4 address%s",
+		    r->host, strchr(r->host, ':') != NULL ?
+		    " (inet6: for IPv6)" : "");
+		return -1;
+	}
+	if (r->family == AF_INET6 && inet_pton(AF_INET6, r->host, in6) != 1) {
+		*why_r = xasprintf("\"%.80s\" is not an IPv6 address",
+		    r->host);
+		return -1;
+	}
 	return 0;
+bad_host:
+	*why_r = xasprintf("\"%.80s\" is not a host name or address", host);
+	return -1;
 bad:
 	*why_r = xasprintf("\"%.80s\" is not a milter socket "
 	    "(unix:/path, inet:port or inet:port@host)", s);
 	return -1;
+}
+
+/* config_check_milter_socket - {unix|local}:/path, inet[6]:port[@host] */
+int
+config_check_milter_socket(const char *s, char **why_r)
+{
+	struct config_milter_socket r;
+
+	return config_milter_socket_parse(s, &r, why_r);
 }
 
 /* config_check_listen - host:port, [v6]:port */

@@ -25,7 +25,9 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <arpa/inet.h>
+#include <netdb.h>
 
 #include <errno.h>
 #include <pthread.h>
@@ -665,17 +667,60 @@ signals_blocked(void)
 }
 
 /*
- * socket_mode - a unix socket is made with the process's umask; the MTA
- * runs as another user and must be able to connect, as to an inet socket
- * on loopback: 0666. Who may reach it is the directory's to say.
+ * bind_error - why libmilter could not listen on spec: it says so only
+ * to syslog, so bind the same address here and name the errno (address
+ * in use, no permission, no such address, no such directory...)
  */
-static void
-socket_mode(const char *conn)
+static char *
+bind_error(const char *spec)
 {
-	const char	*path = config_milter_socket_path(conn);
+	struct config_milter_socket ms;
+	struct sockaddr_un sun;
+	struct addrinfo	 hints, *res = NULL;
+	struct stat	 sb;
+	char		 port[8], *why = NULL;
+	int		 fd, rc, on = 1, err = 0;
 
-	if (path != NULL && chmod(path, 0666) == -1)
-		log_warn("milter: chmod %s: %s", path, strerror(errno));
+	if (config_milter_socket_parse(spec, &ms, &why) == -1)
+		return why;
+	if (ms.family == AF_UNIX) {
+		if (lstat(ms.path, &sb) == 0 && !S_ISSOCK(sb.st_mode))
+			return xasprintf("%s exists and is not a socket",
+			    ms.path);
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		ebb_strlcpy(sun.sun_path, ms.path, sizeof(sun.sun_path));
+		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) ==
+		    -1)
+			return xstrdup(strerror(errno));
+		if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+			err = errno;
+		else
+			unlink(ms.path);
+		close(fd);
+	} else {
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_family = ms.family;
+		hints.ai_socktype = SOCK_STREAM;
+		hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+		snprintf(port, sizeof(port), "%u", ms.port);
+		if ((rc = getaddrinfo(ms.host[0] != '\0' ? ms.host : NULL,
+		    port, &hints, &res)) != 0)
+			return xasprintf("%s: %s", ms.host, gai_strerror(rc));
+		if ((fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC,
+		    0)) == -1) {
+			freeaddrinfo(res);
+			return xstrdup(strerror(errno));
+		}
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+		if (bind(fd, res->ai_addr, res->ai_addrlen) == -1)
+			err = errno;
+		close(fd);
+		freeaddrinfo(res);
+	}
+	if (err != 0)
+		return xstrdup(strerror(err));
+	return xstrdup("libmilter refused it (see its lines in the mail log)");
 }
 
 /* clients_open - the per-client table, loaded from the state directory */
@@ -717,6 +762,7 @@ milter_start(const struct config *cfg, const struct milter_env *env,
     char **err_r)
 {
 	char	*why = NULL;
+	mode_t	 mask;
 	int	 rc;
 
 	if (m.running) {
@@ -753,12 +799,22 @@ milter_start(const struct config *cfg, const struct milter_env *env,
 		    cfg->milter_socket);
 		goto fail;
 	}
-	if (smfi_opensocket(1) != MI_SUCCESS) {
-		*err_r = xasprintf("milter: cannot listen on %s (in use, or "
-		    "no permission)", cfg->milter_socket);
+	/*
+	 * a unix socket: the MTA runs as another user and must be able to
+	 * connect, as to an inet socket on loopback, so 0666 (who may reach
+	 * it is its directory's to say). Made so by bind under this umask,
+	 * not chmod'ed by path after it; no other thread runs yet.
+	 */
+	mask = umask(0111);
+	rc = smfi_opensocket(1);
+	umask(mask);
+	if (rc != MI_SUCCESS) {
+		why = bind_error(cfg->milter_socket);
+		*err_r = xasprintf("milter: cannot listen on %s: %s",
+		    cfg->milter_socket, why);
+		free(why);
 		goto fail;
 	}
-	socket_mode(cfg->milter_socket);
 	clients_open(cfg);
 	if ((rc = pthread_create(&m.thread, NULL, milter_thread, NULL)) != 0) {
 		*err_r = xasprintf("milter: pthread_create: %s",

@@ -14,8 +14,32 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/config-check.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 : >"$tmp/empty.conf"
 
+# "ebbd -n" checks what a start checks, this host included: the user ebb
+# exists (made here when root, like the other tests do) and the Postfix
+# instance answers postconf (a main.cf of its own here, so the host's
+# /etc/postfix need not have one)
+if ! id ebb >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+	useradd --system --no-create-home --home-dir /nonexistent \
+	    --shell /usr/sbin/nologin ebb >/dev/null 2>&1
+fi
+mkdir -p "$tmp/pf"
+echo "queue_directory = $tmp/spool" >"$tmp/pf/main.cf"
+host_ok=
+if id ebb >/dev/null 2>&1 && command -v postconf >/dev/null 2>&1; then
+	host_ok=1
+fi
+# here CONF - CONF with the Postfix instance above, in $tmp
+here() {
+	_out=$tmp/$(basename "$1")
+	sed "s|^#*config_directory = /etc/postfix\$|config_directory = $tmp/pf|" \
+	    "$1" >"$_out"
+	grep -q "^config_directory = $tmp/pf\$" "$_out" ||
+	    printf '\n[postfix]\nconfig_directory = %s\n' "$tmp/pf" >>"$_out"
+	echo "$_out"
+}
+
 n=0
-echo "1..17"
+echo "1..24"
 
 # ok_if NAME CMD... - one test point: passes when CMD succeeds
 ok_if() {
@@ -53,8 +77,8 @@ has() {
 }
 
 check_valid() {
-	run_rc 0 "$ebbd" -n -c "$data/good.conf" &&
-	    has "$data/good.conf: configuration is valid"
+	_c=$(here "$data/good.conf")
+	run_rc 0 "$ebbd" -n -c "$_c" && has "$_c: configuration is valid"
 }
 
 check_bad_value() {
@@ -89,8 +113,8 @@ check_cross_key() {
 }
 
 check_sample_valid() {
-	run_rc 0 "$ebbd" -n -c "$sample" &&
-	    has "$sample: configuration is valid"
+	_c=$(here "$sample")
+	run_rc 0 "$ebbd" -n -c "$_c" && has "$_c: configuration is valid"
 }
 
 # the defaults ebbctl prints are the sample's keys, uncommented
@@ -103,9 +127,75 @@ check_defaults_match_sample() {
 
 check_defaults_valid() {
 	run_rc 0 "$ebbctl" -c "$tmp/empty.conf" config -d &&
-	    cp "$tmp/out" "$tmp/defaults.conf" &&
-	    run_rc 0 "$ebbd" -n -c "$tmp/defaults.conf" &&
-	    has "$tmp/defaults.conf: configuration is valid"
+	    cp "$tmp/out" "$tmp/d/defaults.conf" &&
+	    _c=$(here "$tmp/d/defaults.conf") &&
+	    run_rc 0 "$ebbd" -n -c "$_c" &&
+	    has "$_c: configuration is valid"
+}
+
+# check_refused LINES WANT... - "ebbd -n" on the valid file plus LINES
+# (printf text) exits 1 with each WANT as a whole line of its output
+# (":LINE:" in a WANT becomes the file's name and that line); the start
+# makes the same checks, so it refuses the same (ebbd-perms.sh)
+check_refused() {
+	_c=$(here "$data/good.conf")
+	# shellcheck disable=SC2059	# LINES is a format on purpose
+	printf "$1" >>"$_c"
+	shift
+	run_rc 1 "$ebbd" -n -c "$_c" || return 1
+	for _w in "$@"; do
+		has "ebbd: error: $_c$_w" || return 1
+	done
+}
+
+# the three, and the rest that a start refused and -n did not
+check_refused_user_root() {
+	check_refused '[general]\nuser = root\n' \
+	    ":26: user: \"root\" is root (uid 0): name an unprivileged user"\
+" for ebbd's milter, control and HTTP process"
+}
+
+check_refused_long_socket() {
+	_long=/run/$(printf '%0120d' 0).sock
+	check_refused "[control]\nsocket = $_long\n" \
+	    ":26: socket: 130 bytes, more than the 107 a unix socket path"\
+" may have"
+}
+
+check_refused_milter_address() {
+	_c=$(here "$data/good.conf")
+	sed -i 's|^socket = inet:8891@127.0.0.1|socket = inet:3240@127.0.|' "$_c"
+	run_rc 1 "$ebbd" -n -c "$_c" &&
+	    has "ebbd: error: $_c:17: socket: \"127.0.\" is not an IPv4 address"
+}
+
+check_refused_group() {
+	check_refused '[control]\ngroup = nosuchgroup42\n' \
+	    ":26: group: \"nosuchgroup42\" does not exist"
+}
+
+check_refused_mta() {
+	_c=$(here "$data/good.conf")
+	sed -i 's/^mta = postfix.*/mta = sendmail/' "$_c"
+	run_rc 1 "$ebbd" -n -c "$_c" &&
+	    has "ebbd: error: $_c:4: mta: mta = sendmail: not supported yet"\
+" (only postfix is; the sendmail backend is planned)"
+}
+
+check_refused_postfix() {
+	printf '[sensors]\ninterval = 2s\n' >"$tmp/nopf.conf"
+	run_rc 1 "$ebbd" -n -c "$tmp/nopf.conf" &&
+	    grep -q "^ebbd: error: $tmp/nopf.conf: \[postfix\] config_directory"\
+" = /etc/postfix (the default): postconf -c /etc/postfix" "$tmp/out" ||
+	    [ -f /etc/postfix/main.cf ]
+}
+
+# every error at once, each naming its own key
+check_refused_all() {
+	check_refused '[general]\nuser = root\n[control]\ngroup = nosuchgroup42\n' \
+	    ":26: user: \"root\" is root (uid 0): name an unprivileged user"\
+" for ebbd's milter, control and HTTP process" \
+	    ":28: group: \"nosuchgroup42\" does not exist"
 }
 
 check_effective() {
@@ -170,10 +260,12 @@ check_usage() {
 	    run_rc 64 "$ebbctl" -c "$tmp/empty.conf" config extra
 }
 
+mkdir -p "$tmp/d"
 for t in valid bad_value unknown_key missing_file duplicate cross_key \
     sample_valid defaults_match_sample defaults_valid effective \
     round_trip changed json man_example ebbctl_bad_file ebbctl_missing_file \
-    usage; do
+    usage refused_user_root refused_long_socket refused_milter_address \
+    refused_group refused_mta refused_postfix refused_all; do
 	case $t in
 	ebbctl*|defaults*|effective|round_trip|changed|json|man_example|usage)
 		prog=$ebbctl ;;
@@ -184,5 +276,13 @@ for t in valid bad_value unknown_key missing_file duplicate cross_key \
 		echo "ok $n - $t # SKIP ${prog##*/} is not built"
 		continue
 	fi
+	case $t in
+	valid|sample_valid|defaults_valid|refused_*)
+		if [ -z "$host_ok" ]; then
+			n=$((n + 1))
+			echo "ok $n - $t # SKIP no user ebb or no postconf here"
+			continue
+		fi ;;
+	esac
 	ok_if "$t" "check_$t"
 done

@@ -8,6 +8,8 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
+
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -761,6 +763,139 @@ test_control_bytes(void **state)
 	config_free(&cfg);
 }
 
+/* [milter] socket as libmilter reads it: fields, or the start of why not */
+static void
+test_milter_socket_parse(void **state)
+{
+	static const struct {
+		const char	*text;
+		int		 family;	/* 0: refused */
+		unsigned	 port;
+		const char	*host;		/* path for AF_UNIX */
+		int		 numeric;
+		const char	*why;		/* what the error begins with */
+	} cases[] = {
+		{ "unix:/run/ebb/milter.sock", AF_UNIX, 0,
+		  "/run/ebb/milter.sock", 0, NULL },
+		{ "local:/x", AF_UNIX, 0, "/x", 0, NULL },
+		{ "inet:8891", AF_INET, 8891, "", 0, NULL },
+		{ "inet:8891@127.0.0.1", AF_INET, 8891, "127.0.0.1", 1, NULL },
+		{ "inet:8891@127.1", AF_INET, 8891, "127.1", 1, NULL },
+		{ "inet:8891@[192.0.2.7]", AF_INET, 8891, "192.0.2.7", 1,
+		  NULL },
+		{ "inet:1@localhost", AF_INET, 1, "localhost", 0, NULL },
+		{ "inet:65535@mx-1.example.org", AF_INET, 65535,
+		  "mx-1.example.org", 0, NULL },
+		{ "inet6:8891@::1", AF_INET6, 8891, "::1", 1, NULL },
+		{ "inet6:8891@[2001:db8::7]", AF_INET6, 8891, "2001:db8::7", 1,
+		  NULL },
+		{ "inet6:8891@ip6-localhost", AF_INET6, 8891, "ip6-localhost",
+		  0, NULL },
+		/* the issue's case: an address libmilter cannot bind */
+		{ "inet:3240@127.0.", 0, 0, NULL, 0,
+		  "\"127.0.\" is not an IPv4 address" },
+		{ "inet:3240@127.0.0.256", 0, 0, NULL, 0,
+		  "\"127.0.0.256\" is not an IPv4 address" },
+		{ "inet:3240@1.2.3.4.5", 0, 0, NULL, 0,
+		  "\"1.2.3.4.5\" is not an IPv4 address" },
+		{ "inet:8891@::1", 0, 0, NULL, 0,
+		  "\"::1\" is not an IPv4 address (inet6: for IPv6)" },
+		{ "inet6:8891@127.0.0.1", 0, 0, NULL, 0,
+		  "\"127.0.0.1\" is not an IPv6 address" },
+		{ "inet6:8891@[::g]", 0, 0, NULL, 0,
+		  "\"::g\" is not an IPv6 address" },
+		{ "inet:8891@[127.0.0.1", 0, 0, NULL, 0,
+		  "\"[127.0.0.1\" is not a host name or address" },
+		{ "inet:8891@[]", 0, 0, NULL, 0,
+		  "\"[]\" is not a host name or address" },
+		{ "inet:8891@a..b", 0, 0, NULL, 0,
+		  "\"a..b\" is not a host name or address" },
+		{ "inet:8891@-mx", 0, 0, NULL, 0,
+		  "\"-mx\" is not a host name or address" },
+		{ "inet:8891@mx example", 0, 0, NULL, 0,
+		  "\"mx example\" is not a host name or address" },
+		{ "inet:8891@", 0, 0, NULL, 0, "\"inet:8891@\" is not a" },
+		{ "inet:0@127.0.0.1", 0, 0, NULL, 0,
+		  "\"inet:0@127.0.0.1\" is" },
+		{ "unix:run/x", 0, 0, NULL, 0, "\"unix:run/x\" is not a" },
+		{ "tcp:8891", 0, 0, NULL, 0, "\"tcp:8891\" is not a" },
+		{ "unix:/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock",
+		  0, 0,
+		  NULL, 0, "the path of " },
+	};
+	struct config_milter_socket r;
+	char		*why;
+	size_t		 i;
+	int		 rc;
+
+	(void)state;
+	for (i = 0; i < nitems(cases); i++) {
+		why = NULL;
+		rc = config_milter_socket_parse(cases[i].text, &r, &why);
+		if (cases[i].family == 0) {
+			if (rc != -1)
+				fail_msg("took \"%s\"", cases[i].text);
+			if (strncmp(why, cases[i].why,
+			    strlen(cases[i].why)) != 0)
+				fail_msg("\"%s\": %s", cases[i].text, why);
+			free(why);
+			continue;
+		}
+		if (rc != 0)
+			fail_msg("refused \"%s\": %s", cases[i].text, why);
+		assert_int_equal(r.family, cases[i].family);
+		if (r.family == AF_UNIX) {
+			assert_string_equal(r.path, cases[i].host);
+			continue;
+		}
+		assert_int_equal(r.port, cases[i].port);
+		assert_string_equal(r.host, cases[i].host);
+		assert_int_equal(r.numeric, cases[i].numeric);
+	}
+	/* 106 bytes of path is the most; the error names the key's line */
+	{
+		struct config	*cfg;
+
+		why = xasprintf("[milter]\nsocket = unix:/%0105d\n", 7);
+		cfg = load_ok(why);
+		assert_int_equal(strlen(cfg->milter_socket), 5 + 106);
+		config_free(&cfg);
+		free(why);
+	}
+	assert_load_error("[milter]\nsocket = inet:3240@127.0.\n",
+	    "ebb.conf:2: socket: \"127.0.\" is not an IPv4 address");
+}
+
+/* config_key_error: the line that set the key, or the default */
+static void
+test_key_error(void **state)
+{
+	struct config	*cfg;
+	char		*text, *want;
+
+	(void)state;
+	cfg = load_ok("[general]\n\n# x\nuser = root\n");
+	text = config_key_error(cfg, "general", "user", "is %s", "root");
+	want = xasprintf("%s:4: user: is root", cfg->path);
+	assert_string_equal(text, want);
+	free(want);
+	free(text);
+	text = config_key_error(cfg, "control", "socket", "too long");
+	want = xasprintf("%s: [control] socket = /run/ebb/ebbd.sock (the "
+	    "default): too long", cfg->path);
+	assert_string_equal(text, want);
+	free(want);
+	free(text);
+	config_free(&cfg);
+	cfg = config_defaults();
+	text = config_key_error(cfg, "general", "user", "x");
+	assert_string_equal(text, "(defaults): [general] user = ebb (the "
+	    "default): x");
+	free(text);
+	config_free(&cfg);
+}
+
 static void
 test_string_checks(void **state)
 {
@@ -989,6 +1124,8 @@ main(void)
 		cmocka_unit_test(test_syntax_errors),
 		cmocka_unit_test(test_bounded_lines),
 		cmocka_unit_test(test_control_bytes),
+		cmocka_unit_test(test_milter_socket_parse),
+		cmocka_unit_test(test_key_error),
 		cmocka_unit_test(test_string_checks),
 		cmocka_unit_test(test_domain_lifetimes),
 		cmocka_unit_test(test_bool_key_set),
