@@ -314,13 +314,37 @@ build_order(struct drain *d)
 
 static void	 remember_released(struct drain *, const char *, time_t);
 
-/* seed_one - a release the ledger remembers, into recent */
+/* what seed_recent gathers */
+struct seed {
+	struct drain	*d;
+	const char	**kick;		/* released, waiting, not due */
+	size_t		 nkick;
+	size_t		 cap;
+};
+
+/*
+ * seed_one - a release the ledger remembers, into recent; one that waits
+ * for a retry that is not due was never attempted (the kick was lost with
+ * the process that released it): it is kicked again below
+ */
 static int
 seed_one(void *arg, const char *id, time_t released)
 {
-	struct drain	*d = arg;
+	struct seed	*sd = arg;
+	struct msg	*m;
+	int		 due;
 
-	remember_released(d, id, released);
+	remember_released(sd->d, id, released);
+	if ((m = index_lookup(sd->d->ix, id)) == NULL ||
+	    role(sd->d, m) != MSG_ROLE_WAITING ||
+	    mta_locate_role(sd->d->mta, id, &due) != MSG_ROLE_WAITING || due)
+		return 0;
+	if (sd->nkick == sd->cap) {
+		sd->cap = sd->cap ? sd->cap * 2 : 64;
+		sd->kick = xreallocarray(sd->kick, sd->cap,
+		    sizeof(*sd->kick));
+	}
+	sd->kick[sd->nkick++] = m->queue_id;
 	return 0;
 }
 
@@ -328,17 +352,33 @@ seed_one(void *arg, const char *id, time_t released)
  * seed_recent - the releases of the last DRAIN_RECENT seconds, from the
  * ledger: another run (a cron drain, ebbd before a restart) released them,
  * and one that is waiting again is the MTA's to retry, not ebb's to park
- * a second time
+ * a second time; one whose kick was lost (waiting, not due: never
+ * attempted) is kicked now rather than left to its old retry time
  */
 static int
 seed_recent(struct drain *d, time_t now, char **err_r)
 {
+	struct seed	 sd = { d, NULL, 0, 0 };
+	char		*err = NULL;
+
 	if (d->seeded || d->ledger == NULL)
 		return 0;
 	if (ledger_foreach_released(d->ledger, now - DRAIN_RECENT, seed_one,
-	    d, err_r) == -1)
+	    &sd, err_r) == -1) {
+		free(sd.kick);
 		return -1;
+	}
 	d->seeded = 1;
+	if (sd.nkick > 0 && !d->opts.failsafe) {
+		log_info("kicking %zu messages released before a restart and "
+		    "not attempted since", sd.nkick);
+		if (mta_kick(d->mta, sd.kick, sd.nkick, &err) == -1) {
+			/* the MTA's own retry delivers them, later */
+			log_warn("%s", err);
+			free(err);
+		}
+	}
+	free(sd.kick);
 	return 0;
 }
 

@@ -702,6 +702,42 @@ test_failsafe(void **state)
 }
 
 /*
+ * A release whose kick was lost with the process (killed between the
+ * MTA's release and the kick) leaves the message waiting with its old
+ * retry time, not due: Postfix's postsuper -H keeps the file's mtime. The
+ * next drain must neither park it again (it is released, in the ledger)
+ * nor leave it to that retry time, which may be an hour away: it kicks
+ * it. ebbd-crash.sh once found one message left so for good.
+ */
+static void
+test_lost_kick_restart(void **state)
+{
+	struct fixture	*fx = *state;
+	char		*err = NULL;
+
+	add(fx, "P1", FAKE_DEFERRED, 1 * HOUR);
+	add(fx, "P2", FAKE_DEFERRED, 2 * HOUR);
+	fx_drain(fx);
+	start_ok(fx, NOW);
+	fake_mta_fail(fx->f, FAKE_OP_KICK, 1, FAKE_FAIL_BEFORE);
+	if (drain_tick(fx->d, &(struct budget){ .rate = 100, .window = 10 },
+	    1, NOW, &err) == -1)
+		fail_msg("drain_tick: %s", err);
+	free(err);
+	assert_int_equal(fake_mta_queue_of(fx->f, "P1"), FAKE_DEFERRED);
+	fake_mta_defer(fx->f, "P1", 0);		/* its old retry: ahead */
+	fake_mta_defer(fx->f, "P2", 0);
+	assert_int_equal(is_parked(fx, "P1"), 0);
+	/* the process is gone; a new drain starts */
+	fake_mta_reset_ids(fx->f);
+	fx_drain(fx);
+	start_ok(fx, NOW + 10);
+	assert_int_equal(fake_mta_id_count(fx->f, FAKE_OP_PARK, "P1"), 0);
+	assert_int_equal(fake_mta_id_count(fx->f, FAKE_OP_KICK, "P1"), 1);
+	assert_int_equal(fake_mta_id_count(fx->f, FAKE_OP_KICK, "P2"), 1);
+}
+
+/*
  * A release the MTA silently declines (the message is still held after
  * the command) must not be recorded as released: the row would be
  * settled while the mail sits in hold, stranded. The message stays
@@ -825,7 +861,7 @@ static const struct crash_case crash_cases[] = {
 	    FAKE_FAIL_AFTER },
 };
 
-#define NTESTS	10	/* the tests above the crash cases in main */
+#define NTESTS	11	/* the tests above the crash cases in main */
 
 static const char *const crash_ours[] = {
 	"D1", "D2", "D3", "D4", "D5", "D6"
@@ -971,6 +1007,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_unreadable_parked, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_release_declined, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_lost_kick_restart, setup,
 		    teardown),
 	};
 	size_t		 i;
