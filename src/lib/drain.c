@@ -520,6 +520,37 @@ keep_moved(struct drain *d, const char **ids, struct msg **ms, size_t n)
 	return k;
 }
 
+/*
+ * release_ids - ids[0..n) through ledger and MTA: ledger releasing, the
+ * MTA's release, the ledger's commit of what left the held role, then a
+ * kick (not in failsafe). ids[] (and ms[], when given) are cut down to
+ * what moved (keep_moved). *released_r is set once the MTA's release
+ * command succeeded. Returns how many moved, or -1 and *err_r.
+ */
+static long
+release_ids(struct drain *d, const char **ids, struct msg **ms, size_t n,
+    time_t now, int *released_r, char **err_r)
+{
+	size_t	 nmoved;
+
+	*released_r = 0;
+	if (ledger_release_begin(d->ledger, ids, n, now, err_r) == -1 ||
+	    mta_release(d->mta, ids, n, err_r) == -1)
+		return -1;
+	*released_r = 1;
+	nmoved = keep_moved(d, ids, ms, n);
+	/* released mail is the MTA's again: record that first, then kick */
+	if (ledger_release_commit(d->ledger, ids, nmoved, now, err_r) == -1)
+		return -1;
+	if (!d->opts.failsafe && mta_kick(d->mta, ids, nmoved, err_r) == -1) {
+		/* delivered later, on the MTA's own schedule: not lost */
+		log_warn("%s", *err_r);
+		free(*err_r);
+		*err_r = NULL;
+	}
+	return (long)nmoved;
+}
+
 /* release_batch - release order[next .. next+n) through ledger and MTA */
 static int
 release_batch(struct drain *d, size_t n, double pressure, double mono,
@@ -529,7 +560,8 @@ release_batch(struct drain *d, size_t n, double pressure, double mono,
 	struct msg	*m, **ms;
 	char		 slack[DURATION_BUFSZ];
 	size_t		 i, nmoved;
-	int		 rc = -1;
+	long		 got;
+	int		 rc = -1, released;
 
 	ids = xreallocarray(NULL, n, sizeof(*ids));
 	ms = xreallocarray(NULL, n, sizeof(*ms));
@@ -537,21 +569,13 @@ release_batch(struct drain *d, size_t n, double pressure, double mono,
 		ms[i] = d->order[d->next + i];
 		ids[i] = ms[i]->queue_id;
 	}
-	if (ledger_release_begin(d->ledger, ids, n, now, err_r) == -1)
+	got = release_ids(d, ids, ms, n, now, &released, err_r);
+	/* what the MTA was told to release is out of the order either way */
+	if (released)
+		d->next += n;
+	if (got == -1)
 		goto out;
-	if (mta_release(d->mta, ids, n, err_r) == -1)
-		goto out;
-	d->next += n;
-	nmoved = keep_moved(d, ids, ms, n);
-	/* released mail is the MTA's again: record that first, then kick */
-	if (ledger_release_commit(d->ledger, ids, nmoved, now, err_r) == -1)
-		goto out;
-	if (!d->opts.failsafe && mta_kick(d->mta, ids, nmoved, err_r) == -1) {
-		/* delivered later, on the MTA's own schedule: not lost */
-		log_warn("%s", *err_r);
-		free(*err_r);
-		*err_r = NULL;
-	}
+	nmoved = (size_t)got;
 	d->inflight = xreallocarray(d->inflight, d->ninflight + nmoved + 1,
 	    sizeof(*d->inflight));
 	for (i = 0; i < nmoved; i++) {
@@ -793,8 +817,9 @@ drain_release_ids(struct drain *d, const char *const *ids, size_t n,
 {
 	struct msg	*m;
 	const char	**moved;
-	size_t		 i, nmoved;
-	int		 q, due;
+	size_t		 i;
+	long		 nmoved;
+	int		 q, due, released;
 
 	if (n == 0 || d->ledger == NULL || d->opts.dry_run)
 		return 0;
@@ -816,33 +841,20 @@ drain_release_ids(struct drain *d, const char *const *ids, size_t n,
 	}
 	moved = xreallocarray(NULL, n, sizeof(*moved));
 	memcpy(moved, ids, n * sizeof(*moved));
-	if (ledger_release_begin(d->ledger, ids, n, now, err_r) == -1 ||
-	    mta_release(d->mta, ids, n, err_r) == -1) {
+	if ((nmoved = release_ids(d, moved, NULL, n, now, &released,
+	    err_r)) == -1) {
 		free(moved);
 		return -1;
 	}
-	nmoved = keep_moved(d, moved, NULL, n);
-	if (ledger_release_commit(d->ledger, moved, nmoved, now,
-	    err_r) == -1) {
-		free(moved);
-		return -1;
-	}
-	if (mta_kick(d->mta, moved, nmoved, err_r) == -1) {
-		log_warn("%s", *err_r);
-		free(*err_r);
-		*err_r = NULL;
-	}
-	ids = moved;
-	n = nmoved;
-	for (i = 0; i < n; i++) {
-		log_msg(LOG_INFO, ids[i], "released by request");
-		remember_released(d, ids[i], now);
-		if ((m = index_lookup(d->ix, ids[i])) != NULL) {
+	for (i = 0; i < (size_t)nmoved; i++) {
+		log_msg(LOG_INFO, moved[i], "released by request");
+		remember_released(d, moved[i], now);
+		if ((m = index_lookup(d->ix, moved[i])) != NULL) {
 			m->parked_by_ebb = 0;
-			relocate(d, ids[i]);
+			relocate(d, moved[i]);
 		}
 	}
-	d->released += n;
+	d->released += (size_t)nmoved;
 	drop_unparked(d);
 	free(moved);
 	return 0;

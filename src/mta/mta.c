@@ -22,19 +22,27 @@ static const struct {
 	{ CONFIG_MTA_SENDMAIL,	"sendmail",	NULL },
 };
 
+/* ops_queue_lookup - the queue of ops named name, -1 if none */
+static int
+ops_queue_lookup(const struct mta_ops *ops, const char *name)
+{
+	int	 q;
+
+	for (q = 0; q < ops->nqueues; q++)
+		if (strcmp(ops->queues[q].name, name) == 0)
+			return q;
+	return -1;
+}
+
 int
 mta_queue_lookup_cfg(const struct config *cfg, const char *name)
 {
 	size_t		 i;
-	int		 q;
 
 	for (i = 0; i < nitems(mta_backends); i++)
 		if (mta_backends[i].mta == cfg->mta &&
 		    mta_backends[i].ops != NULL)
-			for (q = 0; q < mta_backends[i].ops->nqueues; q++)
-				if (strcmp(mta_backends[i].ops->queues[q].name,
-				    name) == 0)
-					return q;
+			return ops_queue_lookup(mta_backends[i].ops, name);
 	return -1;
 }
 
@@ -173,12 +181,7 @@ mta_queue_name(const struct mta *m, int queue)
 int
 mta_queue_lookup(const struct mta *m, const char *name)
 {
-	int	 q;
-
-	for (q = 0; q < m->ops->nqueues; q++)
-		if (strcmp(m->ops->queues[q].name, name) == 0)
-			return q;
-	return -1;
+	return ops_queue_lookup(m->ops, name);
 }
 
 int
