@@ -4,9 +4,9 @@
  *	ebb-lab run [--policy postfix|flush|ebb|all] [--messages N]
  *	    [--capacity R] [--tau S] [--base-load F] [--seed N]
  *	    [--deadlines FIRST:LAST] [--json] [--trace] [--tmpdir DIR]
- *	    [--verbose]
+ *	    [--config FILE] [--verbose]
  *	ebb-lab grid [--messages N] [--seed N] [--deadlines FIRST:LAST]
- *	    [--json] [--tmpdir DIR] [--verbose]
+ *	    [--json] [--tmpdir DIR] [--config FILE] [--verbose]
  *
  * "run" drains one backlog on one modelled host under each policy asked
  * for and prints the scorecards side by side (--json: one object per
@@ -59,7 +59,8 @@ usage(FILE *fp)
 	    "           [--capacity R] [--tau S] [--base-load F] "
 	    "[--seed N]\n"
 	    "           [--deadlines FIRST:LAST] [--json] [--trace] "
-	    "[--tmpdir DIR] [--config FILE] [--verbose]\n"
+	    "[--tmpdir DIR]\n"
+	    "           [--config FILE] [--verbose]\n"
 	    "       ebb-lab grid [--messages N] [--seed N] "
 	    "[--deadlines FIRST:LAST] [--json]\n"
 	    "           [--tmpdir DIR] [--config FILE] [--verbose]\n");
