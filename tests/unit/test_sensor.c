@@ -257,6 +257,50 @@ test_parse_loadavg(void **state)
 	assert_int_equal(sensor_parse_loadavg(unterminated, 6, &v), -1);
 }
 
+/* the fourth field of loadavg, "R/T": R, bounded and checked */
+static void
+test_parse_running(void **state)
+{
+	static const struct {
+		const char	*in;
+		int		 rc;
+		long		 want;
+	} rows[] = {
+		{ "0.52 0.58 0.59 3/467 12345\n", 0, 3 },
+		{ "0.52 0.58 0.59 0/1 1", 0, 0 },
+		{ "1 1 1 120/400 4242\n", 0, 120 },
+		{ "0.52 0.58 0.59\n", -1, 0 },		/* no fourth field */
+		{ "0.52 0.58 0.59 3\n", -1, 0 },	/* no slash */
+		{ "0.52 0.58 0.59 /467\n", -1, 0 },
+		{ "0.52 0.58 0.59 3/\n", -1, 0 },
+		{ "0.52 0.58 0.59 -3/467\n", -1, 0 },
+		{ "0.52 0.58 0.59 3/-467\n", -1, 0 },
+		{ "0.52 0.58 0.59 9/4\n", -1, 0 },	/* more than there are */
+		{ "0.52 0.58 0.59 x/4\n", -1, 0 },
+		{ "0.52 0.58 0.59 1/2/3\n", -1, 0 },
+		{ "0.52 0.58 0.59 1234567890123456789012/9\n", -1, 0 },
+		{ "", -1, 0 },
+	};
+	static const char cut[] = { '1', ' ', '1', ' ', '1', ' ', '2', '/',
+	    '9', '9' };
+	long	 v;
+	size_t	 i;
+	int	 rc;
+
+	(void)state;
+	for (i = 0; i < nitems(rows); i++) {
+		v = -7;
+		rc = sensor_parse_running(rows[i].in, strlen(rows[i].in), &v);
+		if (rc != rows[i].rc || (rc == 0 && v != rows[i].want))
+			fail_msg("running(\"%s\"): rc %d v %ld, want %d %ld",
+			    rows[i].in, rc, v, rows[i].rc, rows[i].want);
+	}
+	/* no NUL needed, nothing read past len: "1 1 1 2/9" */
+	assert_int_equal(sensor_parse_running(cut, 9, &v), 0);
+	assert_int_equal(v, 2);
+	assert_int_equal(sensor_parse_running(cut, 7, &v), -1);
+}
+
 static void
 test_parse_cpu_count(void **state)
 {
@@ -951,6 +995,7 @@ main(void)
 {
 	static const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_loadavg),
+		cmocka_unit_test(test_parse_running),
 		cmocka_unit_test(test_parse_cpu_count),
 		cmocka_unit_test(test_parse_psi),
 		cmocka_unit_test(test_parse_meminfo),
