@@ -1,7 +1,7 @@
 #!/bin/sh
 # run-fuzz.sh - build every libFuzzer target with clang and run each a while
 #
-#   tests/fuzz/run-fuzz.sh BUILDDIR SECONDS
+#   tests/fuzz/run-fuzz.sh BUILDDIR SECONDS [RUNS]
 #
 # Configures BUILDDIR (a build of its own, created if need be) with CC=clang
 # and --enable-fuzz, builds every program "make fuzz-list" names (every
@@ -13,16 +13,22 @@
 # fails; a crash prints the path of its input. The last line is
 # "N passed, N failed", one per target.
 #
+# With RUNS (the long mode, bench/fuzz.sh), each target runs until it has
+# executed RUNS inputs, SECONDS being only a ceiling: a target that is
+# stopped by the ceiling before RUNS fails, as "short".
+#
 # Needs clang and libFuzzer: Debian 12 packages clang and libclang-rt-14-dev.
 set -u
 
-if [ $# -ne 2 ] || ! [ "$2" -gt 0 ] 2>/dev/null; then
-	echo "usage: run-fuzz.sh BUILDDIR SECONDS" >&2
+if [ $# -lt 2 ] || [ $# -gt 3 ] || ! [ "$2" -gt 0 ] 2>/dev/null ||
+    { [ $# -eq 3 ] && ! [ "$3" -gt 0 ] 2>/dev/null; }; then
+	echo "usage: run-fuzz.sh BUILDDIR SECONDS [RUNS]" >&2
 	exit 64
 fi
 top=$(cd "$(dirname "$0")/../.." && pwd)
 builddir=$1
 secs=$2
+runs=${3:-}
 case $builddir in /*) ;; *) builddir=$PWD/$builddir ;; esac
 passed=0
 failed=0
@@ -47,7 +53,9 @@ if ! CC=clang "$top/configure" -q --enable-fuzz >configure.log 2>&1; then
 	tail -n 20 configure.log
 	die "configure failed (see $builddir/configure.log)"
 fi
-targets=$(make -s fuzz-list) || die "make fuzz-list failed"
+# only the names: a Makefile that regenerates itself first says so too
+targets=$(make -s fuzz-list | grep -E '^tests/fuzz/fuzz_[A-Za-z0-9_]+$') ||
+    die "make fuzz-list failed"
 [ -n "$targets" ] || die "no fuzz targets"
 jobs=$(nproc 2>/dev/null || echo 2)
 
@@ -73,13 +81,19 @@ for t in $targets; do
 	    -artifact_prefix="$work/crashes/"
 	[ -f "$top/tests/fuzz/$seed.dict" ] &&
 	    set -- "$@" -dict="$top/tests/fuzz/$seed.dict"
-	echo "run-fuzz: $name: run ${secs}s"
+	[ -n "$runs" ] && set -- "$@" -runs="$runs"
+	echo "run-fuzz: $name: run ${runs:+$runs inputs, at most }${secs}s"
 	"./$t" "$@" "$work/corpus" >"$work/fuzz.log" 2>&1
 	rc=$?
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' \
 	    "$work/fuzz.log" | tail -n 1)
 	crashes=$(find "$work/crashes" -type f | sort)
-	if [ "$rc" -eq 0 ] && [ -z "$crashes" ]; then
+	if [ "$rc" -eq 0 ] && [ -z "$crashes" ] && [ -n "$runs" ] &&
+	    [ "${execs:-0}" -lt "$runs" ]; then
+		echo "run-fuzz: $name: FAILED short: ${execs:-0} of $runs" \
+		    "runs in ${secs}s"
+		failed=$((failed + 1))
+	elif [ "$rc" -eq 0 ] && [ -z "$crashes" ]; then
 		echo "run-fuzz: $name: ok, ${execs:-?} runs," \
 		    "corpus $(ls "$work/corpus" | wc -l) inputs"
 		passed=$((passed + 1))
