@@ -74,6 +74,7 @@ struct config {
 	double	 target_high;
 	double	 increase;		/* messages/s added per calm tick */
 	double	 decrease;		/* rate factor per loaded tick */
+	long	 stall_timeout;		/* seconds: ebbctl drain gives up */
 
 	/* [milter] */
 	int	 milter_enable;		/* ebbd hosts the milter */

@@ -7,7 +7,8 @@
  * the governor's budget, sampling the host every [sensors] interval, until
  * the backlog is gone (exit 0), or --limit, --for, a signal, pressure that
  * holds releases longer than --for (or DRAIN_PATIENCE), or released mail
- * that stops leaving (DRAIN_STALL: the MTA's queue manager is down) stops
+ * that stops leaving ([drain] stall_timeout: the MTA's queue manager is
+ * down) stops
  * it with mail left (exit 75, EX_TEMPFAIL, so cron runs it again).
  * Pressure at or above 1, critical or not, pauses releases, with a line
  * naming the sensor, and they resume when it falls. A second drain while one runs exits 75 at once (a lock in the
@@ -59,8 +60,6 @@ const struct ebbctl_cmd cmd_drain_entry = {
 #define DRAIN_STEP	0.25	/* seconds between release batches */
 #define DRAIN_PATIENCE	600	/* seconds a stop is waited out without
 				   --for */
-#define DRAIN_STALL	300	/* seconds released mail may sit without
-				   leaving before the drain gives up */
 
 static volatile sig_atomic_t drain_stop;
 
@@ -169,12 +168,12 @@ struct progress {
 
 /*
  * stalled - 1 (and why, logged) when the drain should give up: releases
- * held longer than patience, or released mail not leaving for DRAIN_STALL
+ * held longer than patience, or released mail not leaving for stall
  * seconds (the MTA's queue manager down, a kick lost for good)
  */
 static int
 stalled(struct progress *pg, const struct drain_status *st,
-    const struct budget *budget, double now, double patience)
+    const struct budget *budget, double now, double patience, double stall)
 {
 	char	 how[DURATION_BUFSZ];
 
@@ -195,8 +194,8 @@ stalled(struct progress *pg, const struct drain_status *st,
 	} else
 		pg->held_since = 0;
 	if (st->inflight > 0 && !budget->stopped &&
-	    now - pg->moved >= DRAIN_STALL) {
-		duration_format(DRAIN_STALL, how, sizeof(how));
+	    now - pg->moved >= stall) {
+		duration_format((long)stall, how, sizeof(how));
 		log_warn("drain: no progress for %s: %zu released messages "
 		    "are still waiting to be delivered; is the MTA's queue "
 		    "manager running?", how, st->inflight);
@@ -273,7 +272,7 @@ drain_run(struct ebbctl *ctl, struct mta *mta, struct drain *d, double for_s,
 			log_warn("drain: interrupted");
 			rc = EX_TEMPFAIL;
 		} else if (stalled(&pg, &st, &budget, ebb_now_mono(),
-		    patience)) {
+		    patience, (double)cfg->stall_timeout)) {
 			bar_end();
 			rc = EX_TEMPFAIL;
 		} else if (for_s > 0 && ebb_now_mono() - start >= for_s) {

@@ -143,6 +143,9 @@ const struct config_key config_keys[] = {
 	  NULL, 0, "pressure the governor holds the release rate at" },
 	{ "drain", "increase", REAL(increase), "5.0", 0.01, 1e5, NULL, NULL, 0,
 	  "most messages per second added to the rate per sample" },
+	{ "drain", "stall_timeout", DURATION(stall_timeout), "5m", 10, DAY,
+	  NULL, NULL, 0,
+	  "released mail not leaving this long ends ebbctl drain (exit 75)" },
 	{ "drain", "decrease", RATIO(decrease), "0.5", 0.01, 0.99, NULL, NULL,
 	  0, "least rate factor per sample; share resumed after a stop" },
 
