@@ -399,13 +399,32 @@ loop(struct run *r, double *end_r, char **err_r)
 }
 
 int
+lab_sim_safe_rate(const struct lab_host_params *host, const char *config,
+    double *rate_r, char **err_r)
+{
+	struct config	*cfg;
+	struct lab_host_params safe;
+	double		 limit;
+
+	if (config == NULL)
+		cfg = config_defaults();
+	else if (config_load(config, &cfg, err_r) == -1)
+		return -1;
+	safe = *host;
+	limit = cfg->temperature > 0 ? cfg->temperature :
+	    safe.trip_passive - cfg->temperature_margin;
+	if (limit < safe.trip_passive)
+		safe.trip_passive = limit;
+	*rate_r = lab_host_safe_rate(&safe, cfg->load_per_cpu);
+	config_free(&cfg);
+	return 0;
+}
+
+int
 lab_sim_run(const struct lab_scenario *sc, enum lab_policy policy,
     struct lab_scorecard *card, char **err_r)
 {
 	struct run	 r;
-	struct config	*defaults;
-	struct lab_host_params safe;
-	double		 limit;
 	double		 end = 0;
 	int		 rc = -1;
 
@@ -423,17 +442,9 @@ lab_sim_run(const struct lab_scenario *sc, enum lab_policy policy,
 	card->policy = policy;
 	card->messages = sc->messages;
 	card->nr = (double)sc->messages / sc->host.capacity;
-	if (sc->config == NULL)
-		defaults = config_defaults();
-	else if (config_load(sc->config, &defaults, err_r) == -1)
+	if (lab_sim_safe_rate(&sc->host, sc->config, &card->safe_rate,
+	    err_r) == -1)
 		return -1;
-	safe = sc->host;
-	limit = defaults->temperature > 0 ? defaults->temperature :
-	    safe.trip_passive - defaults->temperature_margin;
-	if (limit < safe.trip_passive)
-		safe.trip_passive = limit;
-	card->safe_rate = lab_host_safe_rate(&safe, defaults->load_per_cpu);
-	config_free(&defaults);
 	card->safe_bound = card->safe_rate > 0 ?
 	    (double)sc->messages / card->safe_rate : HUGE_VAL;
 	r.nr = card->nr;
