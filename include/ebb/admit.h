@@ -2,45 +2,74 @@
  * admit.h - whether a message gets in at SMTP time, and how
  *
  * The milter (src/milter/milter.c) asks twice per message: at MAIL FROM,
- * the cheapest place to say no (critical pressure, an empty per-client
- * token bucket, SPF enforce), and at the end of the headers, once the
- * Received: chain tells how close the sender is to giving up (urgency,
- * the urgent window, the trickle). The answer is plain data: a verdict,
- * the SMTP reply for a refusal and a reason tag for counters and logs.
+ * where only a full queue disk or memory, or an SPF fail under enforce,
+ * turns mail away, and at the end of the headers, once the Received: chain
+ * tells how close the sender is to giving up. The answer is plain data: a
+ * verdict, the SMTP reply for a refusal and a reason tag for counters and
+ * logs.
  *
  * Everything here is pure: the caller gathers the inputs (the budget,
  * the remote deadline estimate, the client's history and buckets, the SPF
- * result) and passes the time; nothing is read or remembered, so one
- * table of cases tests every rule.
+ * result, whether the gate has a token) and passes the time; nothing is
+ * read or remembered, so one table of cases tests every rule.
+ *
+ * Accepting a message costs the host little; scanning and delivering it
+ * is what overheats it. So what ebb refuses depends on which side of the
+ * host is short:
+ *
+ *   accepting   the queue disk or memory is at its limit (full): every
+ *               message is refused, at MAIL FROM, 452 4.3.1 for the disk
+ *               and 421 4.3.2 (the client is dropped) for memory.
+ *   delivering  load, PSI, temperature, the MTA's queue: with action =
+ *               hold the mail is taken into hold and the drain lets it
+ *               out earliest deadline first at the rate the governor
+ *               finds safe; with action = tempfail it is refused with 451
+ *               unless close to its sender's deadline.
+ *
+ * The gate (action = hold). Mail accepted straight into the queue while
+ * calm must not outrun the governor either: the caller keeps a token
+ * bucket at the governor's safe rate (admit_gate below) and says when it
+ * is empty (surge); then the excess goes into hold. And while ebb holds
+ * parked mail (backlog), new mail is held too, so it does not overtake
+ * older mail that waits for the same capacity. With action = tempfail
+ * there is nowhere to put the excess, and calm mail is taken as it comes.
  *
  * The rules, in the order they are tried:
  *
- *   critical  budget.critical: tempfail 451 4.3.2, at either stage.
- *   rate      a per-client bucket is empty (MAIL FROM): tempfail 451 4.7.1.
+ *   full      the queue disk (452 4.3.1) or memory (421 4.3.2) is at its
+ *             limit: tempfail, at either stage, urgent mail too.
  *   spf       spf = enforce: fail is rejected 550 5.7.23 and temperror
- *             tempfailed 451 4.4.3 (MAIL FROM); while loaded, fail and
- *             softfail are tempfailed first (any mode but off).
- *   calm      pressure below target_low: accept. When no sensor reads
- *             (known 0) the governor keeps its last pressure, and so
- *             does admission; at start that is 0, so a blind ebb fails
- *             open (reason "blind").
- *   urgency   loaded, at the end of headers: accept when age / lifetime
- *             >= cutoff, where age counts from the oldest sane Received:
- *             date; a message with no sane date is fresh (age 0).
- *   urgent    accept when the estimated deadline is at most urgent seconds
- *             away; never for a message with no sane date.
+ *             tempfailed 451 4.4.3.
+ *   MAIL FROM otherwise continue: the rest needs the headers.
+ *   urgent    the estimated deadline is at most urgent seconds away (never
+ *             for a message with no sane date): taken, into hold if the
+ *             gate is shut (hold), else straight in. Never refused.
+ *   rate      a per-client bucket was empty at MAIL FROM: tempfail 451
+ *             4.7.1.
+ *   spf       while loaded, fail and softfail wait first (451 4.7.1; any
+ *             spf mode but off).
+ *   calm      pressure below target_low, not critical (and, with hold,
+ *             the gate open and no backlog): accept. When no sensor reads (known
+ *             0) the governor keeps its last pressure, and so does
+ *             admission; at start that is 0, so a blind ebb fails open
+ *             (reason "blind") and the gate is not used.
+ *   hold      action = hold: everything else is accepted into hold,
+ *             reason critical, loaded, backlog or surge.
+ *   critical  action = tempfail, budget.critical: 451 4.3.2.
+ *   urgency   loaded: accept when age / lifetime >= cutoff, where age
+ *             counts from the oldest sane Received: date; a message with
+ *             no sane date is fresh (age 0).
  *   trickle   accept when nothing from this client got in for trickle
  *             seconds (counted from its first attempt when nothing ever
  *             did), so no sender sees only failures for days.
  *   loaded    otherwise tempfail 451 4.7.1 "recovering from a backlog".
- *
- * With action = hold, what is accepted at the end of headers while the
- * pressure is >= 1 is accepted into hold (ADMIT_HOLD) instead.
  */
 #ifndef EBB_ADMIT_H
 #define EBB_ADMIT_H
 
 #include <time.h>
+
+#include "ebb/bucket.h"
 
 enum admit_stage {
 	ADMIT_AT_MAIL,			/* MAIL FROM: no headers yet */
@@ -70,6 +99,10 @@ enum admit_reason {
 	ADMIT_R_SPF_FAIL,		/* enforce: rejected */
 	ADMIT_R_SPF_TEMPERROR,		/* enforce: tempfailed */
 	ADMIT_R_SPF_DEFER,		/* loaded: fail/softfail wait first */
+	ADMIT_R_FULL_DISK,		/* the queue disk is at its limit */
+	ADMIT_R_FULL_MEMORY,		/* memory is at its limit */
+	ADMIT_R_BACKLOG,		/* hold: parked mail goes first */
+	ADMIT_R_SURGE,			/* the gate is shut */
 	ADMIT_R_COUNT
 };
 
@@ -84,6 +117,13 @@ enum admit_spf {
 	ADMIT_SPF_TEMPERROR,
 	ADMIT_SPF_PERMERROR,
 	ADMIT_SPF_COUNT
+};
+
+/* what makes accepting itself impossible (the budget's full) */
+enum admit_full {
+	ADMIT_FULL_NONE,
+	ADMIT_FULL_DISK,		/* [limits] queue_disk_free_min */
+	ADMIT_FULL_MEMORY		/* [limits] mem_available_min */
 };
 
 /* the per-client token buckets, as client_limit_check() found them */
@@ -104,6 +144,9 @@ struct admit_input {
 	int		 critical;
 	int		 known;		/* 0: no sensor read */
 	double		 target_low;	/* loaded from here up */
+	enum admit_full	 full;		/* accepting is what is short */
+	int		 backlog;	/* ebb holds parked mail */
+	int		 surge;		/* the gate has no token */
 
 	/* [milter] */
 	int		 hold;		/* action = hold */
@@ -118,7 +161,7 @@ struct admit_input {
 	long		 lifetime;	/* seconds, >= LIFETIME_MIN */
 
 	/* the client */
-	enum admit_bucket bucket;	/* MAIL FROM */
+	enum admit_bucket bucket;	/* as found at MAIL FROM */
 	time_t		 client_since;	/* nothing got in since; 0: ? */
 	enum admit_spf	 spf;
 	int		 null_sender;
@@ -143,6 +186,23 @@ struct admit_decision {
  */
 void		 admit_decide(const struct admit_input *in,
 		    struct admit_decision *out);
+
+/*
+ * The gate: a token bucket at the governor's safe rate for mail that goes
+ * straight into the queue. The caller keeps one per milter, under its
+ * lock, and passes the time from a monotonic clock.
+ *
+ * admit_gate_set - follow the budget's rate (messages/s); the gate holds
+ * at most max(ADMIT_GATE_BURST, one second of rate) tokens. A rate of 0
+ * (stopped, paused) shuts it.
+ * admit_gate_shut - 1 when no whole token is there at now.
+ * admit_gate_take - one token (call after an ACCEPT of reason calm).
+ */
+#define ADMIT_GATE_BURST	2.0
+
+void		 admit_gate_set(struct bucket *gate, double rate, double now);
+int		 admit_gate_shut(const struct bucket *gate, double now);
+void		 admit_gate_take(struct bucket *gate, double now);
 
 /* admit_reason_name - "calm", "rate_ip", ...; static */
 const char	*admit_reason_name(enum admit_reason);

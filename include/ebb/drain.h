@@ -195,6 +195,9 @@ void		 drain_feedback(struct drain *d, long *delivered_r,
 /* drain_done - 1 when nothing parked is left and nothing is in flight */
 int		 drain_done(const struct drain *d);
 
+/* drain_idle - 1 when nothing parked is left to release */
+int		 drain_idle(const struct drain *d);
+
 /* drain_limit_reached - 1 when --limit messages have been released */
 int		 drain_limit_reached(const struct drain *d);
 

@@ -51,6 +51,12 @@ struct budget {
 	int	 critical;	/* pressure >= critical: all new mail waits */
 	int	 stopped;	/* a limit was reached; no release */
 	int	 known;		/* the pressure came from a sensor */
+	int	 full;		/* enum admit_full: accepting itself is
+				   short (pace_sample, from the sensors) */
+	long	 parked;	/* ebb's parked mail (ebbd, for the milter) */
+	double	 admit_rate;	/* the governor's own rate, before an
+				   operator's pause or cap: the milter's
+				   gate follows it */
 	double	 pressure;	/* smoothed pressure the budget was made from */
 };
 
@@ -98,6 +104,18 @@ void	 governor_tick(struct governor *g, double pressure, int have_pressure,
  */
 void	 governor_observe(struct governor *g, long delivered,
 	    double latency_sum, long inflight, double now);
+
+/*
+ * governor_used - what went into the host since the last call, at now:
+ * used messages, released by the drain or taken straight in by the
+ * milter; idle when the drain had nothing left to release all along. An
+ * idle drain's rate is limited by what arrives, not by the host, and the
+ * next tick caps it at GOVERNOR_GROWTH times what was used (at least
+ * min_rate), as TCP keeps an application-limited window from growing
+ * (RFC 7661): a rate never used is not known to be safe, and would open
+ * the milter's gate to a surge.
+ */
+void	 governor_used(struct governor *g, long used, int idle, double now);
 
 /* governor_free - free *gp and set it to NULL; NULL is fine */
 void	 governor_free(struct governor **gp);

@@ -102,4 +102,11 @@ double	 pace_cap(const struct pace *p);
 long	 pace_step(struct pace *p, struct drain *d, double mono, time_t now,
 	    char **err_r);
 
+/*
+ * pace_admitted - n messages went straight into the queue (the milter's
+ * gate): they count with the releases as what the host was given, for
+ * the governor's cap on an idle drain (governor_used).
+ */
+void	 pace_admitted(struct pace *p, long n);
+
 #endif

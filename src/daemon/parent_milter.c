@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,8 +98,13 @@ parent_milter_tick(struct parent *p)
 	struct budget	 b;
 	size_t		 n;
 
+	struct drain_status st;
+
 	retry_pending(p);
 	pace_budget(p->pace, &b);
+	/* mail held and not yet released goes before new mail (admit.h) */
+	drain_status(p->drain, &st);
+	b.parked = (long)MINIMUM(st.parked + npending, (size_t)LONG_MAX);
 	if ((n = priv_budget_encode(&b, buf, sizeof(buf))) == 0)
 		return;
 	/* a full socket (a stuck child) loses a budget, not the parent */
@@ -107,9 +113,20 @@ parent_milter_tick(struct parent *p)
 		log_debug("milter: budget not sent: %s", strerror(errno));
 }
 
+/* straight_in - messages the milter accepted into the queue, not hold */
+static long
+straight_in(const struct milter_counters *c)
+{
+	if (c->accepted < c->held)
+		return 0;
+	return (long)MINIMUM(c->accepted - c->held,
+	    (unsigned long long)LONG_MAX);
+}
+
 int
 parent_milter_notice(struct parent *p, const unsigned char *buf, size_t len)
 {
+	struct milter_counters got;
 	char	 id[MSG_QUEUE_ID_MAX];
 	char	*err = NULL;
 	time_t	 deadline;
@@ -147,12 +164,18 @@ parent_milter_notice(struct parent *p, const unsigned char *buf, size_t len)
 		}
 		return 1;
 	case PRIV_MILTER_STATS:
-		if (priv_stats_decode(buf, len, &stats, &err) == -1) {
+		if (priv_stats_decode(buf, len, &got, &err) == -1) {
 			log_warn("milter: bad counters from the child: %s",
 			    err);
 			free(err);
-		} else
-			have_stats = 1;
+			return 1;
+		}
+		/* what went straight in is given to the host like a release */
+		if (have_stats)
+			pace_admitted(p->pace, straight_in(&got) -
+			    straight_in(&stats));
+		stats = got;
+		have_stats = 1;
 		return 1;
 	case PRIV_BUDGET:
 		log_warn("milter: the child sent a budget: ignored");

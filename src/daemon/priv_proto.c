@@ -224,30 +224,39 @@ notice_payload(const unsigned char *buf, size_t len, uint32_t want_type,
 	return buf + PRIV_HDR_LEN;
 }
 
-/* the budget's payload: three doubles, the window, then flag bits */
+/*
+ * the budget's payload: rate, cutoff, pressure, the window, flag bits
+ * (the full kind in bits 3-4), then the admit rate and the parked count
+ */
 #define BUDGET_LEN	(3 * sizeof(double) + sizeof(int64_t) + \
-	sizeof(uint32_t))
+	sizeof(uint32_t) + sizeof(double) + sizeof(int64_t))
 #define BUDGET_CRITICAL	0x1
 #define BUDGET_STOPPED	0x2
 #define BUDGET_KNOWN	0x4
+#define BUDGET_FULL_SHIFT 3
+#define BUDGET_FULL_MASK (0x3u << BUDGET_FULL_SHIFT)
 
 size_t
 priv_budget_encode(const struct budget *b, unsigned char *buf, size_t size)
 {
 	unsigned char	*p = buf + PRIV_HDR_LEN;
-	int64_t		 window = b->window;
+	int64_t		 window = b->window, parked = b->parked;
 	uint32_t	 flags = 0;
 
-	if (size < PRIV_HDR_LEN + BUDGET_LEN)
+	if (size < PRIV_HDR_LEN + BUDGET_LEN || b->full < ADMIT_FULL_NONE ||
+	    b->full > ADMIT_FULL_MEMORY)
 		return 0;
 	flags |= b->critical ? BUDGET_CRITICAL : 0;
 	flags |= b->stopped ? BUDGET_STOPPED : 0;
 	flags |= b->known ? BUDGET_KNOWN : 0;
+	flags |= (uint32_t)b->full << BUDGET_FULL_SHIFT;
 	memcpy(p, &b->rate, sizeof(double));
 	memcpy(p + 8, &b->cutoff, sizeof(double));
 	memcpy(p + 16, &b->pressure, sizeof(double));
 	memcpy(p + 24, &window, sizeof(window));
 	memcpy(p + 32, &flags, sizeof(flags));
+	memcpy(p + 36, &b->admit_rate, sizeof(double));
+	memcpy(p + 44, &parked, sizeof(parked));
 	put_hdr(buf, PRIV_BUDGET, BUDGET_LEN);
 	return PRIV_HDR_LEN + BUDGET_LEN;
 }
@@ -257,8 +266,8 @@ priv_budget_decode(const unsigned char *buf, size_t len, struct budget *b_r,
     char **err_r)
 {
 	const unsigned char *p;
-	int64_t		 window;
-	uint32_t	 flags;
+	int64_t		 window, parked;
+	uint32_t	 flags, full;
 
 	if ((p = notice_payload(buf, len, PRIV_BUDGET, BUDGET_LEN,
 	    err_r)) == NULL)
@@ -269,16 +278,23 @@ priv_budget_decode(const unsigned char *buf, size_t len, struct budget *b_r,
 	memcpy(&b_r->pressure, p + 16, sizeof(double));
 	memcpy(&window, p + 24, sizeof(window));
 	memcpy(&flags, p + 32, sizeof(flags));
+	memcpy(&b_r->admit_rate, p + 36, sizeof(double));
+	memcpy(&parked, p + 44, sizeof(parked));
+	full = (flags & BUDGET_FULL_MASK) >> BUDGET_FULL_SHIFT;
 	if (!isfinite(b_r->rate) || b_r->rate < 0 ||
+	    !isfinite(b_r->admit_rate) || b_r->admit_rate < 0 ||
+	    parked < 0 || parked > LONG_MAX || full > ADMIT_FULL_MEMORY ||
 	    !isfinite(b_r->cutoff) || b_r->cutoff < 0 || b_r->cutoff > 1 ||
 	    isinf(b_r->pressure) || window < 0 || window > LONG_MAX ||
 	    (flags & ~(uint32_t)(BUDGET_CRITICAL | BUDGET_STOPPED |
-	    BUDGET_KNOWN)) != 0)
+	    BUDGET_KNOWN | BUDGET_FULL_MASK)) != 0)
 		return fail(err_r, "budget out of range");
 	b_r->window = (long)window;
 	b_r->critical = (flags & BUDGET_CRITICAL) != 0;
 	b_r->stopped = (flags & BUDGET_STOPPED) != 0;
 	b_r->known = (flags & BUDGET_KNOWN) != 0;
+	b_r->full = (int)full;
+	b_r->parked = (long)parked;
 	return 0;
 }
 

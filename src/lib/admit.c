@@ -29,6 +29,9 @@
 			"host to send its mail"
 #define TEXT_SPF_TEMP	"the sender's SPF record could not be looked " \
 			"up; please try again later"
+#define TEXT_DISK	"this host is out of queue space; please try again " \
+			"later"
+#define TEXT_MEMORY	"this host is out of memory; please try again later"
 #define TEXT_SPF_DEFER	"this host is recovering from a backlog and " \
 			"takes mail that passes SPF first; please try " \
 			"again later"
@@ -36,7 +39,7 @@
 static const char *const reason_names[ADMIT_R_COUNT] = {
 	"pass", "calm", "blind", "urgency", "urgent", "trickle", "critical",
 	"loaded", "rate_ip", "rate_net", "spf_fail", "spf_temperror",
-	"spf_defer"
+	"spf_defer", "full_disk", "full_memory", "backlog", "surge"
 };
 
 static const char *const spf_names[ADMIT_SPF_COUNT] = {
@@ -91,19 +94,20 @@ refuse(struct admit_decision *out, enum admit_verdict verdict,
 	out->text = text;
 }
 
-/* let_in - accept (into hold when asked and the host is full) */
+/* let_in - accept straight into the queue */
 static void
-let_in(const struct admit_input *in, struct admit_decision *out,
-    enum admit_reason reason)
+let_in(struct admit_decision *out, enum admit_reason reason)
 {
-	if (in->stage == ADMIT_AT_MAIL) {
-		out->verdict = ADMIT_CONTINUE;
-		out->reason = ADMIT_R_PASS;
-		return;
-	}
+	out->verdict = ADMIT_ACCEPT;
 	out->reason = reason;
-	out->verdict = in->hold && !(in->pressure < 1) ? ADMIT_HOLD :
-	    ADMIT_ACCEPT;
+}
+
+/* hold - accept into the hold queue; the drain lets it out */
+static void
+hold(struct admit_decision *out, enum admit_reason reason)
+{
+	out->verdict = ADMIT_HOLD;
+	out->reason = reason;
 }
 
 /* estimate - urgency and deadline of the message, from the Received: date */
@@ -132,30 +136,43 @@ trickle_due(const struct admit_input *in)
 	return difftime(in->now, in->client_since) >= (double)in->trickle;
 }
 
+/* held_why - why hold mode holds a message it would not refuse */
+static enum admit_reason
+held_why(const struct admit_input *in, int loaded)
+{
+	if (in->critical)
+		return ADMIT_R_CRITICAL;
+	if (loaded)
+		return ADMIT_R_LOADED;
+	if (in->backlog)
+		return ADMIT_R_BACKLOG;
+	return ADMIT_R_SURGE;
+}
+
 void
 admit_decide(const struct admit_input *in, struct admit_decision *out)
 {
 	double	 cutoff = in->cutoff;
-	int	 loaded, spf_bad;
+	int	 loaded, spf_bad, urgent, open;
 
 	memset(out, 0, sizeof(*out));
 	if (isnan(cutoff) || cutoff > 1)
 		cutoff = 1;
 	else if (cutoff < 0)
 		cutoff = 0;
-	loaded = !(in->pressure < in->target_low);
+	loaded = !(in->pressure < in->target_low) || in->critical;
 	if (in->stage == ADMIT_AT_EOH)
 		estimate(in, out);
 
-	if (in->critical) {
-		refuse(out, ADMIT_TEMPFAIL, ADMIT_R_CRITICAL, "451", "4.3.2",
-		    TEXT_CRITICAL);
+	/* accepting itself is short: nothing can be taken, urgent or not */
+	if (in->full == ADMIT_FULL_DISK) {
+		refuse(out, ADMIT_TEMPFAIL, ADMIT_R_FULL_DISK, "452", "4.3.1",
+		    TEXT_DISK);
 		return;
 	}
-	if (in->stage == ADMIT_AT_MAIL && in->bucket != ADMIT_BUCKET_OK) {
-		refuse(out, ADMIT_TEMPFAIL,
-		    in->bucket == ADMIT_BUCKET_IP_EMPTY ? ADMIT_R_RATE_IP :
-		    ADMIT_R_RATE_NET, "451", "4.7.1", TEXT_RATE);
+	if (in->full == ADMIT_FULL_MEMORY) {
+		refuse(out, ADMIT_TEMPFAIL, ADMIT_R_FULL_MEMORY, "421",
+		    "4.3.2", TEXT_MEMORY);
 		return;
 	}
 	if (in->spf_checked && in->spf_enforce) {
@@ -170,6 +187,34 @@ admit_decide(const struct admit_input *in, struct admit_decision *out)
 			return;
 		}
 	}
+	/* the rest needs to know how close the sender is to giving up */
+	if (in->stage == ADMIT_AT_MAIL) {
+		out->verdict = ADMIT_CONTINUE;
+		out->reason = ADMIT_R_PASS;
+		return;
+	}
+
+	/*
+	 * straight in only while calm; with hold, also only within the
+	 * gate's safe rate and with no parked mail to overtake
+	 */
+	open = !loaded && (!in->hold || !in->known ||
+	    (!in->surge && !in->backlog));
+	urgent = in->received_known &&
+	    difftime(out->deadline, in->now) <= (double)in->urgent;
+	if (urgent) {
+		if (in->hold && !open)
+			hold(out, ADMIT_R_URGENT);
+		else
+			let_in(out, ADMIT_R_URGENT);
+		return;
+	}
+	if (in->bucket != ADMIT_BUCKET_OK) {
+		refuse(out, ADMIT_TEMPFAIL,
+		    in->bucket == ADMIT_BUCKET_IP_EMPTY ? ADMIT_R_RATE_IP :
+		    ADMIT_R_RATE_NET, "451", "4.7.1", TEXT_RATE);
+		return;
+	}
 	spf_bad = in->spf_checked && (in->spf == ADMIT_SPF_FAIL ||
 	    in->spf == ADMIT_SPF_SOFTFAIL);
 	if (loaded && spf_bad) {
@@ -177,28 +222,55 @@ admit_decide(const struct admit_input *in, struct admit_decision *out)
 		    TEXT_SPF_DEFER);
 		return;
 	}
-	if (!loaded) {
-		let_in(in, out, in->known ? ADMIT_R_CALM : ADMIT_R_BLIND);
+	if (open) {
+		let_in(out, in->known ? ADMIT_R_CALM : ADMIT_R_BLIND);
 		return;
 	}
-	if (in->stage == ADMIT_AT_MAIL) {	/* the headers will tell */
-		let_in(in, out, ADMIT_R_PASS);
+	if (in->hold) {
+		hold(out, held_why(in, loaded));
 		return;
 	}
 
-	if (out->urgency >= cutoff && (in->received_known || cutoff <= 0)) {
-		let_in(in, out, ADMIT_R_URGENCY);
+	/* action = tempfail: what does not get in waits at the sender */
+	if (in->critical) {
+		refuse(out, ADMIT_TEMPFAIL, ADMIT_R_CRITICAL, "451", "4.3.2",
+		    TEXT_CRITICAL);
 		return;
 	}
-	if (in->received_known &&
-	    difftime(out->deadline, in->now) <= (double)in->urgent) {
-		let_in(in, out, ADMIT_R_URGENT);
+	if (out->urgency >= cutoff && (in->received_known || cutoff <= 0)) {
+		let_in(out, ADMIT_R_URGENCY);
 		return;
 	}
 	if (trickle_due(in)) {
-		let_in(in, out, ADMIT_R_TRICKLE);
+		let_in(out, ADMIT_R_TRICKLE);
 		return;
 	}
 	refuse(out, ADMIT_TEMPFAIL, ADMIT_R_LOADED, "451", "4.7.1",
 	    in->pressure < 1 ? TEXT_LOADED : TEXT_STOPPED);
+}
+
+void
+admit_gate_set(struct bucket *gate, double rate, double now)
+{
+	double	 burst;
+
+	if (!isfinite(rate) || rate < 0)
+		rate = 0;
+	burst = MAXIMUM(ADMIT_GATE_BURST, rate);
+	if (gate->burst < 1)		/* new: starts full */
+		bucket_init(gate, rate, burst, now);
+	else
+		bucket_set_rate(gate, rate, burst, now);
+}
+
+int
+admit_gate_shut(const struct bucket *gate, double now)
+{
+	return bucket_tokens(gate, now) == 0;
+}
+
+void
+admit_gate_take(struct bucket *gate, double now)
+{
+	(void)bucket_take(gate, 1, now);
 }

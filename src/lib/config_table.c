@@ -126,7 +126,7 @@ const struct config_key config_keys[] = {
 	{ "limits", "mta_active_max", INTEGER(mta_active_max), "20000", 1, 1e8,
 	  NULL, NULL, 0, "messages the MTA has on their way out that count as full" },
 	{ "limits", "critical", REAL(critical), "1.5", 1, 10, NULL, NULL, 0,
-	  "pressure at which all new mail waits, urgent or not" },
+	  "pressure at which the milter refuses all but urgent mail (tempfail)" },
 
 	{ "drain", "mode", ENUM(drain_mode), "hold", 0, 0, drain_mode_values,
 	  NULL, 0,
@@ -153,7 +153,7 @@ const struct config_key config_keys[] = {
 	  "where the milter listens: unix:/path or inet:port@host" },
 	{ "milter", "action", ENUM(milter_action), "tempfail", 0, 0,
 	  action_values, NULL, 0,
-	  "mail admitted while a limit is reached: accept or hold it" },
+	  "mail under delivery pressure: refuse what can wait, or hold all" },
 	{ "milter", "remote_lifetime", DURATION(remote_lifetime), "5d", HOUR,
 	  30 * DAY, NULL, NULL, 0,
 	  "how long a remote sender is assumed to keep retrying" },

@@ -701,6 +701,12 @@ drain_done(const struct drain *d)
 }
 
 int
+drain_idle(const struct drain *d)
+{
+	return d->next >= d->norder;
+}
+
+int
 drain_limit_reached(const struct drain *d)
 {
 	return d->opts.limit > 0 && d->released >= (size_t)d->opts.limit;

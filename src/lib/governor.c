@@ -41,6 +41,14 @@
  *    host behind it is the bottleneck, whatever the sensors say), the
  *    rate comes down to 1.25 times the rate they leave at.
  *
+ * 6b. Use. While the drain has nothing left to release (an idle ebbd),
+ *    the rate is capped at GOVERNOR_GROWTH times what went in lately
+ *    (released plus taken straight in by the milter), at least min_rate:
+ *    a rate never used is not known to be safe (RFC 7661), and the
+ *    milter's gate follows the rate, so a quiet day must not leave it
+ *    open at max_rate for the first surge. A surge then grows it by slow
+ *    start, while the excess waits in hold.
+ *
  * 7. Derive. window = rate * latency * 2 (Little's law, with room for
  *    jitter), latency being the least time from release to delivery seen
  *    lately (BBR's minimum round trip: what the path takes without a
@@ -79,6 +87,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ebb/config.h"
 #include "ebb/governor.h"
@@ -100,6 +109,11 @@ struct governor {
 	int		 have_obs;	/* 0 none, -1 one, 1 a rate */
 	long		 inflight;
 	long		 window;	/* the last window granted */
+	/* what went in (governor_used) */
+	double		 used_rate;	/* messages/s, the last interval */
+	double		 last_used;
+	int		 have_used;	/* 0 none, -1 one call, 1 a rate */
+	int		 idle;		/* the drain had nothing to release */
 };
 
 void
@@ -234,6 +248,19 @@ governor_bottleneck(struct governor *g)
 		g->rate = cap;
 }
 
+/* governor_app_limit - step 6b: an idle drain's rate follows its use */
+static void
+governor_app_limit(struct governor *g)
+{
+	double	 cap;
+
+	if (g->have_used != 1 || !g->idle)
+		return;
+	cap = MAXIMUM(g->used_rate * GOVERNOR_GROWTH, g->p.min_rate);
+	if (cap < g->rate)
+		g->rate = cap;
+}
+
 /* governor_budget - step 7 */
 static void
 governor_budget(struct governor *g, int known, struct budget *b)
@@ -241,7 +268,9 @@ governor_budget(struct governor *g, int known, struct budget *b)
 	const struct governor_params *p = &g->p;
 	double	 s = g->smoothed, latency;
 
+	memset(b, 0, sizeof(*b));	/* full and parked are the caller's */
 	b->rate = g->rate;
+	b->admit_rate = g->rate;
 	b->stopped = g->stopped;
 	b->known = known;
 	b->pressure = s;
@@ -327,8 +356,27 @@ governor_tick(struct governor *g, double pressure, int have_pressure,
 	} else {
 		governor_grow(g);
 		governor_bottleneck(g);
+		governor_app_limit(g);
 	}
 	governor_budget(g, 1, budget_r);
+}
+
+void
+governor_used(struct governor *g, long used, int idle, double now)
+{
+	double	 dt;
+
+	g->idle = idle != 0;
+	if (g->have_used == 0 || now < g->last_used) {
+		g->have_used = -1;	/* a rate needs a second look */
+		g->last_used = now;
+		return;
+	}
+	if ((dt = now - g->last_used) <= 0)
+		return;
+	g->used_rate = (double)MAXIMUM(used, 0) / dt;
+	g->have_used = 1;
+	g->last_used = now;
 }
 
 void

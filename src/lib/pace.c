@@ -19,6 +19,7 @@
 
 #include <stdlib.h>
 
+#include "ebb/admit.h"
 #include "ebb/config.h"
 #include "ebb/drain.h"
 #include "ebb/governor.h"
@@ -39,6 +40,9 @@ struct pace {
 	long		 delivered;	/* since the last sample (feedback) */
 	double		 latency;
 	long		 inflight;
+	long		 used;		/* released + admitted, this interval */
+	int		 stepped;	/* a step ran this interval ... */
+	int		 idle;		/* ... and every one found nothing */
 };
 
 void
@@ -101,6 +105,23 @@ pace_next_sample(const struct pace *p)
 	return p->sampled ? p->next : 0;
 }
 
+/*
+ * pace_full - whether accepting mail itself is short: the queue disk or
+ * memory at its limit (the milter then refuses all mail; admit.h)
+ */
+static int
+pace_full(const struct sensor_sample *s)
+{
+	const struct sensor_reading *disk = &s->r[SENSOR_QUEUE_DISK];
+	const struct sensor_reading *mem = &s->r[SENSOR_MEMORY];
+
+	if (disk->present && disk->ratio >= 1)
+		return ADMIT_FULL_DISK;
+	if (mem->present && mem->ratio >= 1)
+		return ADMIT_FULL_MEMORY;
+	return ADMIT_FULL_NONE;
+}
+
 int
 pace_sample(struct pace *p, const struct sensor_sample *s, double mono)
 {
@@ -108,9 +129,13 @@ pace_sample(struct pace *p, const struct sensor_sample *s, double mono)
 
 	/* what the released mail did is the governor's fastest signal */
 	governor_observe(p->gov, p->delivered, p->latency, p->inflight, mono);
+	governor_used(p->gov, p->used, p->stepped && p->idle, mono);
 	p->delivered = 0;
 	p->latency = 0;
+	p->used = 0;
+	p->stepped = 0;
 	governor_tick(p->gov, s->pressure, s->npresent > 0, mono, &p->budget);
+	p->budget.full = pace_full(s);
 	/*
 	 * keep the cadence of samples taken when due, so a step that comes
 	 * a little late does not delay all that follow; one taken early, or
@@ -188,5 +213,16 @@ pace_step(struct pace *p, struct drain *d, double mono, time_t now,
 	p->delivered += delivered;
 	p->latency += latency;
 	p->inflight = inflight;
+	if (n > 0)
+		p->used += n;
+	p->idle = (p->stepped ? p->idle : 1) && drain_idle(d);
+	p->stepped = 1;
 	return n;
+}
+
+void
+pace_admitted(struct pace *p, long n)
+{
+	if (n > 0)
+		p->used += n;
 }

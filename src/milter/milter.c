@@ -69,6 +69,7 @@ struct msg {
 	int		 null_sender;
 	long long	 size;
 	enum admit_spf	 spf;
+	enum admit_bucket bucket;	/* as found at MAIL FROM */
 	struct received_value received[MILTER_RECEIVED_KEEP];
 	size_t		 nkept;
 	size_t		 nreceived;	/* all seen, saturating */
@@ -98,8 +99,9 @@ static struct {
 	struct SPF_server_struct *spf;	/* one per process; NULL: off */
 	int			 spf_own;	/* ours to free */
 
-	pthread_mutex_t		 lock;	/* clients, saved */
+	pthread_mutex_t		 lock;	/* clients, saved, gate */
 	struct client_limit	*clients;
+	struct bucket		 gate;	/* straight in: admit.h */
 	time_t			 saved;
 
 	pthread_mutex_t		 stats_lock;
@@ -221,9 +223,12 @@ conn_get(SMFICTX *ctx)
 	return c;
 }
 
-/* input_base - the parts of an admit input every stage has */
+/*
+ * input_base - the parts of an admit input every stage has; *rate_r (when
+ * not NULL) is the governor's rate, for the gate
+ */
 static void
-input_base(struct admit_input *in, enum admit_stage stage)
+input_base(struct admit_input *in, enum admit_stage stage, double *rate_r)
 {
 	const struct config *cfg = m.cfg;
 	struct budget	 b;
@@ -238,6 +243,10 @@ input_base(struct admit_input *in, enum admit_stage stage)
 	in->critical = b.critical;
 	in->known = b.known;
 	in->target_low = cfg->target_low;
+	in->full = b.full;
+	in->backlog = b.parked > 0;
+	if (rate_r != NULL)
+		*rate_r = b.admit_rate;
 	in->hold = cfg->milter_action == CONFIG_MILTER_HOLD;
 	in->spf_checked = cfg->spf != CONFIG_SPF_OFF;
 	in->spf_enforce = cfg->spf == CONFIG_SPF_ENFORCE;
@@ -396,32 +405,35 @@ ebb_envfrom(SMFICTX *ctx, char **argv)
 	stat_inc(&m.stats.messages);
 	parse_sender(c->msg, argv);
 
-	input_base(&in, ADMIT_AT_MAIL);
+	input_base(&in, ADMIT_AT_MAIL, NULL);
 	in.null_sender = c->msg->null_sender;
 	in.size = c->msg->size;
 	/*
-	 * SPF costs DNS: not for mail that critical pressure or an empty
-	 * bucket turns away anyway (the decision below checks both again,
-	 * first). The latency counted is the decision's, without DNS.
+	 * The client's buckets are looked at here and judged at the end of
+	 * the headers, where mail close to its deadline gets in whatever
+	 * they say. SPF costs DNS: not for mail a full host turns away, nor
+	 * for a client over its limits (its mail waits unless urgent).
 	 */
 	pthread_mutex_lock(&m.lock);
-	in.bucket = client_limit_check(m.clients, &c->addr, in.now,
+	c->msg->bucket = client_limit_check(m.clients, &c->addr, in.now,
 	    &in.client_since);
 	pthread_mutex_unlock(&m.lock);
-	c->msg->spf = in.critical || in.bucket != ADMIT_BUCKET_OK ?
-	    ADMIT_SPF_UNCHECKED : spf_check(c, c->msg);
+	c->msg->spf = in.full != ADMIT_FULL_NONE ||
+	    c->msg->bucket != ADMIT_BUCKET_OK ? ADMIT_SPF_UNCHECKED :
+	    spf_check(c, c->msg);
 	in.spf = c->msg->spf;
+	in.bucket = c->msg->bucket;
 	started = now_us();
-	pthread_mutex_lock(&m.lock);
-	in.bucket = client_limit_check(m.clients, &c->addr, in.now,
-	    &in.client_since);
 	admit_decide(&in, &d);
-	if (d.verdict == ADMIT_CONTINUE)
-		client_limit_take(m.clients, &c->addr, in.now);
-	pthread_mutex_unlock(&m.lock);
 	count(&d, started);
-	if (d.verdict == ADMIT_CONTINUE)
+	if (d.verdict == ADMIT_CONTINUE) {
+		if (in.bucket == ADMIT_BUCKET_OK) {
+			pthread_mutex_lock(&m.lock);
+			client_limit_take(m.clients, &c->addr, in.now);
+			pthread_mutex_unlock(&m.lock);
+		}
 		return SMFIS_CONTINUE;
+	}
 	log_msg(LOG_INFO, queue_id(ctx), "%s stage=mail reason=%s client=%s "
 	    "from=<%s> p=%.2f", admit_verdict_name(d.verdict),
 	    admit_reason_name(d.reason), c->ip, c->msg->sender, in.pressure);
@@ -469,11 +481,12 @@ ebb_eoh(SMFICTX *ctx)
 	struct admit_decision	 d;
 	struct remote_estimate	 est;
 	int64_t			 started = now_us();
+	double			 rate, mono;
 	int			 loglevel;
 
 	if (c == NULL || (g = c->msg) == NULL)
 		return internal_error(ctx, "no message state");
-	input_base(&in, ADMIT_AT_EOH);
+	input_base(&in, ADMIT_AT_EOH, &rate);
 	in.lifetime = lifetimes_lookup(m.lifetimes, g->domain,
 	    m.cfg->remote_lifetime);
 	remote_deadline_estimate(g->received, g->nkept, in.now, MILTER_SKEW,
@@ -483,12 +496,17 @@ ebb_eoh(SMFICTX *ctx)
 	in.null_sender = g->null_sender;
 	in.size = g->size;
 	in.spf = g->spf;
-	in.bucket = ADMIT_BUCKET_OK;
+	in.bucket = g->bucket;
+	mono = ebb_now_mono();
 	pthread_mutex_lock(&m.lock);
 	client_limit_check(m.clients, &c->addr, in.now, &in.client_since);
+	admit_gate_set(&m.gate, rate, mono);
+	in.surge = admit_gate_shut(&m.gate, mono);
 	admit_decide(&in, &d);
 	if (d.verdict == ADMIT_ACCEPT || d.verdict == ADMIT_HOLD)
 		client_limit_accepted(m.clients, &c->addr, in.now);
+	if (d.verdict == ADMIT_ACCEPT)
+		admit_gate_take(&m.gate, mono);
 	pthread_mutex_unlock(&m.lock);
 	count(&d, started);
 
@@ -550,6 +568,13 @@ ebb_eom(SMFICTX *ctx)
 		msg_free(&c->msg);
 		return internal_error(ctx, "smfi_insheader failed");
 	}
+	if (g->hold && id == NULL) {
+		/* held mail nobody can name would be stranded: let it in */
+		log_msg(LOG_WARNING, NULL, "no queue id at the end of the "
+		    "message: accepted, not held client=%s from=<%s>", c->ip,
+		    g->sender);
+		g->hold = 0;
+	}
 	if (g->hold) {
 		if (smfi_quarantine(ctx, "ebb: recovering from a backlog") !=
 		    MI_SUCCESS) {
@@ -558,11 +583,8 @@ ebb_eom(SMFICTX *ctx)
 		}
 		log_msg(LOG_INFO, id, "held client=%s from=<%s> deadline=%lld",
 		    c->ip, g->sender, (long long)g->deadline);
-		if (id != NULL && m.env.hold != NULL)
+		if (m.env.hold != NULL)
 			m.env.hold(m.env.arg, id, g->deadline);
-		else if (id == NULL)
-			log_msg(LOG_WARNING, NULL, "held without a queue id: "
-			    "not in the ledger client=%s", c->ip);
 	}
 	msg_free(&c->msg);
 	return SMFIS_ACCEPT;

@@ -5,7 +5,7 @@
  *
  * Does what ebbd's child will do for the milter, and nothing else: reads
  * the config, samples the sensors (under [sensors] proc_root, a fake tree
- * in the tests) and ticks a governor every [sensors] interval, hands the
+ * in the tests) and ticks a pacer every [sensors] interval, hands the
  * budget to the milter through struct milter_env, and logs to stderr. A
  * message put on hold is logged as "hold-recorded ID deadline=T" where
  * ebbd would write the ledger. SIGTERM or SIGINT stops it; the counters
@@ -33,6 +33,7 @@
 #include "ebb/admit.h"
 #include "ebb/config.h"
 #include "ebb/governor.h"
+#include "ebb/pace.h"
 #include "ebb/log.h"
 #include "ebb/milter.h"
 #include "ebb/sensor.h"
@@ -76,19 +77,23 @@ host_stopped(void *arg)
 	atomic_store(&stopped, 1);
 }
 
-/* tick - one sensor sample and governor tick into the shared budget */
+/*
+ * tick - one sensor sample and pace tick into the shared budget, as
+ * ebbd's parent makes it; the state directory stands in for the queue's
+ * file system (queue_disk), so a config can make the disk full
+ */
 static void
-tick(const struct config *cfg, struct governor *g,
+tick(const struct config *cfg, struct pace *pc,
     struct sensor_sample *prev, int first)
 {
 	struct sensor_sample	 s;
-	struct timespec		 ts;
 	struct budget		 b;
+	double			 mono = ebb_now_mono();
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	sensor_sample_read(cfg, NULL, -1, first ? NULL : prev,
-	    (double)ts.tv_sec + ts.tv_nsec / 1e9, &s);
-	governor_tick(g, s.pressure, s.npresent > 0, ts.tv_sec, &b);
+	sensor_sample_read(cfg, cfg->state_directory, -1,
+	    first ? NULL : prev, mono, &s);
+	pace_sample(pc, &s, mono);
+	pace_budget(pc, &b);
 	pthread_mutex_lock(&budget_lock);
 	if (b.pressure != current.pressure || b.critical != current.critical)
 		log_debug("budget p=%.2f cutoff=%.2f critical=%d",
@@ -188,9 +193,9 @@ main(int argc, char **argv)
 {
 	struct milter_env	 env = { host_budget, host_hold, host_stopped,
 				    NULL, NULL };
-	struct governor_params	 gp;
+	struct pace_params	 pp;
 	struct sensor_sample	 prev;
-	struct governor		*g;
+	struct pace		*pc;
 	struct config		*cfg;
 	const char		*path = NULL, *zone = NULL;
 	char			*err = NULL;
@@ -237,17 +242,17 @@ main(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
-	governor_params_from_config(cfg, &gp);
-	g = governor_new(&gp);
+	pace_params_from_config(cfg, &pp);
+	pc = pace_new(&pp);
 	memset(&prev, 0, sizeof(prev));
-	tick(cfg, g, &prev, 1);
+	tick(cfg, pc, &prev, 1);
 	if (milter_start(cfg, &env, &err) == -1)
 		log_fatal("%s", err);
 	while (!atomic_load(&stopped)) {
 		for (waited = 0; waited < cfg->interval * 10 &&
 		    !atomic_load(&stopped); waited++)
 			usleep(100000);
-		tick(cfg, g, &prev, 0);
+		tick(cfg, pc, &prev, 0);
 		milter_flush();
 	}
 	milter_stop();
@@ -258,7 +263,7 @@ main(int argc, char **argv)
 		SPF_dns_free(dns);
 	}
 #endif
-	governor_free(&g);
+	pace_free(&pc);
 	config_free(&cfg);
 	return 0;
 }

@@ -13,7 +13,7 @@ HOST=$top_builddir/tests/milter/ebb-milter-test
 LUA=$top_srcdir/tests/milter
 [ -x "$HOST" ] || skip_all "ebb-milter-test not built"
 
-tap_plan 9
+tap_plan 11
 
 # run_case NAME LOAD SCRIPT [CONFIG LINE...] - one script, one TAP line
 run_case() {
@@ -68,6 +68,11 @@ run_case() {
 run_case calm 0.01 calm.lua
 run_case loaded 6.4 loaded.lua
 run_case critical 16 critical.lua
+WANT_LOG="CRIT2: hold-recorded deadline=" \
+    run_case critical-hold 16 critical-hold.lua "action = hold"
+WANT_LOG="reason=full_disk" \
+    run_case full 0.01 full.lua "action = hold" "[limits]" \
+    "queue_disk_free_min = 64t"
 WANT_LOG="HOLDME1: hold-recorded deadline=" \
     run_case hold 9.6 hold.lua "action = hold"
 run_case bucket 0.01 bucket.lua "client_rate = 0.0001" "client_burst = 3" \

@@ -38,7 +38,10 @@
 
 #define MAIL	.stage = ADMIT_AT_MAIL
 #define CALM	.pressure = 0.1, .cutoff = 0
-#define FULL	.pressure = 1.2, .cutoff = 1
+#define STOP	.pressure = 1.2, .cutoff = 1
+#define CRIT	.pressure = 2, .cutoff = 1, .critical = 1
+#define HOLDS	.hold = 1
+#define URGENT	AGE(5 * D - H)		/* an hour from its deadline */
 #define AGE(s)	.first_queued = NOW - (s)
 
 struct row {
@@ -55,6 +58,8 @@ struct row {
 #define PASS		ADMIT_CONTINUE, ADMIT_R_PASS, NULL, NULL
 #define LATER(r, x)	ADMIT_TEMPFAIL, ADMIT_R_##r, "451", x
 #define NO(r)		ADMIT_REJECT, ADMIT_R_##r, "550", "5.7.23"
+#define DISK		ADMIT_TEMPFAIL, ADMIT_R_FULL_DISK, "452", "4.3.1"
+#define MEMORY		ADMIT_TEMPFAIL, ADMIT_R_FULL_MEMORY, "421", "4.3.2"
 #define WAITS		LATER(LOADED, "4.7.1")
 
 static const struct row rows[] = {
@@ -73,6 +78,8 @@ static const struct row rows[] = {
 	{ "blind at start fails open", IN(.known = 0, .pressure = 0,
 	  .cutoff = 0), ACCEPT(BLIND) },
 	{ "blind keeps the last pressure", IN(.known = 0), WAITS },
+	{ "tempfail: calm ignores the gate", IN(CALM, .surge = 1,
+	  .backlog = 1), ACCEPT(CALM) },
 
 	/* loaded: urgency */
 	{ "loaded passes MAIL FROM", IN(MAIL), PASS },
@@ -88,8 +95,8 @@ static const struct row rows[] = {
 	{ "a lifetime of 0 counts as an hour", IN(.lifetime = 0,
 	  .urgent = 60, AGE(10)),
 	  WAITS },
-	{ "domain lifetime 1d makes 13h urgent enough",
-	  IN(.lifetime = D, AGE(13 * H)), ACCEPT(URGENCY) },
+	{ "domain lifetime 2d makes 25h urgent enough",
+	  IN(.lifetime = 2 * D, AGE(25 * H)), ACCEPT(URGENCY) },
 	{ "null sender gets no favour", IN(.null_sender = 1), WAITS },
 	{ "SIZE gets no favour", IN(.size = 10), WAITS },
 	{ "NaN pressure is loaded", IN(.pressure = NAN), WAITS },
@@ -98,42 +105,84 @@ static const struct row rows[] = {
 	{ "cutoff below 0 is 0", IN(.cutoff = -1), ACCEPT(URGENCY) },
 
 	/* p >= 1: only urgent mail */
-	{ "full: fresh waits", IN(FULL), WAITS },
-	{ "full: 4 days old waits", IN(FULL, AGE(4 * D)), WAITS },
-	{ "full: exactly urgent from the deadline",
-	  IN(FULL, AGE(5 * D - 12 * H)), ACCEPT(URGENT) },
-	{ "full: a second outside urgent",
-	  IN(FULL, AGE(5 * D - 12 * H - 1)), WAITS },
-	{ "full: past its deadline", IN(FULL, AGE(6 * D)), ACCEPT(URGENCY) },
-	{ "full: no date is never urgent", IN(FULL, .received_known = 0,
-	  .lifetime = H), WAITS },
+	{ "stopped: fresh waits", IN(STOP), WAITS },
+	{ "stopped: 4 days old waits", IN(STOP, AGE(4 * D)), WAITS },
+	{ "stopped: exactly urgent from the deadline",
+	  IN(STOP, AGE(5 * D - 12 * H)), ACCEPT(URGENT) },
+	{ "stopped: a second outside urgent",
+	  IN(STOP, AGE(5 * D - 12 * H - 1)), WAITS },
+	{ "stopped: past its deadline", IN(STOP, AGE(6 * D)),
+	  ACCEPT(URGENT) },
+	{ "stopped: no date is never urgent", IN(STOP,
+	  .received_known = 0, .lifetime = H), WAITS },
 	{ "urgent while loaded, below the cutoff",
 	  IN(.cutoff = 0.95, AGE(4 * D + 13 * H)), ACCEPT(URGENT) },
 
-	/* hold */
-	{ "hold: urgent at p >= 1 is held",
-	  IN(FULL, .hold = 1, AGE(5 * D - H)), HOLD(URGENT) },
-	{ "hold: at exactly p = 1",
-	  IN(.pressure = 1, .cutoff = 1, .hold = 1, AGE(5 * D - H)),
-	  HOLD(URGENT) },
-	{ "hold: below 1 is accepted", IN(.hold = 1, AGE(4 * D)),
-	  ACCEPT(URGENCY) },
-	{ "hold: calm is accepted", IN(CALM, .hold = 1), ACCEPT(CALM) },
-	{ "hold: MAIL FROM passes", IN(FULL, MAIL, .hold = 1), PASS },
-	{ "hold: trickle at p >= 1 is held",
-	  IN(FULL, .hold = 1, .client_since = NOW - 2 * H), HOLD(TRICKLE) },
-
-	/* critical */
-	{ "critical tempfails at MAIL FROM", IN(MAIL, .pressure = 2,
-	  .cutoff = 1, .critical = 1), LATER(CRITICAL, "4.3.2") },
-	{ "critical beats urgent", IN(.pressure = 2, .cutoff = 1,
-	  .critical = 1, AGE(5 * D - H)), LATER(CRITICAL, "4.3.2") },
-	{ "critical beats trickle", IN(MAIL, .critical = 1,
-	  .client_since = NOW - D), LATER(CRITICAL, "4.3.2") },
-	{ "critical beats an empty bucket", IN(MAIL, .critical = 1,
-	  .bucket = ADMIT_BUCKET_IP_EMPTY), LATER(CRITICAL, "4.3.2") },
-	{ "critical while blind", IN(MAIL, .known = 0, .critical = 1),
+	/* critical, with action = tempfail: urgent mail still gets in */
+	{ "critical passes MAIL FROM: the headers tell",
+	  IN(MAIL, CRIT), PASS },
+	{ "critical tempfails a fresh message", IN(CRIT),
 	  LATER(CRITICAL, "4.3.2") },
+	{ "critical takes urgent mail", IN(CRIT, URGENT), ACCEPT(URGENT) },
+	{ "critical beats urgency", IN(CRIT, AGE(4 * D)),
+	  LATER(CRITICAL, "4.3.2") },
+	{ "critical beats trickle", IN(CRIT, .client_since = NOW - D),
+	  LATER(CRITICAL, "4.3.2") },
+	{ "critical while blind", IN(CRIT, .known = 0),
+	  LATER(CRITICAL, "4.3.2") },
+
+	/* hold: delivery pressure takes mail into hold, never refuses it */
+	{ "hold: calm, the gate open, nothing parked",
+	  IN(CALM, HOLDS), ACCEPT(CALM) },
+	{ "hold: calm, the gate shut", IN(CALM, HOLDS, .surge = 1),
+	  HOLD(SURGE) },
+	{ "hold: calm, parked mail first", IN(CALM, HOLDS, .backlog = 1),
+	  HOLD(BACKLOG) },
+	{ "hold: blind fails open, gate or not",
+	  IN(HOLDS, .known = 0, .pressure = 0, .surge = 1, .backlog = 1),
+	  ACCEPT(BLIND) },
+	{ "hold: loaded, fresh", IN(HOLDS), HOLD(LOADED) },
+	{ "hold: loaded, past the cutoff", IN(HOLDS, AGE(4 * D)),
+	  HOLD(LOADED) },
+	{ "hold: loaded, no date", IN(HOLDS, .received_known = 0),
+	  HOLD(LOADED) },
+	{ "hold: stopped", IN(HOLDS, STOP), HOLD(LOADED) },
+	{ "hold: critical", IN(HOLDS, CRIT), HOLD(CRITICAL) },
+	{ "hold: critical, urgent", IN(HOLDS, CRIT, URGENT), HOLD(URGENT) },
+	{ "hold: at exactly p = 1, urgent",
+	  IN(.pressure = 1, .cutoff = 1, HOLDS, URGENT), HOLD(URGENT) },
+	{ "hold: calm, urgent, the gate open", IN(CALM, HOLDS, URGENT),
+	  ACCEPT(URGENT) },
+	{ "hold: calm, urgent, the gate shut",
+	  IN(CALM, HOLDS, URGENT, .surge = 1), HOLD(URGENT) },
+	{ "hold: MAIL FROM passes at critical", IN(HOLDS, CRIT, MAIL),
+	  PASS },
+	{ "hold: a client over its limits waits",
+	  IN(HOLDS, .bucket = ADMIT_BUCKET_IP_EMPTY),
+	  LATER(RATE_IP, "4.7.1") },
+	{ "hold: a client over its limits, urgent",
+	  IN(HOLDS, URGENT, .bucket = ADMIT_BUCKET_NET_EMPTY),
+	  HOLD(URGENT) },
+	{ "hold: loaded, softfail waits",
+	  IN(HOLDS, .spf_checked = 1, .spf = ADMIT_SPF_SOFTFAIL),
+	  LATER(SPF_DEFER, "4.7.1") },
+	{ "hold: loaded, urgent softfail",
+	  IN(HOLDS, URGENT, .spf_checked = 1, .spf = ADMIT_SPF_SOFTFAIL),
+	  HOLD(URGENT) },
+
+	/* full: accepting itself is short, and everything waits */
+	{ "disk full: MAIL FROM", IN(MAIL, CALM, .full = ADMIT_FULL_DISK),
+	  DISK },
+	{ "disk full: urgent too", IN(URGENT, .full = ADMIT_FULL_DISK),
+	  DISK },
+	{ "disk full: with hold", IN(HOLDS, CALM, .full = ADMIT_FULL_DISK),
+	  DISK },
+	{ "memory full: the client is dropped",
+	  IN(MAIL, .full = ADMIT_FULL_MEMORY), MEMORY },
+	{ "memory full: urgent, with hold",
+	  IN(HOLDS, URGENT, .full = ADMIT_FULL_MEMORY), MEMORY },
+	{ "full beats SPF enforce", IN(MAIL, .full = ADMIT_FULL_DISK,
+	  .spf_checked = 1, .spf_enforce = 1, .spf = ADMIT_SPF_FAIL), DISK },
 
 	/* trickle */
 	{ "trickle: an hour of nothing", IN(.client_since = NOW - H),
@@ -142,24 +191,28 @@ static const struct row rows[] = {
 	{ "trickle: unknown client", IN(.client_since = 0), WAITS },
 	{ "trickle: since ahead of now", IN(.client_since = NOW + 10),
 	  WAITS },
-	{ "trickle: at p >= 1", IN(FULL, .client_since = NOW - 2 * H),
+	{ "trickle: at p >= 1", IN(STOP, .client_since = NOW - 2 * H),
 	  ACCEPT(TRICKLE) },
 	{ "trickle: not for SPF fail", IN(.spf_checked = 1,
 	  .spf = ADMIT_SPF_FAIL, .client_since = NOW - D),
 	  LATER(SPF_DEFER, "4.7.1") },
 
-	/* buckets */
-	{ "address bucket empty", IN(MAIL, CALM,
+	/* buckets: found at MAIL FROM, judged with the headers */
+	{ "address bucket empty passes MAIL FROM", IN(MAIL, CALM,
+	  .bucket = ADMIT_BUCKET_IP_EMPTY), PASS },
+	{ "address bucket empty", IN(CALM,
 	  .bucket = ADMIT_BUCKET_IP_EMPTY), LATER(RATE_IP, "4.7.1") },
-	{ "network bucket empty", IN(MAIL, CALM,
+	{ "network bucket empty", IN(CALM,
 	  .bucket = ADMIT_BUCKET_NET_EMPTY), LATER(RATE_NET, "4.7.1") },
-	{ "bucket empty while loaded", IN(MAIL,
+	{ "bucket empty while loaded", IN(
 	  .bucket = ADMIT_BUCKET_IP_EMPTY), LATER(RATE_IP, "4.7.1") },
-	{ "buckets are for MAIL FROM only", IN(CALM,
-	  .bucket = ADMIT_BUCKET_IP_EMPTY), ACCEPT(CALM) },
+	{ "bucket empty, urgent gets in", IN(URGENT,
+	  .bucket = ADMIT_BUCKET_IP_EMPTY), ACCEPT(URGENT) },
 
 	/* SPF */
 	{ "enforce rejects fail", IN(MAIL, CALM, .spf_checked = 1,
+	  .spf_enforce = 1, .spf = ADMIT_SPF_FAIL), NO(SPF_FAIL) },
+	{ "enforce rejects urgent fail", IN(URGENT, .spf_checked = 1,
 	  .spf_enforce = 1, .spf = ADMIT_SPF_FAIL), NO(SPF_FAIL) },
 	{ "enforce tempfails temperror", IN(MAIL, CALM, .spf_checked = 1,
 	  .spf_enforce = 1, .spf = ADMIT_SPF_TEMPERROR),
@@ -169,15 +222,20 @@ static const struct row rows[] = {
 	  PASS },
 	{ "enforce passes permerror", IN(MAIL, CALM, .spf_checked = 1,
 	  .spf_enforce = 1, .spf = ADMIT_SPF_PERMERROR), PASS },
-	{ "header mode lets fail in when calm", IN(MAIL, CALM,
-	  .spf_checked = 1, .spf = ADMIT_SPF_FAIL), PASS },
-	{ "loaded: softfail waits first", IN(MAIL, .spf_checked = 1,
+	{ "header mode lets fail in when calm", IN(CALM,
+	  .spf_checked = 1, .spf = ADMIT_SPF_FAIL), ACCEPT(CALM) },
+	{ "loaded: softfail passes MAIL FROM", IN(MAIL, .spf_checked = 1,
+	  .spf = ADMIT_SPF_SOFTFAIL), PASS },
+	{ "loaded: softfail waits first", IN(.spf_checked = 1,
 	  .spf = ADMIT_SPF_SOFTFAIL), LATER(SPF_DEFER, "4.7.1") },
-	{ "loaded: urgent fail waits", IN(.spf_checked = 1,
+	{ "loaded: old fail waits", IN(.spf_checked = 1,
 	  .spf = ADMIT_SPF_FAIL, AGE(4 * D)), LATER(SPF_DEFER, "4.7.1") },
+	{ "loaded: urgent fail gets in", IN(.spf_checked = 1,
+	  .spf = ADMIT_SPF_FAIL, URGENT), ACCEPT(URGENT) },
 	{ "loaded: pass is judged by age", IN(.spf_checked = 1,
 	  .spf = ADMIT_SPF_PASS, AGE(4 * D)), ACCEPT(URGENCY) },
-	{ "spf off ignores a fail", IN(MAIL, .spf = ADMIT_SPF_FAIL), PASS },
+	{ "spf off ignores a fail", IN(.spf = ADMIT_SPF_FAIL, AGE(4 * D)),
+	  ACCEPT(URGENCY) },
 	{ "enforce beats trickle", IN(MAIL, .spf_checked = 1,
 	  .spf_enforce = 1, .spf = ADMIT_SPF_FAIL, .client_since = NOW - D),
 	  NO(SPF_FAIL) },
@@ -290,10 +348,118 @@ test_never_by_mistake(void **state)
 	}
 }
 
+/*
+ * a sweep over everything but a full host and SPF enforce: mail within
+ * urgent of its deadline is never refused, whatever the pressure, the
+ * gate, the backlog, the client's buckets or its SPF result say
+ */
+static void
+test_urgent_never_refused(void **state)
+{
+	static const double pressures[] = { 0, 0.3, 0.7, 0.99, 1, 1.4, 3 };
+	static const enum admit_bucket buckets[] = { ADMIT_BUCKET_OK,
+	    ADMIT_BUCKET_IP_EMPTY, ADMIT_BUCKET_NET_EMPTY };
+	struct admit_input in = IN();
+	struct admit_decision d;
+	size_t	 i, b, n = 0;
+	int	 bits, spf;
+	long	 before;
+
+	(void)state;
+	for (i = 0; i < nitems(pressures); i++)
+	for (b = 0; b < nitems(buckets); b++)
+	for (spf = 0; spf < ADMIT_SPF_COUNT; spf++)
+	for (bits = 0; bits < 32; bits++)
+	for (before = 0; before <= 12 * H; before += 3 * H) {
+		in.pressure = pressures[i];
+		in.cutoff = pressures[i] >= 1 ? 1 : 0.5;
+		in.critical = pressures[i] >= 1.5;
+		in.bucket = buckets[b];
+		in.spf = (enum admit_spf)spf;
+		in.spf_checked = spf != ADMIT_SPF_UNCHECKED;
+		in.hold = (bits & 1) != 0;
+		in.surge = (bits & 2) != 0;
+		in.backlog = (bits & 4) != 0;
+		in.known = (bits & 8) != 0;
+		in.client_since = bits & 16 ? NOW - D : NOW;
+		in.first_queued = NOW - 5 * D + before;
+		admit_decide(&in, &d);
+		if (d.verdict != ADMIT_ACCEPT && d.verdict != ADMIT_HOLD)
+			fail_msg("urgent refused: p %.2f bucket %zu spf %d "
+			    "bits %d: %s/%s", in.pressure, b, spf, bits,
+			    admit_verdict_name(d.verdict),
+			    admit_reason_name(d.reason));
+		n++;
+	}
+	assert_true(n > 10000);
+}
+
+/*
+ * with hold, mail goes straight into the queue only through an open gate:
+ * calm, a token, nothing parked (or blind); and delivery pressure alone
+ * never refuses it
+ */
+static void
+test_hold_gate(void **state)
+{
+	static const double pressures[] = { 0, 0.59, 0.6, 0.9, 1, 2 };
+	struct admit_input in = IN(HOLDS);
+	struct admit_decision d;
+	size_t	 i;
+	int	 bits, open;
+
+	(void)state;
+	for (i = 0; i < nitems(pressures); i++)
+	for (bits = 0; bits < 16; bits++) {
+		in.pressure = pressures[i];
+		in.critical = pressures[i] >= 1.5;
+		in.surge = (bits & 1) != 0;
+		in.backlog = (bits & 2) != 0;
+		in.known = (bits & 4) != 0;
+		in.received_known = (bits & 8) != 0;
+		admit_decide(&in, &d);
+		open = pressures[i] < 0.6 && (!in.known ||
+		    (!in.surge && !in.backlog));
+		assert_int_equal(d.verdict, open ? ADMIT_ACCEPT : ADMIT_HOLD);
+	}
+}
+
+/* the gate follows the rate, holds a second of it, and shuts at 0 */
+static void
+test_gate(void **state)
+{
+	struct bucket	 g;
+	int		 i, n;
+
+	(void)state;
+	memset(&g, 0, sizeof(g));
+	admit_gate_set(&g, 10, 100);
+	for (n = 0; !admit_gate_shut(&g, 100); n++)
+		admit_gate_take(&g, 100);
+	assert_int_equal(n, 10);		/* a second's worth */
+	assert_true(admit_gate_shut(&g, 100.05));
+	assert_false(admit_gate_shut(&g, 100.1));
+	admit_gate_set(&g, 0, 101);		/* stopped: shut for good */
+	for (i = 0; i < 5; i++)
+		admit_gate_take(&g, 101);
+	assert_true(admit_gate_shut(&g, 101));
+	assert_true(admit_gate_shut(&g, 1000));
+	memset(&g, 0, sizeof(g));
+	admit_gate_set(&g, 0.1, 5);		/* slow: still a burst of 2 */
+	admit_gate_take(&g, 5);
+	admit_gate_take(&g, 5);
+	assert_true(admit_gate_shut(&g, 5));
+	admit_gate_set(&g, NAN, 6);
+	assert_true(admit_gate_shut(&g, 60));
+}
+
 int
 main(void)
 {
 	static const struct CMUnitTest plain[] = {
+		cmocka_unit_test(test_urgent_never_refused),
+		cmocka_unit_test(test_hold_gate),
+		cmocka_unit_test(test_gate),
 		cmocka_unit_test(test_estimate),
 		cmocka_unit_test(test_texts),
 		cmocka_unit_test(test_names),

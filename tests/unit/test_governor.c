@@ -280,6 +280,53 @@ test_bottleneck(void **state)
 }
 
 /*
+ * an idle drain's rate follows what goes in (x1.5, at least min_rate):
+ * a quiet day does not leave the milter's gate open at max_rate; with
+ * mail to release the cap is off and slow start grows it again
+ */
+static void
+test_app_limited(void **state)
+{
+	struct governor	*g = governor_new(&test_params);
+	struct budget	 b;
+	int		 t;
+
+	(void)state;
+	for (t = 0; t < 12; t++)
+		governor_tick(g, 0.1, 1, t, &b);
+	assert_true(b.rate == 10);
+	/* the first look only starts the clock: no cap yet */
+	governor_used(g, 0, 1, t);
+	governor_tick(g, 0.1, 1, t++, &b);
+	assert_true(b.rate == 10);
+	governor_used(g, 2, 1, t);		/* 2/s went in, idle */
+	governor_tick(g, 0.1, 1, t++, &b);
+	assert_true(fabs(b.rate - 3) < 1e-9);
+	assert_true(fabs(b.admit_rate - 3) < 1e-9);
+	governor_used(g, 0, 1, t);		/* nothing: min_rate */
+	governor_tick(g, 0.1, 1, t++, &b);
+	assert_true(b.rate == test_params.min_rate);
+	governor_used(g, 1, 0, t);		/* mail to release again */
+	governor_tick(g, 0.1, 1, t++, &b);
+	assert_true(b.rate > test_params.min_rate);
+	governor_used(g, 8, 0, t);		/* a busy drain: no cap */
+	governor_tick(g, 0.1, 1, t++, &b);
+	governor_used(g, 0, 0, t);
+	governor_tick(g, 0.1, 1, t++, &b);
+	assert_true(b.rate > 3);
+	governor_free(&g);
+
+	/* a stop is not lifted by use */
+	g = governor_new(&test_params);
+	governor_used(g, 0, 1, 0);
+	governor_tick(g, 2, 1, 0, &b);
+	governor_used(g, 50, 1, 1);
+	governor_tick(g, 2, 1, 1, &b);
+	assert_true(b.rate == 0 && b.stopped);
+	governor_free(&g);
+}
+
+/*
  * the rate never moves by more than the factors allow in one tick: no
  * burst from any trace
  */
@@ -543,6 +590,7 @@ main(void)
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_window_scales),
 		cmocka_unit_test(test_bottleneck),
+		cmocka_unit_test(test_app_limited),
 		cmocka_unit_test(test_steps_bounded),
 		cmocka_unit_test(test_cutoff),
 		cmocka_unit_test(test_critical),

@@ -22,6 +22,7 @@
 
 #include <cmocka.h>
 
+#include "ebb/admit.h"
 #include "ebb/config.h"
 #include "ebb/drain.h"
 #include "ebb/governor.h"
@@ -407,6 +408,81 @@ test_step_budget(void **state)
 	}
 }
 
+/*
+ * an idle drain (nothing parked) and what the milter took straight in
+ * set the governor's cap: 2 messages in a second give 3/s, and the same
+ * second with nothing stepped leaves the rate alone
+ */
+static void
+test_idle_use(void **state)
+{
+	static const double calm[] = { 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1,
+	    0.1, 0.1, 0.1, 0.1, 0.1 };
+	struct drain_opts opts = { 0 };
+	struct sensor_sample s = sample(0.1);
+	struct config	 cfg;
+	struct drain	*d;
+	struct pace	*pc;
+	char		*err = NULL;
+	double		 t;
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	pc = pace_new(&test_params);
+	d = drain_new(&cfg, NULL, NULL, &opts);
+	t = feed(pc, calm, nitems(calm), 0);
+	assert_true(rate(pc) == 10);
+	pace_sample(pc, &s, t++);		/* no step: not idle */
+	assert_true(rate(pc) == 10);
+	assert_int_equal(pace_step(pc, d, t - 0.5, 1700000000, &err), 0);
+	pace_admitted(pc, 2);
+	pace_sample(pc, &s, t++);
+	assert_true(fabs(rate(pc) - 3) < 1e-9);
+	drain_free(&d);
+	pace_free(&pc);
+	(void)err;
+}
+
+/* the queue disk or memory at its limit makes the budget full */
+static void
+test_full(void **state)
+{
+	static const struct {
+		enum sensor_id	 id;
+		double		 ratio;
+		int		 want;
+	} rows[] = {
+		{ SENSOR_QUEUE_DISK, 0.99, ADMIT_FULL_NONE },
+		{ SENSOR_QUEUE_DISK, 1, ADMIT_FULL_DISK },
+		{ SENSOR_MEMORY, 1.5, ADMIT_FULL_MEMORY },
+		{ SENSOR_LOAD, 3, ADMIT_FULL_NONE },	/* delivery side */
+		{ SENSOR_TEMPERATURE, 1.2, ADMIT_FULL_NONE },
+		{ SENSOR_MTA_QUEUE, 2, ADMIT_FULL_NONE },
+	};
+	struct sensor_sample s;
+	struct budget	 b;
+	struct pace	*pc;
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < nitems(rows); i++) {
+		pc = pace_new(&test_params);
+		s = sample(rows[i].ratio);
+		s.r[rows[i].id].present = 1;
+		s.r[rows[i].id].ratio = rows[i].ratio;
+		pace_sample(pc, &s, 0);
+		pace_budget(pc, &b);
+		if (b.full != rows[i].want)
+			fail_msg("row %zu: full %d, want %d", i, b.full,
+			    rows[i].want);
+		s.r[rows[i].id].present = 0;	/* absent: never full */
+		pace_sample(pc, &s, 1);
+		pace_budget(pc, &b);
+		assert_int_equal(b.full, ADMIT_FULL_NONE);
+		pace_free(&pc);
+	}
+}
+
 static void
 test_params_from_config(void **state)
 {
@@ -444,6 +520,8 @@ main(void)
 	static const struct CMUnitTest plain[] = {
 		cmocka_unit_test(test_reload_not_min_rate),
 		cmocka_unit_test(test_step_budget),
+		cmocka_unit_test(test_idle_use),
+		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_params_from_config),
 	};
 	struct CMUnitTest tests[nitems(dues) + nitems(changes) +

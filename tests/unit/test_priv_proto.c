@@ -230,11 +230,14 @@ test_reply(void **state)
 static void
 test_budget(void **state)
 {
-	struct budget	 b = { 12.5, 40, 0.75, 0, 1, 1, 1.25 }, back;
+	struct budget	 b = { .rate = 12.5, .window = 40, .cutoff = 0.75,
+	    .critical = 0, .stopped = 1, .known = 1, .pressure = 1.25,
+	    .full = ADMIT_FULL_DISK, .parked = 7, .admit_rate = 30.5 }, back;
 	char		*err = NULL;
-	size_t		 n;
+	size_t		 n, full;
 	double		 bad;
-	unsigned char	 saved[64];
+	int64_t		 big;
+	unsigned char	 saved[128];
 
 	(void)state;
 	n = priv_budget_encode(&b, buf, sizeof(buf));
@@ -243,7 +246,10 @@ test_budget(void **state)
 	assert_int_equal(priv_budget_decode(buf, n, &back, &err), 0);
 	assert_true(back.rate == 12.5 && back.window == 40 &&
 	    back.cutoff == 0.75 && !back.critical && back.stopped &&
-	    back.known && back.pressure == 1.25);
+	    back.known && back.pressure == 1.25 &&
+	    back.full == ADMIT_FULL_DISK && back.parked == 7 &&
+	    back.admit_rate == 30.5);
+	full = n;
 	memcpy(saved, buf, n);
 	assert_int_equal(priv_budget_encode(&b, buf, n - 1), 0);
 
@@ -257,20 +263,35 @@ test_budget(void **state)
 	memcpy(buf, saved, sizeof(saved));
 	bad = NAN;
 	memcpy(buf + PRIV_HDR_LEN, &bad, sizeof(bad));
-	assert_int_equal(priv_budget_decode(buf, PRIV_HDR_LEN + 36, &back,
-	    &err), -1);
+	assert_int_equal(priv_budget_decode(buf, full, &back, &err), -1);
 	free(err);
 	memcpy(buf, saved, sizeof(saved));
 	bad = 1.5;			/* cutoff above 1 */
 	memcpy(buf + PRIV_HDR_LEN + 8, &bad, sizeof(bad));
-	assert_int_equal(priv_budget_decode(buf, PRIV_HDR_LEN + 36, &back,
-	    &err), -1);
+	assert_int_equal(priv_budget_decode(buf, full, &back, &err), -1);
 	free(err);
 	memcpy(buf, saved, sizeof(saved));
 	buf[PRIV_HDR_LEN + 32] = 0x80;	/* an unknown flag */
-	assert_int_equal(priv_budget_decode(buf, PRIV_HDR_LEN + 36, &back,
-	    &err), -1);
+	assert_int_equal(priv_budget_decode(buf, full, &back, &err), -1);
 	free(err);
+	memcpy(buf, saved, sizeof(saved));
+	buf[PRIV_HDR_LEN + 32] |= 0x18;	/* a full kind past memory */
+	assert_int_equal(priv_budget_decode(buf, full, &back, &err), -1);
+	free(err);
+	memcpy(buf, saved, sizeof(saved));
+	bad = -1;			/* a negative admit rate */
+	memcpy(buf + PRIV_HDR_LEN + 36, &bad, sizeof(bad));
+	assert_int_equal(priv_budget_decode(buf, full, &back, &err), -1);
+	free(err);
+	memcpy(buf, saved, sizeof(saved));
+	big = -5;			/* a negative parked count */
+	memcpy(buf + PRIV_HDR_LEN + 44, &big, sizeof(big));
+	assert_int_equal(priv_budget_decode(buf, full, &back, &err), -1);
+	free(err);
+	memcpy(buf, saved, sizeof(saved));
+	assert_int_equal(priv_budget_decode(buf, full, &back, &err), 0);
+	b.full = 3;			/* not a kind: not sent */
+	assert_int_equal(priv_budget_encode(&b, buf, sizeof(buf)), 0);
 	/* a request is not a budget */
 	n = packet(PRIV_STATUS, 0, NULL, 0);
 	assert_int_equal(priv_budget_decode(buf, n, &back, &err), -1);
