@@ -56,6 +56,7 @@
 #include <string.h>
 
 #include "ebb/admit.h"
+#include "ebb/bucket.h"
 #include "ebb/client_limit.h"
 #include "ebb/config.h"
 #include "ebb/deadline.h"
@@ -184,6 +185,7 @@ struct run {
 	struct lab_engine *eng;
 	struct config	*cfg;		/* EBB: the engine's */
 	struct client_limit *clients;
+	struct bucket	 gate;		/* the milter's (admit_gate_*) */
 
 	struct lab_sender *ls;
 	struct lab_sender_msg *lm;
@@ -249,48 +251,79 @@ host_ok(struct isender *s)
 }
 
 /*
- * milter_decide - what ebb's milter answers at t to message i of sender
- * s: ebb_envfrom then ebb_eoh of src/milter/milter.c, with the budget
- * ebbd's parent hands the child (pace_budget)
+ * input_base - milter.c's input_base at t: the budget ebbd's parent hands
+ * the child (parent_milter_tick: pace_budget, with ebb's parked mail),
+ * and [milter] with its durations on the senders' clock; the governor's
+ * rate for the gate into *rate_r
+ */
+static void
+input_base(struct run *r, struct admit_input *in, enum admit_stage stage,
+    double t, double *rate_r)
+{
+	const struct config *cfg = r->cfg;
+	struct drain_status st;
+	struct budget	 b;
+
+	pace_budget(lab_engine_pace(r->eng), &b);
+	drain_status(lab_engine_drain(r->eng), &st);
+	b.parked = (long)st.parked;
+	memset(in, 0, sizeof(*in));
+	in->stage = stage;
+	in->now = pfmodel_wall(t);
+	in->pressure = b.pressure;
+	in->cutoff = b.cutoff;
+	in->critical = b.critical;
+	in->known = b.known;
+	in->target_low = cfg->target_low;
+	in->full = (enum admit_full)b.full;
+	in->backlog = b.parked > 0;
+	*rate_r = b.admit_rate;
+	in->hold = cfg->milter_action == CONFIG_MILTER_HOLD;
+	in->urgent = (long)((double)cfg->urgent / r->c);
+	in->trickle = (long)((double)cfg->trickle / r->c);
+	in->size = -1;
+}
+
+/*
+ * milter_decide - what ebb's milter answers at t to message m of sender
+ * s: ebb_envfrom, then ebb_eoh, of src/milter/milter.c (SPF off). What
+ * goes straight into the queue is told to the pacer at once
+ * (pace_admitted; ebbd's parent learns it from the milter's counters).
  */
 static void
 milter_decide(struct run *r, struct isender *s, struct imsg *m, double t,
     struct admit_decision *d)
 {
-	const struct config *cfg = r->cfg;
 	struct admit_input in;
-	struct budget	 b;
+	enum admit_bucket bucket;
+	double		 rate;
 
-	pace_budget(lab_engine_pace(r->eng), &b);
-	memset(&in, 0, sizeof(in));
-	in.stage = ADMIT_AT_MAIL;
-	in.now = pfmodel_wall(t);
-	in.pressure = b.pressure;
-	in.cutoff = b.cutoff;
-	in.critical = b.critical;
-	in.known = b.known;
-	in.target_low = cfg->target_low;
-	in.hold = cfg->milter_action == CONFIG_MILTER_HOLD;
-	in.urgent = (long)((double)cfg->urgent / r->c);
-	in.trickle = (long)((double)cfg->trickle / r->c);
-	in.size = -1;
-	in.bucket = client_limit_check(r->clients, &s->addr, in.now,
+	input_base(r, &in, ADMIT_AT_MAIL, t, &rate);
+	bucket = client_limit_check(r->clients, &s->addr, in.now,
 	    &in.client_since);
+	in.bucket = bucket;
 	admit_decide(&in, d);
 	if (d->verdict != ADMIT_CONTINUE)
 		return;
-	client_limit_take(r->clients, &s->addr, in.now);
+	if (bucket == ADMIT_BUCKET_OK)
+		client_limit_take(r->clients, &s->addr, in.now);
 
-	in.stage = ADMIT_AT_EOH;
-	in.lifetime = (long)((double)config_domain_lifetime(cfg, s->domain) /
-	    r->c);
+	input_base(r, &in, ADMIT_AT_EOH, t, &rate);
+	in.lifetime = (long)((double)config_domain_lifetime(r->cfg,
+	    s->domain) / r->c);
 	in.received_known = 1;
 	in.first_queued = pfmodel_wall(m->queued);
-	in.bucket = ADMIT_BUCKET_OK;
+	in.bucket = bucket;
 	client_limit_check(r->clients, &s->addr, in.now, &in.client_since);
+	admit_gate_set(&r->gate, rate, t);
+	in.surge = admit_gate_shut(&r->gate, t);
 	admit_decide(&in, d);
 	if (d->verdict == ADMIT_ACCEPT || d->verdict == ADMIT_HOLD)
 		client_limit_accepted(r->clients, &s->addr, in.now);
+	if (d->verdict == ADMIT_ACCEPT) {
+		admit_gate_take(&r->gate, t);
+		pace_admitted(lab_engine_pace(r->eng), 1);
+	}
 }
 
 /* est_deadline - the milter's estimate of message i's deadline, lab s */
@@ -401,7 +434,11 @@ answered(struct run *r, size_t k, double t, char **err_r)
 		requeue(r, sl->msg, t);
 		return 0;
 	}
-	host_ok(s);
+	/* a 421 drops the connection: to Exim a failure of the host */
+	if (sl->d.rcode != NULL && strcmp(sl->d.rcode, "421") == 0)
+		host_failed(r, s, t);
+	else
+		host_ok(s);
 	switch (sl->d.verdict) {
 	case ADMIT_ACCEPT:
 	case ADMIT_HOLD:
