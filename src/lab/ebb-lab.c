@@ -15,7 +15,8 @@
  * each cell, and prints one row per cell and the worst cell of each
  * metric per policy. The simulation is sim.c's; this file only parses,
  * loops and prints. The engine's own log lines (parking, releases past
- * their deadline) go to stderr only with --verbose.
+ * their deadline) go to stderr only with --verbose. "inbound" and
+ * "inbound-grid" (the remote senders' flood) are in ebb-lab-inbound.c.
  */
 #include "config.h"
 
@@ -39,6 +40,7 @@
 #include "lab/host.h"
 #include "lab/pfmodel.h"
 #include "lab/sim.h"
+#include "ebb-lab.h"
 
 static const double grid_capacity[] = { 5, 20, 100 };
 static const double grid_tau[] = { 10, 30, 120 };
@@ -51,8 +53,8 @@ struct opts {
 	int	 verbose;
 };
 
-static void
-usage(FILE *fp)
+void
+lab_usage(FILE *fp)
 {
 	fprintf(fp, "usage: ebb-lab run [--policy postfix|flush|ebb|all] "
 	    "[--messages N]\n"
@@ -63,12 +65,21 @@ usage(FILE *fp)
 	    "           [--config FILE] [--verbose]\n"
 	    "       ebb-lab grid [--messages N] [--seed N] "
 	    "[--deadlines FIRST:LAST] [--json]\n"
-	    "           [--tmpdir DIR] [--config FILE] [--verbose]\n");
+	    "           [--tmpdir DIR] [--config FILE] [--verbose]\n"
+	    "       ebb-lab inbound [--policy postfix|ebb|ebb-tempfail|all] "
+	    "[--senders N]\n"
+	    "           [--messages N] [--mix mixed|cloud] [--capacity R] "
+	    "[--tau S]\n"
+	    "           [--front-work F] [--seed N] [--json] [--tmpdir DIR]\n"
+	    "           [--config FILE] [--verbose]\n"
+	    "       ebb-lab inbound-grid [--seed N] [--json] [--tmpdir DIR] "
+	    "[--config FILE]\n"
+	    "           [--verbose]\n");
 }
 
-/* usage_error - a bad command line: say why, then exit 64 */
-static void EBB_PRINTF(1, 2) EBB_NORETURN
-usage_error(const char *fmt, ...)
+/* lab_usage_error - a bad command line: say why, then exit 64 */
+void EBB_PRINTF(1, 2) EBB_NORETURN
+lab_usage_error(const char *fmt, ...)
 {
 	va_list	 ap;
 
@@ -77,13 +88,13 @@ usage_error(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "\n");
-	usage(stderr);
+	lab_usage(stderr);
 	exit(EX_USAGE);
 }
 
-/* number - optarg of option name as a double, or a usage error */
-static double
-number(const char *name, const char *s)
+/* lab_number - optarg of option name as a double, or a usage error */
+double
+lab_number(const char *name, const char *s)
 {
 	char	*end;
 	double	 v;
@@ -91,13 +102,13 @@ number(const char *name, const char *s)
 	errno = 0;
 	v = strtod(s, &end);
 	if (*s == '\0' || *end != '\0' || errno != 0 || !isfinite(v))
-		usage_error("--%s: \"%s\" is not a number", name, s);
+		lab_usage_error("--%s: \"%s\" is not a number", name, s);
 	return v;
 }
 
-/* integer - optarg of option name as a whole number in lo..hi */
-static long long
-integer(const char *name, const char *s, long long lo, long long hi)
+/* lab_integer - optarg of option name as a whole number in lo..hi */
+long long
+lab_integer(const char *name, const char *s, long long lo, long long hi)
 {
 	char		*end;
 	long long	 v;
@@ -105,9 +116,9 @@ integer(const char *name, const char *s, long long lo, long long hi)
 	errno = 0;
 	v = strtoll(s, &end, 10);
 	if (*s == '\0' || *end != '\0' || errno != 0)
-		usage_error("--%s: \"%s\" is not a whole number", name, s);
+		lab_usage_error("--%s: \"%s\" is not a whole number", name, s);
 	if (v < lo || v > hi)
-		usage_error("--%s: %lld is outside %lld..%lld", name, v, lo,
+		lab_usage_error("--%s: %lld is outside %lld..%lld", name, v, lo,
 		    hi);
 	return v;
 }
@@ -121,11 +132,11 @@ deadlines(const char *s, struct lab_scenario *sc)
 	errno = 0;
 	sc->deadline_first = strtod(s, &end);
 	if (end == s || *end != ':' || errno != 0)
-		usage_error("--deadlines: \"%s\" is not FIRST:LAST (e.g. "
+		lab_usage_error("--deadlines: \"%s\" is not FIRST:LAST (e.g. "
 		    "1.0:4.0)", s);
 	sc->deadline_last = strtod(end + 1, &end2);
 	if (end2 == end + 1 || *end2 != '\0' || errno != 0)
-		usage_error("--deadlines: \"%s\" is not FIRST:LAST (e.g. "
+		lab_usage_error("--deadlines: \"%s\" is not FIRST:LAST (e.g. "
 		    "1.0:4.0)", s);
 }
 
@@ -136,12 +147,12 @@ deadlines(const char *s, struct lab_scenario *sc)
  */
 static int	 saved_stderr = -1;
 
-static void
-quiet_begin(const struct opts *o)
+void
+lab_quiet_begin(int verbose)
 {
 	int	 fd;
 
-	if (o->verbose || (fd = open("/dev/null", O_WRONLY | O_CLOEXEC)) < 0)
+	if (verbose || (fd = open("/dev/null", O_WRONLY | O_CLOEXEC)) < 0)
 		return;
 	fflush(stderr);
 	saved_stderr = dup(STDERR_FILENO);
@@ -149,8 +160,8 @@ quiet_begin(const struct opts *o)
 	close(fd);
 }
 
-static void
-quiet_end(void)
+void
+lab_quiet_end(void)
 {
 	if (saved_stderr < 0)
 		return;
@@ -168,9 +179,9 @@ run_one(const struct opts *o, const struct lab_scenario *sc,
 	char	*err = NULL;
 	int	 rc;
 
-	quiet_begin(o);
+	lab_quiet_begin(o->verbose);
 	rc = lab_sim_run(sc, p, card, &err);
-	quiet_end();
+	lab_quiet_end();
 	if (rc == -1) {
 		fprintf(stderr, "ebb-lab: %s: %s\n", lab_policy_name(p), err);
 		free(err);
@@ -254,9 +265,9 @@ card_json(const struct lab_scenario *sc, const struct lab_scorecard *c)
 	return o;
 }
 
-/* print_json - one object on one line */
-static void
-print_json(json_t *o)
+/* lab_print_json - one object on one line */
+void
+lab_print_json(json_t *o)
 {
 	char	*s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6));
 
@@ -265,9 +276,9 @@ print_json(json_t *o)
 	json_decref(o);
 }
 
-/* pct - share of n in total, percent */
-static double
-pct(long n, long total)
+/* lab_pct - share of n in total, percent */
+double
+lab_pct(long n, long total)
 {
 	return total > 0 ? 100.0 * (double)n / (double)total : 0;
 }
@@ -305,13 +316,13 @@ print_cards(const struct lab_scenario *sc, const struct lab_scorecard *c,
 	printf("\n");							\
 } while (0)
 	ROW("delivered on time", "%9ld %5.1f%%", c[i].on_time,
-	    pct(c[i].on_time, c[i].messages));
+	    lab_pct(c[i].on_time, c[i].messages));
 	ROW("delivered late", "%9ld %5.1f%%", c[i].late,
-	    pct(c[i].late, c[i].messages));
+	    lab_pct(c[i].late, c[i].messages));
 	ROW("bounced", "%9ld %5.1f%%", c[i].bounced,
-	    pct(c[i].bounced, c[i].messages));
+	    lab_pct(c[i].bounced, c[i].messages));
 	ROW("left in queue", "%9ld %5.1f%%", c[i].left,
-	    pct(c[i].left, c[i].messages));
+	    lab_pct(c[i].left, c[i].messages));
 	ROW("reboots", "%16ld", c[i].reboots);
 	ROW("peak temperature (C)", "%16.1f", c[i].temp_peak);
 	ROW("above passive trip (s)", "%16.0f", c[i].above_passive);
@@ -371,24 +382,24 @@ cmd_run(int argc, char **argv)
 			} else if ((p = lab_policy_lookup(optarg)) >= 0)
 				o.policies[p] = 1;
 			else
-				usage_error("--policy: \"%s\" is not postfix, "
+				lab_usage_error("--policy: \"%s\" is not postfix, "
 				    "flush, ebb or all", optarg);
 			break;
 		case 'n':
-			sc.messages = (long)integer("messages", optarg, 1,
+			sc.messages = (long)lab_integer("messages", optarg, 1,
 			    1000000);
 			break;
 		case 'r':
-			sc.host.capacity = number("capacity", optarg);
+			sc.host.capacity = lab_number("capacity", optarg);
 			break;
 		case 't':
-			sc.host.tau = number("tau", optarg);
+			sc.host.tau = lab_number("tau", optarg);
 			break;
 		case 'b':
-			sc.host.base_load = number("base-load", optarg);
+			sc.host.base_load = lab_number("base-load", optarg);
 			break;
 		case 's':
-			sc.seed = (uint64_t)integer("seed", optarg, 0,
+			sc.seed = (uint64_t)lab_integer("seed", optarg, 0,
 			    (1LL << 62));
 			break;
 		case 'D':
@@ -410,18 +421,18 @@ cmd_run(int argc, char **argv)
 			o.verbose = 1;
 			break;
 		case 'h':
-			usage(stdout);
+			lab_usage(stdout);
 			return 0;
 		case ':':
-			usage_error("%s: %s needs a value", argv[0],
+			lab_usage_error("%s: %s needs a value", argv[0],
 			    argv[optind - 1]);
 		default:
-			usage_error("%s: unknown option \"%s\"", argv[0],
+			lab_usage_error("%s: unknown option \"%s\"", argv[0],
 			    argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		usage_error("run: unexpected argument \"%s\"", argv[optind]);
+		lab_usage_error("run: unexpected argument \"%s\"", argv[optind]);
 	if (lab_scenario_check(&sc, &err) == -1) {
 		fprintf(stderr, "ebb-lab: %s\n", err);
 		free(err);
@@ -442,7 +453,7 @@ cmd_run(int argc, char **argv)
 			continue;
 		run_one(&o, &sc, (enum lab_policy)p, &cards[n]);
 		if (o.json)
-			print_json(card_json(&sc, &cards[n]));
+			lab_print_json(card_json(&sc, &cards[n]));
 		n++;
 	}
 	if (!o.json)
@@ -487,13 +498,13 @@ metric_value(const struct lab_scorecard *c, enum metric_id id)
 {
 	switch (id) {
 	case M_ON_TIME:
-		return pct(c->on_time, c->messages);
+		return lab_pct(c->on_time, c->messages);
 	case M_LATE:
-		return pct(c->late, c->messages);
+		return lab_pct(c->late, c->messages);
 	case M_BOUNCED:
-		return pct(c->bounced, c->messages);
+		return lab_pct(c->bounced, c->messages);
 	case M_LEFT:
-		return pct(c->left, c->messages);
+		return lab_pct(c->left, c->messages);
 	case M_REBOOTS:
 		return (double)c->reboots;
 	case M_TEMP:
@@ -570,7 +581,7 @@ print_worst(const struct cell *cells, size_t ncells, int json)
 				    json_real(w->sc.host.tau));
 				json_object_set_new(o, "base_load",
 				    json_real(w->sc.host.base_load));
-				print_json(o);
+				lab_print_json(o);
 				continue;
 			}
 			if (isfinite(wv))
@@ -618,12 +629,12 @@ cmd_grid(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'n':
-			base.messages = (long)integer("messages", optarg, 1,
+			base.messages = (long)lab_integer("messages", optarg, 1,
 			    1000000);
 			fixed_n = 1;
 			break;
 		case 's':
-			base.seed = (uint64_t)integer("seed", optarg, 0,
+			base.seed = (uint64_t)lab_integer("seed", optarg, 0,
 			    (1LL << 62));
 			break;
 		case 'D':
@@ -642,18 +653,18 @@ cmd_grid(int argc, char **argv)
 			o.verbose = 1;
 			break;
 		case 'h':
-			usage(stdout);
+			lab_usage(stdout);
 			return 0;
 		case ':':
-			usage_error("%s: %s needs a value", argv[0],
+			lab_usage_error("%s: %s needs a value", argv[0],
 			    argv[optind - 1]);
 		default:
-			usage_error("%s: unknown option \"%s\"", argv[0],
+			lab_usage_error("%s: unknown option \"%s\"", argv[0],
 			    argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		usage_error("grid: unexpected argument \"%s\"", argv[optind]);
+		lab_usage_error("grid: unexpected argument \"%s\"", argv[optind]);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ncells = nitems(grid_capacity) * nitems(grid_tau) * nitems(grid_base);
 	cells = xcalloc(ncells, sizeof(*cells));
@@ -683,7 +694,7 @@ cmd_grid(int argc, char **argv)
 		for (p = 0; p < LAB_POLICY_COUNT; p++) {
 			run_one(&o, &c->sc, (enum lab_policy)p, &c->card[p]);
 			if (o.json)
-				print_json(card_json(&c->sc, &c->card[p]));
+				lab_print_json(card_json(&c->sc, &c->card[p]));
 		}
 		if (o.json)
 			continue;
@@ -692,8 +703,8 @@ cmd_grid(int argc, char **argv)
 		for (p = 0; p < LAB_POLICY_COUNT; p++) {
 			const struct lab_scorecard *k = &c->card[p];
 
-			printf(" %5.1f %5.1f %3ld %5.2f%-6s", pct(k->on_time,
-			    k->messages), pct(k->bounced, k->messages),
+			printf(" %5.1f %5.1f %3ld %5.2f%-6s", lab_pct(k->on_time,
+			    k->messages), lab_pct(k->bounced, k->messages),
 			    k->reboots, k->drain_nr, k->left > 0 ? "+left" :
 			    "");
 		}
@@ -715,16 +726,20 @@ main(int argc, char **argv)
 {
 	log_init("ebb-lab", 1, 0);
 	if (argc < 2) {
-		usage(stderr);
+		lab_usage(stderr);
 		return EX_USAGE;
 	}
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-		usage(stdout);
+		lab_usage(stdout);
 		return 0;
 	}
 	if (strcmp(argv[1], "run") == 0)
 		return cmd_run(argc - 1, argv + 1);
 	if (strcmp(argv[1], "grid") == 0)
 		return cmd_grid(argc - 1, argv + 1);
-	usage_error("unknown command \"%s\"", argv[1]);
+	if (strcmp(argv[1], "inbound") == 0)
+		return lab_cmd_inbound(argc - 1, argv + 1);
+	if (strcmp(argv[1], "inbound-grid") == 0)
+		return lab_cmd_inbound_grid(argc - 1, argv + 1);
+	lab_usage_error("unknown command \"%s\"", argv[1]);
 }

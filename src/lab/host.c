@@ -26,6 +26,14 @@
  * connection (smtpd, scanner, local delivery) and the kernel shares the
  * CPUs among them, which is also what makes the load average rise.
  *
+ * The front door (lab_host_offer_front, for the lab's remote senders): an
+ * SMTP session that the host's own MTA answers (smtpd, cleanup, the
+ * milter) is a job too, of front_work (default 0.05) of a message's work,
+ * sharing the CPUs with the deliveries. The sessions are a second FIFO
+ * ring (equal work again), and the next job done is the one of the two
+ * heads that the work clock reaches first. Below, n counts both kinds,
+ * except for I/O and memory, which only the messages' processing uses.
+ *
  * Utilization (busy share of the CPUs) with base load b:
  *
  *	u(n) = b + (1 - b) * min(n, cpus) / cpus	while up, 0 while down
@@ -136,6 +144,9 @@ struct lab_host {
 	struct job	*jobs;		/* ring of conn_max, oldest at head */
 	long		 head;
 	long		 n;
+	struct job	*fjobs;		/* front door: ring of FRONT_MAX */
+	long		 fhead;
+	long		 nf;
 	double		 work_base;	/* the work clock at t_base */
 	double		 t_base;	/* last change of n */
 	double		 t_done;	/* next delivery, HUGE_VAL: none */
@@ -152,6 +163,7 @@ struct lab_host {
 	struct psi	 cpu_some, io_some, io_full;
 
 	long		 reboots, accepted, refused, delivered, dropped;
+	long		 front_taken, front_refused, front_answered, front_cut;
 };
 
 void
@@ -175,6 +187,7 @@ lab_host_params_default(struct lab_host_params *p)
 	p->mem_total_kb = 4L << 20;	/* 4 GiB */
 	p->mem_base_kb = 1L << 20;
 	p->mem_per_msg_kb = 20L << 10;	/* a scanner's share, 20 MiB */
+	p->front_work = 0.05;
 }
 
 /* out_of - *err_r for a value outside lo..hi; -1 */
@@ -245,6 +258,8 @@ lab_host_params_check(const struct lab_host_params *p, char **err_r)
 	if (p->mem_per_msg_kb < 0 || p->mem_per_msg_kb > p->mem_total_kb)
 		return out_of(err_r, "mem_per_msg_kb", p->mem_per_msg_kb, "kB",
 		    0, p->mem_total_kb);
+	if (!within(p->front_work, 0, 1))
+		return out_of(err_r, "front_work", p->front_work, "", 0, 1);
 	return 0;
 }
 
@@ -296,7 +311,8 @@ utilization(const struct lab_host *h)
 
 	if (!h->up)
 		return 0;
-	return b + (1 - b) * (double)MINIMUM(h->n, h->p.cpus) / h->p.cpus;
+	return b + (1 - b) * (double)MINIMUM(h->n + h->nf, h->p.cpus) /
+	    h->p.cpus;
 }
 
 /* temp_target - where the temperature heads now */
@@ -312,14 +328,16 @@ temp_target(const struct lab_host *h)
 static double
 runnable(const struct lab_host *h)
 {
-	return h->up ? h->p.base_load * h->p.cpus + (double)h->n : 0;
+	return h->up ? h->p.base_load * h->p.cpus + (double)(h->n + h->nf) :
+	    0;
 }
 
 /* job_rate - r(n), work per second each message in progress gets */
 static double
 job_rate(const struct lab_host *h)
 {
-	return h->p.capacity / (double)MAXIMUM(h->n, (long)h->p.cpus);
+	return h->p.capacity / (double)MAXIMUM(h->n + h->nf,
+	    (long)h->p.cpus);
 }
 
 /* psi_now - the instantaneous "some" shares of cpu and io, "full" of io */
@@ -329,10 +347,12 @@ psi_now(const struct lab_host *h, double *cpu, double *io, double *io_full)
 	double	 c = h->p.cpus, x;
 
 	*cpu = *io = *io_full = 0;
-	if (!h->up || h->n == 0)
+	if (!h->up || h->n + h->nf == 0)
 		return;
 	x = (runnable(h) - c) / c;
 	*cpu = x < 0 ? 0 : MINIMUM(x, 1.0);
+	if (h->n == 0)			/* sessions alone: no I/O wait */
+		return;
 	*io = 1 - pow(1 - h->p.io_wait, (double)h->n);
 	*io_full = pow(h->p.io_wait, (double)h->n);
 }
@@ -397,9 +417,25 @@ evolve(struct lab_host *h, double t)
 static void
 rebase(struct lab_host *h)
 {
-	if (h->n > 0)
+	if (h->n + h->nf > 0)
 		h->work_base += job_rate(h) * (h->now - h->t_base);
 	h->t_base = h->now;
+}
+
+/*
+ * next_finish - the work clock at which the next job is done: the older
+ * of the two rings' heads (equal work within a ring: FIFO); *front_r is
+ * 1 when it is the front door's (a tie goes to the delivery)
+ */
+static double
+next_finish(const struct lab_host *h, int *front_r)
+{
+	double	 d = h->n > 0 ? h->jobs[h->head].finish : HUGE_VAL;
+	double	 f = h->nf > 0 ? h->fjobs[h->fhead].finish : HUGE_VAL;
+
+	if (front_r != NULL)
+		*front_r = f < d;
+	return MINIMUM(d, f);
 }
 
 /* reschedule - the next delivery and trip, after n or up changed */
@@ -411,8 +447,8 @@ reschedule(struct lab_host *h)
 	h->t_done = h->t_trip = HUGE_VAL;
 	if (!h->up)
 		return;
-	if (h->n > 0) {
-		left = h->jobs[h->head].finish - h->work_base;
+	if (h->n + h->nf > 0) {
+		left = next_finish(h, NULL) - h->work_base;
 		h->t_done = h->now + (left > 0 ? left / job_rate(h) : 0);
 	}
 	if (target > crit)
@@ -430,6 +466,7 @@ emit(lab_host_event_fn *fn, void *arg, enum lab_host_event_kind kind,
 	if (fn == NULL)
 		return;
 	ev.kind = kind;
+	ev.front = 0;
 	ev.time = t;
 	ev.msgid = j != NULL ? j->id : 0;
 	ev.offered_at = j != NULL ? j->offered_at : 0;
@@ -451,16 +488,49 @@ load_sample(struct lab_host *h)
 	h->next_sample += LAB_HOST_LOAD_PERIOD;
 }
 
-/* done - the oldest message in progress is delivered */
+/* emit_front - one front-door event (DELIVERED: answered; DROPPED) */
+static void
+emit_front(lab_host_event_fn *fn, void *arg, enum lab_host_event_kind kind,
+    double t, const struct job *j)
+{
+	struct lab_host_event	 ev;
+
+	if (fn == NULL)
+		return;
+	ev.kind = kind;
+	ev.front = 1;
+	ev.time = t;
+	ev.msgid = j->id;
+	ev.offered_at = j->offered_at;
+	fn(arg, &ev);
+}
+
+/* done - the job whose work is done first: a delivery or an answer */
 static void
 done(struct lab_host *h, lab_host_event_fn *fn, void *arg)
 {
-	struct job	 j = h->jobs[h->head];
+	struct job	 j;
+	int		 front;
 
-	h->head = (h->head + 1) % h->p.conn_max;
-	h->work_base = --h->n > 0 ? j.finish : 0;	/* 0: keep it small */
+	next_finish(h, &front);
+	if (front) {
+		j = h->fjobs[h->fhead];
+		h->fhead = (h->fhead + 1) % LAB_HOST_FRONT_MAX;
+		h->nf--;
+	} else {
+		j = h->jobs[h->head];
+		h->head = (h->head + 1) % h->p.conn_max;
+		h->n--;
+	}
+	/* 0 when idle: keep the work clock small */
+	h->work_base = h->n + h->nf > 0 ? j.finish : 0;
 	h->t_base = h->now;
 	reschedule(h);
+	if (front) {
+		h->front_answered++;
+		emit_front(fn, arg, LAB_HOST_DELIVERED, h->now, &j);
+		return;
+	}
 	h->delivered++;
 	emit(fn, arg, LAB_HOST_DELIVERED, h->now, &j);
 }
@@ -483,7 +553,13 @@ trip(struct lab_host *h, lab_host_event_fn *fn, void *arg)
 		emit(fn, arg, LAB_HOST_DROPPED, h->now,
 		    &h->jobs[(h->head + i) % h->p.conn_max]);
 	}
+	for (i = 0; i < h->nf; i++) {
+		h->front_cut++;
+		emit_front(fn, arg, LAB_HOST_DROPPED, h->now,
+		    &h->fjobs[(h->fhead + i) % LAB_HOST_FRONT_MAX]);
+	}
 	h->head = h->n = 0;
+	h->fhead = h->nf = 0;
 	h->work_base = 0;
 	h->t_base = h->now;
 	reschedule(h);
@@ -516,6 +592,7 @@ lab_host_new(const struct lab_host_params *params, double now, char **err_r)
 	h->p = *params;
 	h->jobs = xreallocarray(NULL, (size_t)h->p.conn_max,
 	    sizeof(*h->jobs));
+	h->fjobs = xreallocarray(NULL, LAB_HOST_FRONT_MAX, sizeof(*h->fjobs));
 	h->start = h->now = h->boot = now;
 	h->up = 1;
 	h->temp = h->p.temp_start != 0 ? h->p.temp_start :
@@ -535,6 +612,7 @@ lab_host_free(struct lab_host **hp)
 	if (*hp == NULL)
 		return;
 	free((*hp)->jobs);
+	free((*hp)->fjobs);
 	free(*hp);
 	*hp = NULL;
 }
@@ -597,6 +675,33 @@ lab_host_offer(struct lab_host *h, double now, uint64_t msgid)
 	return 1;
 }
 
+int
+lab_host_offer_front(struct lab_host *h, double now, uint64_t id)
+{
+	struct job	*j;
+
+	if (now > h->now) {
+		if (now >= lab_host_next_event(h))
+			log_panic("lab_host_offer_front: the event at %.9g is "
+			    "not taken; lab_host_advance to %.9g first",
+			    lab_host_next_event(h), now);
+		lab_host_advance(h, now, NULL, NULL);	/* samples only */
+	}
+	if (!h->up || h->nf >= LAB_HOST_FRONT_MAX) {
+		h->front_refused++;
+		return 0;
+	}
+	rebase(h);
+	j = &h->fjobs[(h->fhead + h->nf) % LAB_HOST_FRONT_MAX];
+	j->id = id;
+	j->offered_at = now;
+	j->finish = h->work_base + h->p.front_work;
+	h->nf++;
+	h->front_taken++;
+	reschedule(h);
+	return 1;
+}
+
 double
 lab_host_next_event(const struct lab_host *h)
 {
@@ -622,6 +727,7 @@ lab_host_state(const struct lab_host *h, struct lab_host_state *st)
 	st->up = h->up;
 	st->down_until = h->up ? 0 : h->down_until;
 	st->in_progress = h->n;
+	st->front_in_progress = h->nf;
 	st->utilization = utilization(h);
 	st->utilization_avg = h->now > h->start ?
 	    h->busy / (h->now - h->start) : st->utilization;
@@ -642,6 +748,10 @@ lab_host_state(const struct lab_host *h, struct lab_host_state *st)
 	st->refused = h->refused;
 	st->delivered = h->delivered;
 	st->dropped = h->dropped;
+	st->front_taken = h->front_taken;
+	st->front_refused = h->front_refused;
+	st->front_answered = h->front_answered;
+	st->front_cut = h->front_cut;
 }
 
 /*

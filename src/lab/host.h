@@ -38,6 +38,7 @@ struct lab_host;
 #define LAB_HOST_TAU_MIN	10.0	/* s, thermal time constant */
 #define LAB_HOST_TAU_MAX	120.0
 #define LAB_HOST_LOAD_PERIOD	5.0	/* s between load samples (kernel) */
+#define LAB_HOST_FRONT_MAX	1000	/* SMTP sessions at the front door */
 
 /* what the host is; plain data, every field settable */
 struct lab_host_params {
@@ -58,6 +59,9 @@ struct lab_host_params {
 	long	 mem_total_kb;	/* proc/meminfo MemTotal */
 	long	 mem_base_kb;	/* used by other work */
 	long	 mem_per_msg_kb; /* used per message in progress */
+	double	 front_work;	/* work of one SMTP session at the front
+				   door (lab_host_offer_front), in
+				   messages' work: 0..1 */
 };
 
 /* lab_host_params_default - the lab's default host into *p (see host.c) */
@@ -119,6 +123,9 @@ enum lab_host_event_kind {
 
 struct lab_host_event {
 	enum lab_host_event_kind kind;
+	int		 front;		/* DELIVERED, DROPPED: a session of
+					   lab_host_offer_front (DELIVERED:
+					   answered) */
 	double		 time;		/* when it happened */
 	uint64_t	 msgid;		/* DELIVERED, DROPPED: the message */
 	double		 offered_at;	/* DELIVERED, DROPPED: its offer */
@@ -145,6 +152,22 @@ void	 lab_host_advance(struct lab_host *h, double now,
 int	 lab_host_offer(struct lab_host *h, double now, uint64_t msgid);
 
 /*
+ * lab_host_offer_front - one SMTP session at the host's own front door
+ * (its MTA's smtpd, cleanup and milter: accepting mail, not processing
+ * it) starts at now. It costs front_work of a message's work and shares
+ * the CPUs with the deliveries (processor sharing: all sessions have the
+ * same work, so they end in the order they came, and end before a
+ * delivery that started with them). Returns 1 when taken: its end comes
+ * later as a DELIVERED event with front set (the session is answered) or
+ * DROPPED (cut by a reboot); 0 when the host is down or
+ * LAB_HOST_FRONT_MAX sessions are open. Sessions are not messages: they
+ * do not count in conn_max, in_progress, memory or I/O; they count in the
+ * CPU's utilization, heat, runnable count and load. Call as
+ * lab_host_offer.
+ */
+int	 lab_host_offer_front(struct lab_host *h, double now, uint64_t id);
+
+/*
  * lab_host_next_event - the time of the host's next event of its own (a
  * delivery, a critical trip, the end of a reboot), HUGE_VAL when none is
  * coming. Load-average samples are not events: lab_host_advance takes
@@ -158,6 +181,7 @@ struct lab_host_state {
 	int	 up;		/* 0 while rebooting */
 	double	 down_until;	/* when down: the time it comes back */
 	long	 in_progress;	/* messages being processed */
+	long	 front_in_progress; /* front-door sessions open */
 	double	 utilization;	/* CPU busy share now, 0..1 */
 	double	 utilization_avg; /* mean since lab_host_new */
 	double	 temperature;	/* C */
@@ -174,6 +198,10 @@ struct lab_host_state {
 	long	 refused;	/* offers refused (down or full) */
 	long	 delivered;
 	long	 dropped;	/* lost in reboots */
+	long	 front_taken;	/* front-door sessions started */
+	long	 front_refused;	/* ... refused (down, or full) */
+	long	 front_answered; /* ... answered */
+	long	 front_cut;	/* ... cut by a reboot */
 };
 
 /* lab_host_state - fill *st with h at its current time */

@@ -58,10 +58,18 @@
  * "postsuper -H" puts it back in deferred with the same mtime, so mail
  * held through its retry time is due at once.
  *
+ * New mail (pfmodel_receive, for the lab's remote senders): a message
+ * accepted over SMTP now goes through incoming straight to the active
+ * queue (qmgr takes incoming mail at once while the active queue has
+ * room; the lab's never fills), or to hold when the milter quarantined
+ * it. Its create_time is now. The SMTP sessions that bring it are the
+ * host's front door (lab_host_offer_front): their events are handed to
+ * the function pfmodel_set_front names.
+ *
  * Not modelled: more than one destination, recipients (one per message),
  * the preemptive job scheduler (one recipient per message in one transport
- * makes it FIFO), connection reuse, rate delays, the incoming queue,
- * bounce messages, the time qmgr itself takes.
+ * makes it FIFO), connection reuse, rate delays, the incoming queue as a
+ * place mail waits in, bounce messages, the time qmgr itself takes.
  *
  * Parameters. Postfix's defaults are pfmodel_params_postfix. The lab
  * (pfmodel_params_default) runs Postfix's clocks 30 times faster:
@@ -152,10 +160,17 @@ struct pfmodel {
 	long		 busy;		/* deliveries in progress */
 	double		 next_scan;
 
+	lab_host_event_fn *front_fn;	/* the host's front-door events */
+	void		*front_arg;
+
 	struct pfmodel_stats st;
 };
 
 static const struct mta_ops pfmodel_mta_ops;
+
+static void	 set_state(struct pfmodel *, struct pmsg *,
+		    enum pfmodel_state);
+static void	 todo_push(struct pfmodel *, size_t);
 
 void
 pfmodel_params_postfix(struct pfmodel_params *p)
@@ -186,6 +201,18 @@ pfmodel_params_default(struct pfmodel_params *p)
 	p->maximal_queue_lifetime = 4 * 3600;
 	p->bounce_queue_lifetime = 4 * 3600;
 	p->smtp_connect_timeout = 1;
+}
+
+void
+pfmodel_params_compressed(struct pfmodel_params *p, double factor)
+{
+	pfmodel_params_postfix(p);
+	p->queue_run_delay /= factor;
+	p->minimal_backoff_time /= factor;
+	p->maximal_backoff_time /= factor;
+	p->maximal_queue_lifetime /= factor;
+	p->bounce_queue_lifetime /= factor;
+	p->smtp_connect_timeout /= factor;
 }
 
 /* bad - *err_r for a field outside lo..hi; -1 */
@@ -347,6 +374,29 @@ pfmodel_add(struct pfmodel *pf, double create_time, double next_retry,
 	m->sender = xstrdup(sender);
 	m->rcpt = xstrdup(rcpt);
 	return pf->n++;
+}
+
+size_t
+pfmodel_receive(struct pfmodel *pf, const char *sender, const char *rcpt,
+    int hold)
+{
+	size_t	 i = pfmodel_add(pf, pf->now, pf->now, sender, rcpt);
+
+	if (hold)
+		set_state(pf, &pf->msgs[i], PFMODEL_S_HOLD);
+	else {
+		set_state(pf, &pf->msgs[i], PFMODEL_S_ACTIVE);
+		todo_push(pf, i);
+	}
+	pf->st.received++;
+	return i;
+}
+
+void
+pfmodel_set_front(struct pfmodel *pf, lab_host_event_fn *fn, void *arg)
+{
+	pf->front_fn = fn;
+	pf->front_arg = arg;
 }
 
 int
@@ -573,6 +623,13 @@ on_host(void *arg, const struct lab_host_event *ev)
 	struct pfmodel	*pf = arg;
 	size_t		 i = (size_t)ev->msgid;
 
+	if (ev->front) {
+		if (pf->front_fn == NULL)
+			log_panic("pfmodel: a front-door event, no one to "
+			    "tell");
+		pf->front_fn(pf->front_arg, ev);
+		return;
+	}
 	switch (ev->kind) {
 	case LAB_HOST_DELIVERED:
 		if (i >= pf->n || pf->msgs[i].state != PFMODEL_S_DELIVERING)

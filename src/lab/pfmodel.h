@@ -35,6 +35,7 @@
 #include <time.h>
 
 #include "ebb/msg.h"
+#include "lab/host.h"
 
 struct lab_host;
 struct mta;
@@ -97,6 +98,12 @@ struct pfmodel_params {
 /* pfmodel_params_postfix - Postfix 3.7's defaults into *p */
 void	 pfmodel_params_postfix(struct pfmodel_params *p);
 
+/*
+ * pfmodel_params_compressed - Postfix's defaults with every time divided
+ * by factor (> 0): the clock of the lab's remote senders
+ */
+void	 pfmodel_params_compressed(struct pfmodel_params *p, double factor);
+
 /* pfmodel_params_default - the lab's defaults (Postfix's, time 30x) */
 void	 pfmodel_params_default(struct pfmodel_params *p);
 
@@ -128,6 +135,23 @@ void	 pfmodel_free(struct pfmodel **pp);
  */
 size_t	 pfmodel_add(struct pfmodel *pf, double create_time,
 	    double next_retry, const char *sender, const char *rcpt);
+
+/*
+ * pfmodel_receive - a message accepted over SMTP at the model's time: into
+ * the active queue (through incoming), or into hold when hold is 1 (the
+ * milter quarantined it). create_time is now. Returns its number.
+ */
+size_t	 pfmodel_receive(struct pfmodel *pf, const char *sender,
+	    const char *rcpt, int hold);
+
+/*
+ * pfmodel_set_front - the host's front-door events (lab_host_offer_front:
+ * sessions answered or cut) go to fn(arg, event) from now on, as
+ * pfmodel_set_now meets them; fn must not offer the host anything, nor
+ * call pfmodel_set_now. Without it such an event is a bug.
+ */
+void	 pfmodel_set_front(struct pfmodel *pf, lab_host_event_fn *fn,
+	    void *arg);
 
 /*
  * pfmodel_admin_hold - an administrator's "postsuper -h" of message i
@@ -213,6 +237,7 @@ struct pfmodel_stats {
 	long	 scans;		/* deferred scans, periodic and kicked */
 	long	 kicks;		/* kick ops */
 	long	 flushes;
+	long	 received;	/* pfmodel_receive */
 	long	 window;	/* the concurrency window now (0: dead) */
 	long	 window_peak;
 	long	 active_peak;	/* most messages in the active queue */

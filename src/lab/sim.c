@@ -11,21 +11,18 @@
  *	POSTFIX	nothing: qmgr's own scans do it all
  *	FLUSH	every flush_interval seconds "postqueue -f" (pfmodel_flush)
  *	EBB	what ebbd's parent does (src/daemon/parent.c), on the
- *		simulated clock: at the start drain_start (park the backlog)
- *		and a first sample; then every 0.25 s a step: when a sample
- *		is due (pace_due, every [sensors] interval) the host writes
- *		its fake /proc and /sys (lab_host_write_proc), ebb reads it
- *		(sensor_sample_read, with the model's queue depth), feeds it
- *		to pace_sample and, every 5 s, rescans (drain_refresh); then
- *		pace_step releases what the budget allows through the model's
- *		backend ops. ebbd's history samples and milter are left out.
+ *		simulated clock (lab/engine.c): at the start drain_start
+ *		(park the backlog) and a first sample; then every 0.25 s a
+ *		step: a sample of the host's fake /proc and /sys when one is
+ *		due, a rescan every 5 s, and the releases the budget allows
+ *		through the model's backend ops. ebbd's history samples and
+ *		milter are left out.
  *
  * ebb starts before qmgr's first scan: ebbd is running when the host
  * comes back, so it parks the backlog before Postfix attempts it. The
  * configuration is config_defaults() with proc_root, sys_root and
- * state_directory in the run's temporary directory (lab_sim_tmpdir: a
- * RAM file system when there is one, so that the ledger's fsyncs and the
- * fake /proc cost no disk time): ebb as a new user installs it. The engine's wall clock is pfmodel_wall (a fixed date plus
+ * state_directory in the run's temporary directory: ebb as a new user
+ * installs it. The engine's wall clock is pfmodel_wall (a fixed date plus
  * the simulated time); its monotonic clock is the simulated time.
  *
  * The backlog: N messages, deferred and due at 0, ids in the order they
@@ -48,8 +45,6 @@
 
 #include <sys/stat.h>
 
-#include <errno.h>
-#include <ftw.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,19 +52,13 @@
 #include <unistd.h>
 
 #include "ebb/config.h"
-#include "ebb/drain.h"
 #include "ebb/governor.h"
-#include "ebb/ledger.h"
-#include "ebb/mta.h"
 #include "ebb/pace.h"
-#include "ebb/sensor.h"
 #include "ebb/util.h"
+#include "engine.h"
 #include "host.h"
 #include "pfmodel.h"
 #include "sim.h"
-
-#define SIM_STEP	0.25	/* s, parent.c's PARENT_STEP */
-#define SIM_REFRESH	5.0	/* s, parent.c's PARENT_REFRESH */
 
 static const char *const policy_names[LAB_POLICY_COUNT] = {
 	[LAB_POLICY_POSTFIX] = "postfix",
@@ -166,19 +155,7 @@ struct run {
 	double		 next_second;
 	double		 next_flush;
 
-	/* EBB */
-	char		*dir;		/* temporary: proc/, sys/, state/ */
-	char		*state;
-	struct config	*cfg;
-	struct ledger	*ledger;
-	struct drain	*drain;
-	struct pace	*pace;
-	struct sensor_sample sample, prev;
-	int		 have_sample;
-	double		 next_step;
-	double		 next_refresh;
-	double		 last_release;
-	long		 run_now;	/* samples in a row at p >= 1 */
+	struct lab_engine *eng;		/* EBB */
 };
 
 /* cmp_double - qsort: ascending */
@@ -247,105 +224,6 @@ make_backlog(struct run *r)
 	free(deadlines);
 }
 
-/* rm_entry - nftw's callback for rm_tree */
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *f)
-{
-	(void)sb;
-	(void)f;
-	if (flag == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
-}
-
-/* rm_tree - remove dir and everything in it; errors are ignored */
-static void
-rm_tree(const char *dir)
-{
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* set_path - replace the config string *slot by a copy of v */
-static void
-set_path(char **slot, const char *v)
-{
-	free(*slot);
-	*slot = xstrdup(v);
-}
-
-/* ebb_trace - a SAMPLE trace */
-static void
-ebb_trace(struct run *r, double t)
-{
-	struct lab_trace tr;
-	struct budget	 b;
-
-	if (r->sc->trace == NULL)
-		return;
-	pace_governor_budget(r->pace, &b);
-	memset(&tr, 0, sizeof(tr));
-	tr.kind = LAB_TRACE_SAMPLE;
-	tr.policy = r->policy;
-	tr.time = t;
-	tr.pf = r->pf;
-	tr.host = r->host;
-	tr.sample = &r->sample;
-	tr.budget = &b;
-	r->sc->trace(r->sc->trace_arg, &tr);
-}
-
-/* ebb_tick - parent.c's tick: sample, govern, rescan every 5 s */
-static int
-ebb_tick(struct run *r, double t, char **err_r)
-{
-	struct mta	*mta = pfmodel_mta(r->pf);
-	struct lab_scorecard *card = r->card;
-
-	if (lab_host_write_proc(r->host, r->dir, err_r) == -1)
-		return -1;
-	sensor_sample_read(r->cfg, mta_queue_directory(mta), mta_depth(mta),
-	    r->have_sample ? &r->prev : NULL, t, &r->sample);
-	r->prev = r->sample;
-	r->have_sample = 1;
-	pace_sample(r->pace, &r->sample, t);
-	card->samples++;
-	if (r->sample.npresent > 0) {
-		if (r->sample.pressure > card->pressure_max)
-			card->pressure_max = r->sample.pressure;
-		r->run_now = r->sample.pressure >= 1 ? r->run_now + 1 : 0;
-		if (r->run_now > card->pressure_run)
-			card->pressure_run = r->run_now;
-	}
-	if (t >= r->next_refresh) {
-		r->next_refresh = t + SIM_REFRESH;
-		drain_expire_recent(r->drain, pfmodel_wall(t));
-		if (drain_refresh(r->drain, pfmodel_wall(t), err_r) == -1)
-			return -1;
-	}
-	ebb_trace(r, t);
-	return 0;
-}
-
-/* ebb_step - parent.c's on_step: a sample when due, then release */
-static int
-ebb_step(struct run *r, double t, char **err_r)
-{
-	long	 n;
-
-	if (pace_due(r->pace, t) && ebb_tick(r, t, err_r) == -1)
-		return -1;
-	if ((n = pace_step(r->pace, r->drain, t, pfmodel_wall(t),
-	    err_r)) == -1)
-		return -1;
-	if (n > 0) {
-		r->card->released += n;
-		r->last_release = t;
-	}
-	return 0;
-}
-
 const char *
 lab_sim_tmpdir(void)
 {
@@ -360,65 +238,24 @@ lab_sim_tmpdir(void)
 	return "/tmp";
 }
 
-/* ebb_mkdir - the run's temporary directory: queue, proc/, sys/, state/ */
-static int
-ebb_mkdir(struct run *r, char **err_r)
-{
-	const char	*tmp = r->sc->tmpdir;
-	char		*tmpl;
-
-	if (tmp == NULL)
-		tmp = lab_sim_tmpdir();
-	tmpl = xasprintf("%s/ebb-lab.XXXXXX", tmp);
-	if (mkdtemp(tmpl) == NULL) {
-		*err_r = xasprintf("mkdtemp %s: %s", tmpl, strerror(errno));
-		free(tmpl);
-		return -1;
-	}
-	r->dir = tmpl;
-	r->state = xasprintf("%s/state", r->dir);
-	return 0;
-}
-
-/* ebb_start - ebbd comes up: config, ledger, park, a first sample */
-static int
-ebb_start(struct run *r, char **err_r)
-{
-	struct drain_opts opts;
-	struct pace_params pp;
-
-	if (r->sc->config == NULL)
-		r->cfg = config_defaults();
-	else if (config_load(r->sc->config, &r->cfg, err_r) == -1)
-		return -1;
-	set_path(&r->cfg->proc_root, r->dir);
-	set_path(&r->cfg->sys_root, r->dir);
-	set_path(&r->cfg->state_directory, r->state);
-	if (ledger_open(r->state, &r->ledger, err_r) == -1)
-		return -1;
-	memset(&opts, 0, sizeof(opts));
-	r->drain = drain_new(r->cfg, pfmodel_mta(r->pf), r->ledger, &opts);
-	pace_params_from_config(r->cfg, &pp);
-	r->pace = pace_new(&pp);
-	if (drain_start(r->drain, pfmodel_wall(0), err_r) == -1)
-		return -1;
-	r->next_refresh = SIM_REFRESH;
-	r->next_step = SIM_STEP;
-	return ebb_tick(r, 0, err_r);
-}
-
-/* ebb_stop - free the engine and remove its files */
+/* ebb_trace - the engine's hook: a SAMPLE trace */
 static void
-ebb_stop(struct run *r)
+ebb_trace(void *arg, double t)
 {
-	drain_free(&r->drain);
-	pace_free(&r->pace);
-	ledger_close(&r->ledger);
-	config_free(&r->cfg);
-	if (r->dir != NULL)
-		rm_tree(r->dir);
-	free(r->dir);
-	free(r->state);
+	struct run	*r = arg;
+	struct lab_trace tr;
+	struct budget	 b;
+
+	pace_governor_budget(lab_engine_pace(r->eng), &b);
+	memset(&tr, 0, sizeof(tr));
+	tr.kind = LAB_TRACE_SAMPLE;
+	tr.policy = r->policy;
+	tr.time = t;
+	tr.pf = r->pf;
+	tr.host = r->host;
+	tr.sample = lab_engine_sample(r->eng);
+	tr.budget = &b;
+	r->sc->trace(r->sc->trace_arg, &tr);
 }
 
 /* trace - a trace of kind at t, outside EBB's samples */
@@ -447,7 +284,7 @@ policy_next(const struct run *r)
 	if (r->policy == LAB_POLICY_FLUSH)
 		t = MINIMUM(t, r->next_flush);
 	if (r->policy == LAB_POLICY_EBB)
-		t = MINIMUM(t, r->next_step);
+		t = MINIMUM(t, lab_engine_next_step(r->eng));
 	return t;
 }
 
@@ -460,11 +297,9 @@ policy_act(struct run *r, double t, char **err_r)
 		r->next_flush += r->sc->flush_interval;
 		trace(r, LAB_TRACE_FLUSH, t);
 	}
-	if (r->policy == LAB_POLICY_EBB && t >= r->next_step) {
-		r->next_step += SIM_STEP;
-		if (ebb_step(r, t, err_r) == -1)
-			return -1;
-	}
+	if (r->policy == LAB_POLICY_EBB && t >= lab_engine_next_step(r->eng) &&
+	    lab_engine_step(r->eng, t, err_r) == -1)
+		return -1;
 	if (t >= r->next_second) {
 		r->next_second += 1;
 		trace(r, LAB_TRACE_SECOND, t);
@@ -487,6 +322,7 @@ score(struct run *r, double end)
 	struct lab_scorecard *c = r->card;
 	struct pfmodel_msg_info mi;
 	struct lab_host_state hs;
+	struct lab_engine_stats es;
 	size_t		 i, n = pfmodel_nmsgs(r->pf);
 
 	for (i = 0; i < n; i++) {
@@ -527,8 +363,16 @@ score(struct run *r, double end)
 	c->drain_safe = c->safe_bound > 0 ? c->drain_time / c->safe_bound :
 	    HUGE_VAL;
 	pfmodel_stats(r->pf, &c->postfix);
-	if (r->policy == LAB_POLICY_EBB && r->last_release > 0)
-		c->release_rate = (double)c->released / r->last_release;
+	if (r->policy == LAB_POLICY_EBB) {
+		lab_engine_stats(r->eng, &es);
+		c->samples = es.samples;
+		c->pressure_run = es.pressure_run;
+		c->pressure_max = es.pressure_max;
+		c->released = es.released;
+		if (es.last_release > 0)
+			c->release_rate = (double)es.released /
+			    es.last_release;
+	}
 }
 
 /* loop - the event loop, from 0 to the end; returns the end time */
@@ -555,13 +399,32 @@ loop(struct run *r, double *end_r, char **err_r)
 }
 
 int
+lab_sim_safe_rate(const struct lab_host_params *host, const char *config,
+    double *rate_r, char **err_r)
+{
+	struct config	*cfg;
+	struct lab_host_params safe;
+	double		 limit;
+
+	if (config == NULL)
+		cfg = config_defaults();
+	else if (config_load(config, &cfg, err_r) == -1)
+		return -1;
+	safe = *host;
+	limit = cfg->temperature > 0 ? cfg->temperature :
+	    safe.trip_passive - cfg->temperature_margin;
+	if (limit < safe.trip_passive)
+		safe.trip_passive = limit;
+	*rate_r = lab_host_safe_rate(&safe, cfg->load_per_cpu);
+	config_free(&cfg);
+	return 0;
+}
+
+int
 lab_sim_run(const struct lab_scenario *sc, enum lab_policy policy,
     struct lab_scorecard *card, char **err_r)
 {
 	struct run	 r;
-	struct config	*defaults;
-	struct lab_host_params safe;
-	double		 limit;
 	double		 end = 0;
 	int		 rc = -1;
 
@@ -579,17 +442,9 @@ lab_sim_run(const struct lab_scenario *sc, enum lab_policy policy,
 	card->policy = policy;
 	card->messages = sc->messages;
 	card->nr = (double)sc->messages / sc->host.capacity;
-	if (sc->config == NULL)
-		defaults = config_defaults();
-	else if (config_load(sc->config, &defaults, err_r) == -1)
+	if (lab_sim_safe_rate(&sc->host, sc->config, &card->safe_rate,
+	    err_r) == -1)
 		return -1;
-	safe = sc->host;
-	limit = defaults->temperature > 0 ? defaults->temperature :
-	    safe.trip_passive - defaults->temperature_margin;
-	if (limit < safe.trip_passive)
-		safe.trip_passive = limit;
-	card->safe_rate = lab_host_safe_rate(&safe, defaults->load_per_cpu);
-	config_free(&defaults);
 	card->safe_bound = card->safe_rate > 0 ?
 	    (double)sc->messages / card->safe_rate : HUGE_VAL;
 	r.nr = card->nr;
@@ -599,21 +454,24 @@ lab_sim_run(const struct lab_scenario *sc, enum lab_policy policy,
 	if ((r.host = lab_host_new(&sc->host, 0, err_r)) == NULL)
 		return -1;
 	/* ebb's queue_disk sensor looks at the queue directory: its own */
-	if (policy == LAB_POLICY_EBB && ebb_mkdir(&r, err_r) == -1)
+	if (policy == LAB_POLICY_EBB && lab_engine_new(sc->tmpdir, sc->config,
+	    &r.eng, err_r) == -1)
 		goto out;
-	if ((r.pf = pfmodel_new(&sc->postfix, r.host, r.dir != NULL ? r.dir :
-	    "/", 0, err_r)) == NULL)
+	if ((r.pf = pfmodel_new(&sc->postfix, r.host, r.eng != NULL ?
+	    lab_engine_dir(r.eng) : "/", 0, err_r)) == NULL)
 		goto out;
 	make_backlog(&r);
-	if (policy == LAB_POLICY_EBB && ebb_start(&r, err_r) == -1)
+	if (r.eng != NULL && sc->trace != NULL)
+		lab_engine_set_hook(r.eng, ebb_trace, &r);
+	if (r.eng != NULL && lab_engine_start(r.eng, r.pf, r.host, 0,
+	    err_r) == -1)
 		goto out;
 	if (loop(&r, &end, err_r) == -1)
 		goto out;
 	score(&r, end);
 	rc = 0;
 out:
-	if (policy == LAB_POLICY_EBB)
-		ebb_stop(&r);
+	lab_engine_free(&r.eng);
 	pfmodel_free(&r.pf);
 	lab_host_free(&r.host);
 	return rc;

@@ -138,6 +138,17 @@ struct lab_scorecard {
 };
 
 /*
+ * lab_sim_safe_rate - the rate, msg/s, that holds host at the highest
+ * utilization it sustains below its passive trip and below ebb's limits
+ * in config (NULL: the defaults): load_per_cpu, and [limits] temperature
+ * or the passive trip less temperature_margin when that is lower. The
+ * safe-capacity bound of N messages is N / *rate_r. Returns 0, or -1 and
+ * *err_r when config cannot be loaded.
+ */
+int	 lab_sim_safe_rate(const struct lab_host_params *host,
+	    const char *config, double *rate_r, char **err_r);
+
+/*
  * lab_sim_run - run sc under policy and fill *card. Returns 0, or -1 and
  * *err_r (allocated): sc does not pass lab_scenario_check, or EBB's
  * engine failed (its files, the ledger).
