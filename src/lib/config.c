@@ -798,8 +798,18 @@ config_print(FILE *fp, const struct config *cfg, int flags)
 			header = any = 1;
 			if (flags & CONFIG_PRINT_HELP)
 				fprintf(fp, "# %s\n", key->help);
-			fprintf(fp, "%s =%s%s\n", key->name,
-			    *val != '\0' ? " " : "", val);
+			/*
+			 * "key = value", unless that is longer than a line
+			 * inih reads (INI_MAX_LINE, less the newline and
+			 * NUL): then "key=value", never longer than the line
+			 * the value came from, so what is printed loads
+			 */
+			if (strlen(key->name) + 3 + strlen(val) >
+			    INI_MAX_LINE - 2)
+				fprintf(fp, "%s=%s\n", key->name, val);
+			else
+				fprintf(fp, "%s =%s%s\n", key->name,
+				    *val != '\0' ? " " : "", val);
 			free(val);
 		}
 	}

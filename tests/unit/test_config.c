@@ -1033,6 +1033,39 @@ print_to_string(const struct config *cfg, int flags)
 	return buf;
 }
 
+/*
+ * a value as long as a line allows prints as a line that loads again:
+ * "key = value" would be two characters over inih's line, so it is
+ * printed "key=value" (the fuzzer found the spaced form refused)
+ */
+static void
+test_print_long_value(void **state)
+{
+	struct config	*cfg, *back;
+	char		 host[200], *text, *again;
+	size_t		 n, i;
+
+	(void)state;
+	/* "socket=inet:7@" + host is 198 characters, the most a line holds */
+	n = 198 - strlen("socket=inet:7@");
+	memset(host, 'd', n);
+	for (i = 20; i < n; i += 21)
+		host[i] = '.';		/* labels of 20 */
+	host[n] = '\0';
+	text = xasprintf("[milter]\nsocket=inet:7@%s\n", host);
+	cfg = load_ok(text);
+	free(text);
+	text = print_to_string(cfg, 0);
+	assert_non_null(strstr(text, "\nsocket=inet:7@"));
+	back = load_ok(text);
+	again = print_to_string(back, 0);
+	assert_string_equal(again, text);
+	free(again);
+	free(text);
+	config_free(&back);
+	config_free(&cfg);
+}
+
 static void
 test_print_round_trip(void **state)
 {
@@ -1130,6 +1163,7 @@ main(void)
 		cmocka_unit_test(test_domain_lifetimes),
 		cmocka_unit_test(test_bool_key_set),
 		cmocka_unit_test(test_print_round_trip),
+		cmocka_unit_test(test_print_long_value),
 		cmocka_unit_test(test_print_changed),
 	};
 
