@@ -2,7 +2,7 @@
  * ebbd.c - the ebb daemon: the continuous drain and its control socket
  *
  * ebbd [-c FILE] [-f] [-n] [-v]...
- *   -c FILE  configuration file (default /etc/ebb/ebb.conf)
+ *   -c FILE  configuration file (default EBB_CONFIG_FILE, config.h)
  *   -f       stay in the foreground and log to stderr
  *   -n       check the configuration and exit: 0 when valid, 1 when not
  *   -v       more logging; repeat for more
