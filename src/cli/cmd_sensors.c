@@ -43,6 +43,10 @@ static int	cmd_sensors_exec(struct ebbctl *, int, char **);
 const struct ebbctl_cmd cmd_sensors_entry = {
 	"sensors", "[--watch [--count N]]",
 	"each sensor, the pressure and the governor's budget",
+	"  --watch      sample again every [sensors] interval, until\n"
+	"               interrupted\n"
+	"  --count N    with --watch: stop after N samples\n"
+	"  --json       one JSON object per sample\n",
 	cmd_sensors_exec
 };
 

@@ -27,7 +27,8 @@
 static int	 cmd_status_exec(struct ebbctl *, int, char **);
 
 const struct ebbctl_cmd cmd_status_entry = {
-	"status", "[--json]", "what ebbd is doing (needs ebbd)",
+	"status", "", "what ebbd is doing (needs ebbd)",
+	"  --json       ebbd's status object as it sends it\n",
 	cmd_status_exec
 };
 
