@@ -34,7 +34,7 @@ minstall() {
 
 # referenced FILE... - the absolute paths the unit or cron files name
 referenced() {
-	sed -n -e 's/^#.*//' -e 's/[;=|&]/ /g' -e 'p' "$@" |
+	sed -n -e 's/^#.*//' -e "s/[;=|&']/ /g" -e 'p' "$@" |
 	    tr ' \t' '\n\n' | grep '^/' | sed 's/[>].*//' | sort -u
 }
 
@@ -46,7 +46,7 @@ where_expected() {
 	shift
 	referenced "$@" | while read -r _p; do
 		case $_p in
-		/dev/null) ;;
+		/dev/null|/run/*) ;;	# made at run time
 		*ebb*)	[ -e "$_root$_p" ] || echo "missing in DESTDIR: $_p" ;;
 		*)	[ -e "$_p" ] || echo "missing on this host: $_p" ;;
 		esac
@@ -68,6 +68,8 @@ unit=$R/usr/lib/systemd/system/ebbd.service
 is "$(cd "$R" && find . -type f | sort | tr '\n' ' ')" \
     "./etc/cron.d/ebb-drain ./etc/cron.d/ebb-failsafe ./etc/ebb/ebb.conf \
 ./usr/bin/ebb-lab ./usr/bin/ebb-labhost ./usr/bin/ebbctl \
+./usr/lib/systemd/system/ebb-failsafe.service \
+./usr/lib/systemd/system/ebb-failsafe.timer \
 ./usr/lib/systemd/system/ebbd.service ./usr/sbin/ebbd \
 ./usr/share/doc/ebb/ebb.conf.sample ./usr/share/man/man1/ebb-lab.1 \
 ./usr/share/man/man1/ebb-labhost.1 ./usr/share/man/man5/ebb.conf.5 \
@@ -85,7 +87,8 @@ is "$(grep '^Exec' "$unit" | tr '\n' ' ')" \
     "ExecStartPre=/usr/sbin/ebbd -n ExecStart=/usr/sbin/ebbd -f \
 ExecReload=/bin/kill -HUP \$MAINPID " "the unit runs /usr/sbin/ebbd"
 missing=$(where_expected "$R" "$unit" "$R/etc/cron.d/ebb-drain" \
-    "$R/etc/cron.d/ebb-failsafe")
+    "$R/etc/cron.d/ebb-failsafe" \
+    "$R/usr/lib/systemd/system/ebb-failsafe.service")
 if [ -z "$missing" ] && referenced "$unit" | grep -qx /var/lib/ebb &&
     sed 's/^#//' "$R/etc/cron.d/ebb-drain" | referenced - |
     grep -qx /usr/bin/ebbctl; then
