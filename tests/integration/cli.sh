@@ -17,7 +17,7 @@ version=$(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"$/\1/p' \
     "$top_builddir/config.h")
 
 n=0
-echo "1..18"
+echo "1..19"
 
 # ok_if NAME CMD... - one test point: passes when CMD succeeds
 ok_if() {
@@ -180,6 +180,20 @@ check_man_options() {
 	[ -z "$missing" ] || { echo "not in the man pages:$missing"; false; }
 }
 
+# the JSON examples render with their quotes (mdoc eats bare ones)
+check_man_quotes() {
+	command -v mandoc >/dev/null 2>&1 || return 0
+	man=${top_srcdir:-.}/man
+	# one line, blanks squeezed: an example may wrap
+	mandoc -Tascii "$man/ebbd.8" | col -b | tr -s ' \t\n' '   ' \
+	    >"$tmp/ebbd.txt" &&
+	    mandoc -Tascii "$man/ebbctl.8" | col -b | tr -s ' \t\n' '   ' \
+	    >"$tmp/ebbctl.txt" &&
+	    grep -qF '{"command": "rate", "rate": 20}' "$tmp/ebbd.txt" &&
+	    grep -qF '{"ok": false, "error": "why"}' "$tmp/ebbd.txt" &&
+	    grep -qF '{"sensors": {"interval": "1s"}, ...}' "$tmp/ebbctl.txt"
+}
+
 ok_if ebbd_help check_ebbd_help
 ok_if versions check_versions
 ok_if ebbd_usage check_ebbd_usage
@@ -197,5 +211,6 @@ ok_if config_ambiguous_key check_config_ambiguous_key
 ok_if config_default_key check_config_default_key
 ok_if config_json_keys check_config_json_keys
 ok_if man_options check_man_options
+ok_if man_quotes check_man_quotes
 ok_if ebbctl_usage_lists_help sh -c \
     "'$ebbctl' -h | grep -q '^       ebbctl command -h | -h | --version\$'"
