@@ -49,6 +49,31 @@ fmt_size(uint64_t size, char *buf, size_t len)
 		snprintf(buf, len, "%.1fM", size / 1048576.0);
 }
 
+void
+fmt_unit_value(const char *unit, double v, char *buf, size_t len)
+{
+	static const char units[] = "KMGTPE";
+	int	 i;
+
+	if (unit == NULL)
+		snprintf(buf, len, "%.2f", v);
+	else if (strcmp(unit, "fraction") == 0)
+		snprintf(buf, len, "%.1f%%", v * 100);
+	else if (strcmp(unit, "celsius") == 0)
+		snprintf(buf, len, "%.1f C", v);
+	else if (strcmp(unit, "messages") == 0)
+		snprintf(buf, len, "%.0f", v);
+	else if (strcmp(unit, "bytes") == 0) {
+		for (i = -1; v >= 1024 && units[i + 1] != '\0'; i++)
+			v /= 1024;
+		if (i < 0)
+			snprintf(buf, len, "%.0f", v);
+		else
+			snprintf(buf, len, "%.1f%c", v, units[i]);
+	} else
+		snprintf(buf, len, "%.2f", v);
+}
+
 char
 fmt_mark(const struct mta *mta, const struct msg *m)
 {

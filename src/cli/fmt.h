@@ -29,6 +29,13 @@ void	fmt_span(long secs, char *buf, size_t len);
 void	fmt_size(uint64_t size, char *buf, size_t len);
 
 /*
+ * fmt_unit_value - a sensor's value or limit in its unit ("fraction":
+ * 42.0%, "celsius": 61.5 C, "messages": 120, "bytes": 3.2G, else 1.25),
+ * as sensors and status show it
+ */
+void	fmt_unit_value(const char *unit, double v, char *buf, size_t len);
+
+/*
  * fmt_mark - the mark of m after its queue id: '*' on its way out (the
  * leaving role), '~' parked by ebb, '!' held by the administrator, ' '
  * waiting for the MTA's retry
