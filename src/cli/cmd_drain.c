@@ -16,9 +16,11 @@
  *
  * On a TTY, progress is a bar redrawn every sample; a log line in between
  * (a message released past its deadline) takes the bar's place and the bar
- * is redrawn below it. Otherwise (cron) it is one key=value log line per
- * batch that released mail, and one line each when releases pause under
- * pressure and when they resume.
+ * is redrawn below it. Otherwise (cron) it is a key=value log line each
+ * time another DRAIN_LOG_STEP of the backlog is released or
+ * DRAIN_LOG_EVERY seconds passed with releases, and at the end, its
+ * batch= counting the releases since the line before; one line each when
+ * releases pause under pressure and when they resume.
  *
  * The loop (when to sample, the governor, the --max-rate cap, the release
  * step) is pace.c's, the same as ebbd's, on the monotonic clock; this file
@@ -70,6 +72,9 @@ const struct ebbctl_cmd cmd_drain_entry = {
 				   --for */
 #define DRAIN_STALL	300	/* seconds released mail may sit without
 				   leaving before the drain gives up */
+#define DRAIN_LOG_EVERY	30	/* seconds between progress lines, at most */
+#define DRAIN_LOG_STEP	20	/* a progress line per 1/20 (5%) of the
+				   backlog released */
 
 static volatile sig_atomic_t drain_stop;
 
@@ -109,7 +114,10 @@ progress_bar(const struct drain_status *st, double pressure, int final)
 	log_status_line(!final);	/* a log line clears it first */
 }
 
-/* progress_log - one key=value line for a batch of n releases (no TTY) */
+/*
+ * progress_log - one key=value line for the n releases since the last
+ * line (no TTY)
+ */
 static void
 progress_log(const struct drain_status *st, long n, double pressure)
 {
@@ -234,6 +242,11 @@ drain_run(struct ebbctl *ctl, struct mta *mta, struct drain *d, double for_s,
 	char		*err = NULL;
 	int		 tty = isatty(STDERR_FILENO), rc = -1;
 	int		 changed, sampled;
+	/* progress lines without a TTY: releases not logged yet, when and
+	   at which step of the backlog the last line was */
+	long		 unlogged = 0;
+	double		 logged_at = start;
+	size_t		 step, logged_step = 0;
 
 	pace_params_from_config(cfg, &pp);
 	pc = pace_new(&pp);
@@ -273,8 +286,19 @@ drain_run(struct ebbctl *ctl, struct mta *mta, struct drain *d, double for_s,
 		drain_status(d, &st);
 		if (tty && (got > 0 || sampled))
 			progress_bar(&st, budget.pressure, 0);
-		else if (!tty && got > 0)
-			progress_log(&st, got, budget.pressure);
+		else if (!tty && got > 0) {
+			unlogged += got;
+			step = st.total > 0 ? st.released * DRAIN_LOG_STEP /
+			    st.total : DRAIN_LOG_STEP;
+			t = ebb_now_mono();
+			if (step > logged_step ||
+			    t - logged_at >= DRAIN_LOG_EVERY) {
+				progress_log(&st, unlogged, budget.pressure);
+				unlogged = 0;
+				logged_at = t;
+				logged_step = step;
+			}
+		}
 		if (drain_done(d))
 			rc = 0;
 		else if (drain_stop) {
@@ -295,6 +319,8 @@ drain_run(struct ebbctl *ctl, struct mta *mta, struct drain *d, double for_s,
 			usleep((useconds_t)(DRAIN_STEP * 1e6));
 	}
 	drain_status(d, &st);
+	if (unlogged > 0)
+		progress_log(&st, unlogged, budget.pressure);
 	if (rc == 0 && st.stuck > 0) {
 		log_warn("drain: %zu messages stay held: the MTA did not "
 		    "release them (see the lines above)", st.stuck);
