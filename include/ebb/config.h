@@ -17,9 +17,16 @@
 
 #include "ebb/util.h"
 
+/*
+ * The default configuration file and state directory follow configure's
+ * --sysconfdir and --localstatedir (the Makefile passes SYSCONFDIR and
+ * LOCALSTATEDIR); the documentation names them as /etc/ebb/ebb.conf and
+ * /var/lib/ebb, and make install writes this build's paths into it.
+ */
 #ifndef EBB_CONFIG_FILE
-#define EBB_CONFIG_FILE	"/etc/ebb/ebb.conf"
+#define EBB_CONFIG_FILE	SYSCONFDIR "/ebb/ebb.conf"
 #endif
+#define EBB_STATE_DIRECTORY	LOCALSTATEDIR "/lib/ebb"
 
 enum config_mta		{ CONFIG_MTA_POSTFIX, CONFIG_MTA_SENDMAIL };
 enum config_scan	{ CONFIG_SCAN_DIRECT, CONFIG_SCAN_POSTQUEUE };

@@ -210,6 +210,13 @@ void		 drain_plan(const struct drain *d, double rate, size_t n,
 		    time_t now);
 
 /*
+ * drain_order - the messages left to release, in release order (after
+ * drain_start; in a dry run, what it would park and release), *n_r of
+ * them. The drain owns them; they are valid until its next refresh.
+ */
+const struct msg *const *drain_order(const struct drain *d, size_t *n_r);
+
+/*
  * drain_mark_parked - set parked_by_ebb on every held message of ix (roles
  * as mta maps them) that the ledger says ebb parked and has not released.
  * ledger may be NULL (nothing parked). Returns 0, or -1 and *err_r.

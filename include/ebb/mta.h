@@ -117,6 +117,13 @@ struct mta_ops {
 	/* depth: messages on their way out (leaving); -1 on error */
 	long		(*depth)(struct mta *);
 	void		(*close)(struct mta *);
+	/*
+	 * reason: why the MTA last deferred msg, as it logged it (Postfix's
+	 * delay_reason), into buf; 0, or -1 when it has none. Optional:
+	 * NULL when the backend keeps no reasons.
+	 */
+	int		(*reason)(struct mta *, const struct msg *, char *buf,
+			    size_t len);
 };
 
 /* the backend's handle; backends keep their state behind priv */
@@ -153,6 +160,16 @@ long		 mta_depth(struct mta *);
 int		 mta_locate(struct mta *, const char *id, int *due_r);
 
 /* mta_nqueues - how many queues the backend names */
+/*
+ * mta_reason - why the MTA last deferred m ("connect to mx.example[...]:25:
+ * Connection refused"), cut to len - 1 bytes, control bytes as '?'.
+ * 0, or -1 when there is none (never deferred, or a backend that keeps
+ * none). MTA_REASON_MAX is enough for any line ebbctl shows.
+ */
+#define MTA_REASON_MAX	256
+int		 mta_reason(struct mta *, const struct msg *, char *buf,
+		    size_t len);
+
 int		 mta_nqueues(const struct mta *);
 /* mta_queue_name - a queue's name, "unknown" out of range */
 const char	*mta_queue_name(const struct mta *, int queue);

@@ -41,6 +41,17 @@ const struct ebbctl_cmd *const ebbctl_cmds[] = {
 	NULL
 };
 
+void
+cmd_help(const struct ebbctl_cmd *cmd, FILE *fp)
+{
+	fprintf(fp, "usage: ebbctl [-c file] [--json] %s%s%s\n%s\n",
+	    cmd->name, cmd->usage[0] != '\0' ? " " : "", cmd->usage,
+	    cmd->help);
+	if (cmd->options[0] != '\0')
+		fprintf(fp, "options:\n%s", cmd->options);
+	fprintf(fp, "see ebbctl(8)\n");
+}
+
 int
 cmd_usage_error(const struct ebbctl_cmd *cmd, const char *fmt, ...)
 {

@@ -4,10 +4,13 @@
  * Each command lives in src/cli/cmd_NAME.c and exports one struct ebbctl_cmd
  * named cmd_NAME_entry; cmd.c lists them. A command parses its own options
  * from argv (argv[0] is the command name) and returns the exit status.
+ * ebbctl.c takes --json (anywhere before "--") and -h or --help after the
+ * command out of argv first: a command sees neither, and reads ctl->json.
  */
 #ifndef EBB_CLI_CMD_H
 #define EBB_CLI_CMD_H
 
+#include <stdio.h>
 #include <sysexits.h>
 
 struct config;
@@ -22,10 +25,15 @@ struct ebbctl_cmd {
 	const char	*name;
 	const char	*usage;		/* options after the name */
 	const char	*help;		/* one line */
+	const char	*options;	/* "ebbctl CMD -h": one option a line,
+					   "  --opt ARG   what it does\n" */
 	int		(*exec)(struct ebbctl *, int, char **);
 };
 
 extern const struct ebbctl_cmd *const ebbctl_cmds[];
+
+/* cmd_help - the command's usage, its line of help and its options, on fp */
+void	cmd_help(const struct ebbctl_cmd *, FILE *);
 
 /* cmd_usage_error - print "ebbctl NAME: msg" and the usage; returns EX_USAGE */
 int	cmd_usage_error(const struct ebbctl_cmd *, const char *, ...)

@@ -35,6 +35,11 @@ static int	cmd_backlog_exec(struct ebbctl *, int, char **);
 const struct ebbctl_cmd cmd_backlog_entry = {
 	"backlog", "[--queue Q] [--by rcpt-domain|sender-domain] [--top N]",
 	"the backlog by domain, age and time to deadline (like qshape)",
+	"  --queue Q    one queue as the MTA names it, or all (the default)\n"
+	"  --by rcpt-domain|sender-domain\n"
+	"               rows by recipient domain (the default) or sender's\n"
+	"  --top N      the N largest domains only; TOTAL counts all\n"
+	"  --json       one JSON object\n",
 	cmd_backlog_exec
 };
 

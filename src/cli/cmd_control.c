@@ -32,21 +32,27 @@
 static int	 cmd_control_exec(struct ebbctl *, int, char **);
 
 const struct ebbctl_cmd cmd_pause_entry = {
-	"pause", "", "stop releasing (ebbd keeps parking)", cmd_control_exec
+	"pause", "", "stop releasing (ebbd keeps parking)", "",
+	cmd_control_exec
 };
 const struct ebbctl_cmd cmd_resume_entry = {
-	"resume", "", "release again after pause", cmd_control_exec
+	"resume", "", "release again after pause", "", cmd_control_exec
 };
 const struct ebbctl_cmd cmd_rate_entry = {
 	"rate", "R|off", "cap ebbd's release rate at R messages/s",
+	"  R            messages/s, a number above 0\n"
+	"  off          no cap: the governor's rate\n",
 	cmd_control_exec
 };
 const struct ebbctl_cmd cmd_release_entry = {
 	"release", "ID...", "release messages ebb parked, now",
+	"  ID...        queue ids, as ebbctl list shows them\n",
 	cmd_control_exec
 };
 const struct ebbctl_cmd cmd_hold_entry = {
-	"hold", "ID...", "park deferred messages (as ebb's)", cmd_control_exec
+	"hold", "ID...", "park deferred messages (as ebb's)",
+	"  ID...        queue ids, as ebbctl list shows them\n",
+	cmd_control_exec
 };
 
 static const struct ebbctl_cmd *

@@ -17,9 +17,11 @@
  *
  * On a TTY, progress is a bar redrawn every sample; a log line in between
  * (a message released past its deadline) takes the bar's place and the bar
- * is redrawn below it. Otherwise (cron) it is one key=value log line per
- * batch that released mail, and one line each when releases pause under
- * pressure and when they resume.
+ * is redrawn below it. Otherwise (cron) it is a key=value log line each
+ * time another DRAIN_LOG_STEP of the backlog is released or
+ * DRAIN_LOG_EVERY seconds passed with releases, and at the end, its
+ * batch= counting the releases since the line before; one line each when
+ * releases pause under pressure and when they resume.
  *
  * The loop (when to sample, the governor, the --max-rate cap, the release
  * step) is pace.c's, the same as ebbd's, on the monotonic clock; this file
@@ -48,18 +50,30 @@
 #include "ebb/sensor.h"
 #include "ebb/util.h"
 #include "cmd.h"
+#include "fmt.h"
 
 static int	 cmd_drain_exec(struct ebbctl *, int, char **);
 
 const struct ebbctl_cmd cmd_drain_entry = {
 	"drain", "[--dry-run] [--limit N] [--max-rate R] [--for DURATION] [-v]",
 	"park the backlog, release it earliest deadline first within budget",
+	"  --dry-run       what a drain would do now, changing nothing\n"
+	"  --limit N       release at most N messages, then stop (exit 75\n"
+	"                  with mail left)\n"
+	"  --max-rate R    release at most R messages/s\n"
+	"  --for DURATION  stop after DURATION (5m, 1h), exit 75 with mail "
+	"left\n"
+	"  -v, --verbose   a log line per message released\n"
+	"  --json          with --dry-run: the plan as one JSON object\n",
 	cmd_drain_exec
 };
 
 #define DRAIN_STEP	0.25	/* seconds between release batches */
 #define DRAIN_PATIENCE	600	/* seconds a stop is waited out without
 				   --for */
+#define DRAIN_LOG_EVERY	30	/* seconds between progress lines, at most */
+#define DRAIN_LOG_STEP	20	/* a progress line per 1/20 (5%) of the
+				   backlog released */
 
 static volatile sig_atomic_t drain_stop;
 
@@ -99,7 +113,10 @@ progress_bar(const struct drain_status *st, double pressure, int final)
 	log_status_line(!final);	/* a log line clears it first */
 }
 
-/* progress_log - one key=value line for a batch of n releases (no TTY) */
+/*
+ * progress_log - one key=value line for the n releases since the last
+ * line (no TTY)
+ */
 static void
 progress_log(const struct drain_status *st, long n, double pressure)
 {
@@ -224,6 +241,11 @@ drain_run(struct ebbctl *ctl, struct mta *mta, struct drain *d, double for_s,
 	char		*err = NULL;
 	int		 tty = isatty(STDERR_FILENO), rc = -1;
 	int		 changed, sampled;
+	/* progress lines without a TTY: releases not logged yet, when and
+	   at which step of the backlog the last line was */
+	long		 unlogged = 0;
+	double		 logged_at = start;
+	size_t		 step, logged_step = 0;
 
 	pace_params_from_config(cfg, &pp);
 	pc = pace_new(&pp);
@@ -263,8 +285,19 @@ drain_run(struct ebbctl *ctl, struct mta *mta, struct drain *d, double for_s,
 		drain_status(d, &st);
 		if (tty && (got > 0 || sampled))
 			progress_bar(&st, budget.pressure, 0);
-		else if (!tty && got > 0)
-			progress_log(&st, got, budget.pressure);
+		else if (!tty && got > 0) {
+			unlogged += got;
+			step = st.total > 0 ? st.released * DRAIN_LOG_STEP /
+			    st.total : DRAIN_LOG_STEP;
+			t = ebb_now_mono();
+			if (step > logged_step ||
+			    t - logged_at >= DRAIN_LOG_EVERY) {
+				progress_log(&st, unlogged, budget.pressure);
+				unlogged = 0;
+				logged_at = t;
+				logged_step = step;
+			}
+		}
 		if (drain_done(d))
 			rc = 0;
 		else if (drain_stop) {
@@ -285,6 +318,8 @@ drain_run(struct ebbctl *ctl, struct mta *mta, struct drain *d, double for_s,
 			usleep((useconds_t)(DRAIN_STEP * 1e6));
 	}
 	drain_status(d, &st);
+	if (unlogged > 0)
+		progress_log(&st, unlogged, budget.pressure);
 	if (rc == 0 && st.stuck > 0) {
 		log_warn("drain: %zu messages stay held: the MTA did not "
 		    "release them (see the lines above)", st.stuck);
@@ -304,17 +339,66 @@ drain_run(struct ebbctl *ctl, struct mta *mta, struct drain *d, double for_s,
 	return rc;
 }
 
-/* dry_run - what the drain would do, changing nothing */
+#define DRY_RUN_ROWS	20	/* messages a dry run lists without --limit */
+
+/*
+ * dry_run_json - the plan as one object: the budget, the sensor holding
+ * releases (null when none does), the counts, and the messages it lists
+ */
+static void
+dry_run_json(struct mta *mta, const struct budget *budget,
+    const struct sensor_reading *held_by, size_t would, size_t backlog,
+    size_t expired, size_t admin_held, const struct msg *const *order,
+    size_t rows)
+{
+	json_t	*o, *list;
+	size_t	 i;
+
+	o = json_object();
+	json_object_set_new(o, "dry_run", json_true());
+	json_object_set_new(o, "pressure", json_real(budget->pressure));
+	json_object_set_new(o, "rate", json_real(budget->rate));
+	json_object_set_new(o, "window", json_integer(budget->window));
+	json_object_set_new(o, "held_by", held_by != NULL ?
+	    json_string(held_by->name) : json_null());
+	json_object_set_new(o, "would_release",
+	    json_integer((json_int_t)would));
+	json_object_set_new(o, "backlog", json_integer((json_int_t)backlog));
+	json_object_set_new(o, "expired", json_integer((json_int_t)expired));
+	json_object_set_new(o, "admin_held",
+	    json_integer((json_int_t)admin_held));
+	json_object_set_new(o, "eta", budget->rate > 0 && would > 0 ?
+	    json_integer((json_int_t)ceil(would / budget->rate)) :
+	    json_null());
+	list = json_array();
+	for (i = 0; i < rows; i++)
+		json_array_append_new(list, fmt_msg_json(mta, order[i]));
+	json_object_set_new(o, "messages", list);
+	json_dumpf(o, stdout, JSON_COMPACT | JSON_REAL_PRECISION(6));
+	putchar('\n');
+	json_decref(o);
+}
+
+/*
+ * dry_run - what the drain would do, changing nothing: the budget now, and
+ * the messages it would release in order, as "ebbctl list" shows them (the
+ * first DRY_RUN_ROWS, or all --limit N it would release)
+ */
 static int
 dry_run(struct ebbctl *ctl, struct mta *mta, struct drain_opts *opts)
 {
+	const struct sensor_reading *held_by = NULL;
+	const struct msg *const *order;
 	struct pace_params pp;
 	struct pace	*pc;
 	struct sensor_sample sample, prev;
 	struct budget	 budget;
+	struct drain_status st;
 	struct ledger	*ledger = NULL;
 	struct drain	*d;
-	char		*err = NULL;
+	char		*err = NULL, span[FMT_BUFSZ];
+	size_t		 n, i, would, rows, expired = 0;
+	time_t		 now = time(NULL);
 	int		 rc = 0;
 
 	/* an existing ledger tells which holds are ebb's; none is created */
@@ -325,25 +409,65 @@ dry_run(struct ebbctl *ctl, struct mta *mta, struct drain_opts *opts)
 		return 1;
 	}
 	d = drain_new(ctl->cfg, mta, ledger, opts);
-	if (drain_start(d, time(NULL), &err) == -1) {
+	if (drain_start(d, now, &err) == -1) {
 		log_err("drain: %s", err);
 		free(err);
 		rc = 1;
-	} else {
-		memset(&prev, 0, sizeof(prev));
-		sensor_sample_read(ctl->cfg, mta_queue_directory(mta),
-		    mta_depth(mta), &prev, ebb_now_mono(), &sample);
-		pace_params_from_config(ctl->cfg, &pp);
-		pc = pace_new(&pp);
-		pace_set_cap(pc, opts->max_rate);
-		pace_sample(pc, &sample, ebb_now_mono());
-		pace_budget(pc, &budget);
-		pace_free(&pc);
-		printf("dry run: nothing is parked or released\n"
-		    "pressure %.2f, rate %.1f/s, window %ld\n",
-		    budget.pressure, budget.rate, budget.window);
-		drain_plan(d, budget.rate, 20, time(NULL));
+		goto out;
 	}
+	memset(&prev, 0, sizeof(prev));
+	sensor_sample_read(ctl->cfg, mta_queue_directory(mta),
+	    mta_depth(mta), &prev, ebb_now_mono(), &sample);
+	pace_params_from_config(ctl->cfg, &pp);
+	pc = pace_new(&pp);
+	pace_set_cap(pc, opts->max_rate);
+	pace_sample(pc, &sample, ebb_now_mono());
+	pace_budget(pc, &budget);
+	pace_free(&pc);
+	if (budget.stopped || budget.critical || !(budget.rate > 0))
+		held_by = top_sensor(&sample);
+
+	order = drain_order(d, &n);
+	drain_status(d, &st);
+	for (i = 0; i < n; i++)
+		if (order[i]->deadline <= now)
+			expired++;
+	would = opts->limit > 0 ? MINIMUM(n, (size_t)opts->limit) : n;
+	rows = opts->limit > 0 ? would : MINIMUM(n, (size_t)DRY_RUN_ROWS);
+	if (ctl->json) {
+		dry_run_json(mta, &budget, held_by, would, n, expired,
+		    st.admin_held, order, rows);
+		goto out;
+	}
+	printf("dry run: nothing is parked or released\n");
+	printf("pressure %.2f, rate %.1f/s, window %ld\n", budget.pressure,
+	    budget.rate, budget.window);
+	printf("would release %zu", would);
+	if (would < n)
+		printf(" of %zu", n);
+	printf(" message%s earliest deadline first (%zu past their "
+	    "deadline)\n", n == 1 ? "" : "s", expired);
+	if (st.admin_held > 0)
+		printf("%zu held by the administrator stay%s held\n",
+		    st.admin_held, st.admin_held == 1 ? "s" : "");
+	if (held_by != NULL)
+		printf("no releases now: %s is at %.2f of its limit%s\n",
+		    held_by->name, held_by->ratio, budget.critical ?
+		    " (critical)" : "");
+	else if (budget.rate > 0 && would > 0) {
+		fmt_span((long)ceil(would / budget.rate), span, sizeof(span));
+		printf("at %.1f messages/s now: about %s\n", budget.rate, span);
+	}
+	if (n == 0)
+		goto out;
+	fmt_msg_table(mta, order, rows, now);
+	if (rows < n && opts->limit > 0)
+		printf("-- %zu of %zu: %zu stay parked after --limit %ld\n",
+		    rows, n, n - rows, opts->limit);
+	else if (rows < n)
+		printf("-- %zu of %zu shown (--limit N lists the N it would "
+		    "release)\n", rows, n);
+out:
 	drain_free(&d);
 	ledger_close(&ledger);
 	return rc;
@@ -408,6 +532,9 @@ cmd_drain_exec(struct ebbctl *ctl, int argc, char **argv)
 	if (optind != argc)
 		return cmd_usage_error(&cmd_drain_entry, "unexpected \"%s\"",
 		    argv[optind]);
+	if (ctl->json && !opts.dry_run)
+		return cmd_usage_error(&cmd_drain_entry, "--json goes with "
+		    "--dry-run: a drain logs its progress");
 	/* nudge is planned, not built: refuse it before touching anything */
 	if (ctl->cfg->drain_mode != CONFIG_DRAIN_HOLD) {
 		log_err("drain: [drain] mode = nudge is not implemented yet; "

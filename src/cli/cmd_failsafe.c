@@ -33,6 +33,7 @@ static int	 cmd_failsafe_exec(struct ebbctl *, int, char **);
 const struct ebbctl_cmd cmd_failsafe_entry = {
 	"failsafe", "",
 	"release everything ebb parked, at once (when ebb is gone)",
+	"",
 	cmd_failsafe_exec
 };
 

@@ -4,14 +4,20 @@
  * ebbctl [--json] list [--queue Q] [--sort deadline|age|size] [--limit N]
  *
  * Scans the MTA's queue (no daemon needed) and prints each message: queue
- * id, queue, age, time left until the MTA bounces it ("expired" when the
- * deadline has passed), size, sender ("<>" for the null sender) and the
- * first recipient with the count of the others. --sort deadline (the
- * default) is ebb's release order: earliest deadline first, ties to the
- * older message; age is oldest first; size is largest first. --queue takes
- * a queue as the MTA names it (incoming, active, deferred, hold) or all.
- * With --json, one object per line, like "postqueue -j", with the fields
- * DESIGN.md fixes. An empty queue prints nothing and exits 0.
+ * id and its mark, queue, age, time left until the MTA bounces it
+ * ("expired" when the deadline has passed), size, sender ("<>" for the null
+ * sender) and the first recipient with the count of the others. The marks
+ * are postqueue's where ebb has one: "*" on its way out (the leaving role:
+ * Postfix's incoming and active), "!" held by the administrator, and "~"
+ * parked by ebb, which releases it itself. --sort deadline (the default) is
+ * ebb's release order: earliest deadline first, ties to the older message;
+ * age is oldest first; size is largest first. --queue takes a queue as the
+ * MTA names it (incoming, active, deferred, hold) or all. The table ends
+ * with a total line, "-- N messages, SIZE; * N active, ~ N parked by ebb,
+ * ! N held by the admin" counting every message the filter kept, also
+ * those --limit leaves out; an empty queue is the header
+ * and "-- queue is empty". With --json, one object per line, like
+ * "postqueue -j", with the fields DESIGN.md fixes, and no total.
  */
 #include "config.h"
 
@@ -33,12 +39,21 @@
 #include "ebb/mta.h"
 #include "ebb/util.h"
 #include "cmd.h"
+#include "fmt.h"
 
 static int	cmd_list_exec(struct ebbctl *, int, char **);
 
 const struct ebbctl_cmd cmd_list_entry = {
 	"list", "[--queue Q] [--sort deadline|age|size] [--limit N]",
 	"the queued messages, earliest deadline first",
+	"  --queue Q    one queue as the MTA names it, or all (the default)\n"
+	"  --sort deadline|age|size\n"
+	"               earliest deadline first (the default), oldest first,\n"
+	"               or largest first\n"
+	"  --limit N    the first N messages only; the total counts all\n"
+	"  --json       one JSON object per message, like postqueue -j\n"
+	"marks after the queue id: * on its way out (active),\n"
+	"~ parked by ebb, ! held by the administrator\n",
 	cmd_list_exec
 };
 
@@ -101,125 +116,60 @@ list_mark_parked(const struct config *cfg, struct mta *mta, struct index *ix,
 	return rc;
 }
 
-/* list_span - a duration in at most two units: "3d4h", "4h12m", "45s" */
-static void
-list_span(long secs, char *buf, size_t len)
-{
-	static const struct {
-		long	 secs;
-		char	 unit;
-	} units[] = { { 86400, 'd' }, { 3600, 'h' }, { 60, 'm' }, { 1, 's' } };
-	size_t		 i;
-	long		 hi, lo;
-
-	if (secs < 0)
-		secs = 0;
-	for (i = 0; i + 1 < nitems(units) && secs < units[i].secs; i++)
-		;
-	hi = secs / units[i].secs;
-	if (i + 1 < nitems(units) &&
-	    (lo = secs % units[i].secs / units[i + 1].secs) > 0)
-		snprintf(buf, len, "%ld%c%ld%c", hi, units[i].unit, lo,
-		    units[i + 1].unit);
-	else
-		snprintf(buf, len, "%ld%c", hi, units[i].unit);
-}
-
-/* list_size - bytes as 812, 12K, 3.4M */
-static void
-list_size(uint64_t size, char *buf, size_t len)
-{
-	if (size < 10000)
-		snprintf(buf, len, "%llu", (unsigned long long)size);
-	else if (size < 10000000)
-		snprintf(buf, len, "%lluK", (unsigned long long)size / 1024);
-	else
-		snprintf(buf, len, "%.1fM", size / 1048576.0);
-}
-
 /*
- * list_json_str - a JSON string for s; bytes that are not valid UTF-8
- * become "?" (postqueue prints non-printable bytes the same way)
+ * list_print_table - the header, the first n of v, then the total line
+ * over all nall messages of v
  */
-static json_t *
-list_json_str(const char *s)
-{
-	json_t		*j;
-	char		*copy;
-	size_t		 i;
-
-	if ((j = json_string(s)) != NULL)
-		return j;
-	copy = xstrdup(s);
-	for (i = 0; copy[i] != '\0'; i++)
-		if ((unsigned char)copy[i] >= 0x80)
-			copy[i] = '?';
-	j = json_string(copy);
-	free(copy);
-	return j;
-}
-
 static void
-list_print_json(const struct mta *mta, const struct msg *m)
+list_print_table(struct mta *mta, struct msg **v, size_t n, size_t nall,
+    int queue, time_t now)
 {
-	json_t		*o, *rcpt;
-	char		*s;
-	uint32_t	 i;
+	char		 size[FMT_BUFSZ];
+	size_t		 i, count[3] = { 0, 0, 0 };
+	const char	*sep;
+	uint64_t	 bytes = 0;
 
-	o = json_object();
-	json_object_set_new(o, "queue_id", json_string(m->queue_id));
-	json_object_set_new(o, "queue", json_string(mta_queue_name(mta, m->queue)));
-	json_object_set_new(o, "arrival_time", json_integer(m->arrival_time));
-	json_object_set_new(o, "create_time", json_integer(m->create_time));
-	json_object_set_new(o, "deadline", json_integer(m->deadline));
-	json_object_set_new(o, "next_retry", json_integer(m->next_retry));
-	json_object_set_new(o, "size", json_integer((json_int_t)m->size));
-	json_object_set_new(o, "sender", list_json_str(m->sender));
-	rcpt = json_array();
-	for (i = 0; i < m->nrcpt; i++)
-		json_array_append_new(rcpt, list_json_str(m->rcpt[i]));
-	json_object_set_new(o, "recipients", rcpt);
-	json_object_set_new(o, "parked_by_ebb",
-	    json_boolean(m->parked_by_ebb));
-	if ((s = json_dumps(o, JSON_COMPACT)) != NULL) {
-		puts(s);
-		free(s);
-	}
-	json_decref(o);
-}
-
-static void
-list_print_table(const struct mta *mta, struct msg **v, size_t n, time_t now)
-{
-	char		 age[32], left[32], size[32], more[32];
-	size_t		 i, wid = 8, wsender = 6;
-	const struct msg *m;
-
-	for (i = 0; i < n; i++) {
-		wid = MAXIMUM(wid, strlen(v[i]->queue_id));
-		wsender = MAXIMUM(wsender, MINIMUM(strlen(v[i]->sender),
-		    (size_t)40));
-	}
-	printf("%-*s %-8s %6s %8s %6s %-*s %s\n", (int)wid, "QUEUE_ID",
-	    "QUEUE", "AGE", "DEADLINE", "SIZE", (int)wsender, "SENDER",
-	    "RECIPIENT");
-	for (i = 0; i < n; i++) {
-		m = v[i];
-		list_span((long)(now - m->arrival_time), age, sizeof(age));
-		if (m->deadline <= now)
-			ebb_strlcpy(left, "expired", sizeof(left));
+	fmt_msg_table(mta, (const struct msg *const *)v, n, now);
+	if (nall == 0) {
+		if (queue < 0)
+			printf("-- queue is empty\n");
 		else
-			list_span((long)(m->deadline - now), left,
-			    sizeof(left));
-		list_size(m->size, size, sizeof(size));
-		more[0] = '\0';
-		if (m->nrcpt > 1)
-			snprintf(more, sizeof(more), " +%u", m->nrcpt - 1);
-		printf("%-*s %-8s %6s %8s %6s %-*s %s%s\n", (int)wid,
-		    m->queue_id, mta_queue_name(mta, m->queue), age, left, size,
-		    (int)wsender, m->sender[0] != '\0' ? m->sender : "<>",
-		    m->nrcpt > 0 ? m->rcpt[0] : "-", more);
+			printf("-- the %s queue is empty\n",
+			    mta_queue_name(mta, queue));
+		return;
 	}
+	for (i = 0; i < nall; i++) {
+		bytes += v[i]->size;
+		switch (fmt_mark(mta, v[i])) {
+		case '*':
+			count[0]++;
+			break;
+		case '~':
+			count[1]++;
+			break;
+		case '!':
+			count[2]++;
+			break;
+		}
+	}
+	fmt_size(bytes, size, sizeof(size));
+	printf("-- ");
+	if (n < nall)
+		printf("%zu of ", n);
+	printf("%zu message%s, %s%s", nall, nall == 1 ? "" : "s", size,
+	    bytes < 10000 ? " bytes" : "");
+	sep = "; ";
+	if (count[0] > 0) {
+		printf("%s* %zu active", sep, count[0]);
+		sep = ", ";
+	}
+	if (count[1] > 0) {
+		printf("%s~ %zu parked by ebb", sep, count[1]);
+		sep = ", ";
+	}
+	if (count[2] > 0)
+		printf("%s! %zu held by the admin", sep, count[2]);
+	printf("\n");
 }
 
 static int
@@ -237,7 +187,7 @@ cmd_list_exec(struct ebbctl *ctl, int argc, char **argv)
 	struct index	*ix = NULL;
 	struct mta	*mta = NULL;
 	struct msg	**v = NULL;
-	size_t		 n = 0, i, k, limit = 0;
+	size_t		 n = 0, nall, i, k, limit = 0;
 	char		*err = NULL, *end;
 	long		 l;
 	int		 ch, queue = -1, json = ctl->json, rc = 1;
@@ -300,15 +250,20 @@ cmd_list_exec(struct ebbctl *ctl, int argc, char **argv)
 		if ((v[i]->flags & MSG_F_UNREADABLE) == 0 &&
 		    (queue < 0 || v[i]->queue == queue))
 			v[k++] = v[i];
-	n = k;
+	nall = n = k;
 	qsort(v, n, sizeof(*v), cmp);
 	if (limit > 0 && n > limit)
 		n = limit;
 	if (json) {
-		for (i = 0; i < n; i++)
-			list_print_json(mta, v[i]);
-	} else if (n > 0)
-		list_print_table(mta, v, n, time(NULL));
+		for (i = 0; i < n; i++) {
+			json_t	*o = fmt_msg_json(mta, v[i]);
+
+			json_dumpf(o, stdout, JSON_COMPACT);
+			putchar('\n');
+			json_decref(o);
+		}
+	} else
+		list_print_table(mta, v, n, nall, queue, time(NULL));
 	if (fflush(stdout) != 0) {
 		err = xstrdup("write error on standard output");
 		goto fail;

@@ -37,12 +37,17 @@
 #include "ebb/mta.h"
 #include "ebb/sensor.h"
 #include "cmd.h"
+#include "fmt.h"
 
 static int	cmd_sensors_exec(struct ebbctl *, int, char **);
 
 const struct ebbctl_cmd cmd_sensors_entry = {
 	"sensors", "[--watch [--count N]]",
 	"each sensor, the pressure and the governor's budget",
+	"  --watch      sample again every [sensors] interval, until\n"
+	"               interrupted\n"
+	"  --count N    with --watch: stop after N samples\n"
+	"  --json       one JSON object per sample\n",
 	cmd_sensors_exec
 };
 
@@ -60,31 +65,6 @@ sensors_mta(struct mta *mta, const char **queue_dir_r, long *depth_r)
 	*depth_r = mta != NULL ? mta_depth(mta) : -1;
 }
 
-/* format_value - one value or limit in the unit of its sensor */
-static void
-format_value(const struct sensor_reading *r, double v, char *buf,
-    size_t size)
-{
-	static const char units[] = "KMGTPE";
-	int	 i;
-
-	if (strcmp(r->unit, "fraction") == 0)
-		snprintf(buf, size, "%.1f%%", v * 100);
-	else if (strcmp(r->unit, "celsius") == 0)
-		snprintf(buf, size, "%.1f C", v);
-	else if (strcmp(r->unit, "messages") == 0)
-		snprintf(buf, size, "%.0f", v);
-	else if (strcmp(r->unit, "bytes") == 0) {
-		for (i = -1; v >= 1024 && units[i + 1] != '\0'; i++)
-			v /= 1024;
-		if (i < 0)
-			snprintf(buf, size, "%.0f", v);
-		else
-			snprintf(buf, size, "%.1f%c", v, units[i]);
-	} else
-		snprintf(buf, size, "%.2f", v);
-}
-
 /* print_table - the human form of one sample and its budget */
 static void
 print_table(const struct sensor_sample *s, const struct budget *b)
@@ -98,8 +78,8 @@ print_table(const struct sensor_sample *s, const struct budget *b)
 	for (i = 0; i < SENSOR_COUNT; i++) {
 		r = &s->r[i];
 		if (r->present) {
-			format_value(r, r->value, value, sizeof(value));
-			format_value(r, r->limit, limit, sizeof(limit));
+			fmt_unit_value(r->unit, r->value, value, sizeof(value));
+			fmt_unit_value(r->unit, r->limit, limit, sizeof(limit));
 			printf("%-12s %-8s %10s %10s %7.2f  %s\n", r->name,
 			    "yes", value, limit, r->ratio, r->detail);
 		} else

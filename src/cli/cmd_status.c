@@ -1,33 +1,44 @@
 /*
  * cmd_status.c - ebbctl status: what ebbd is doing
  *
- * ebbctl [--json] status [--json]
+ * ebbctl [--json] status [--watch [--count N]]
  *
- * Asks ebbd over its control socket (control.h) and prints pressure and
- * each sensor, the release rate, window and admission cutoff, whether it
- * is paused, the queues, what ebb has parked and released, the parked
- * mail at risk by time left to its deadline, the milter's counters (when
- * ebbd runs it), and the ETA. --json prints
- * ebbd's answer as it came: one JSON object. Exit 0; 69 (EX_UNAVAILABLE)
- * when ebbd is not running; 1 on other errors.
+ * Asks ebbd over its control socket (control.h) and prints what it is
+ * doing (draining, PAUSED, stopped by pressure, or idle with nothing
+ * parked), pressure and each sensor in the units "ebbctl sensors" uses,
+ * the release rate, window and admission cutoff, the queues, what ebb has
+ * parked and released, the parked mail at risk by time left to its
+ * deadline, the milter's counters (when ebbd runs it), and the ETA.
+ * --json prints ebbd's answer as one JSON object, its reals to 10
+ * significant digits. --watch asks again every [sensors] interval (N
+ * times with --count). Exit 0; 69 (EX_UNAVAILABLE) when ebbd is not
+ * running; 1 on other errors.
  */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
+#include "ebb/config.h"
 #include "ebb/control.h"
 #include "ebb/duration.h"
 #include "cmd.h"
+#include "fmt.h"
 #include "control_client.h"
 
 static int	 cmd_status_exec(struct ebbctl *, int, char **);
 
 const struct ebbctl_cmd cmd_status_entry = {
-	"status", "[--json]", "what ebbd is doing (needs ebbd)",
+	"status", "[--watch [--count N]]", "what ebbd is doing (needs ebbd)",
+	"  --watch      again every [sensors] interval, until interrupted\n"
+	"  --count N    with --watch: stop after N\n"
+	"  --json       ebbd's status object, one per line\n",
 	cmd_status_exec
 };
 
@@ -64,6 +75,37 @@ print_milter(json_t *m)
 	    (long long)geti(m, "errors"));
 }
 
+/* unit_num - a sensor's member in its unit, as "ebbctl sensors" shows it */
+static const char *
+unit_num(json_t *s, const char *key, char *buf, size_t size)
+{
+	json_t	*v = json_object_get(s, key);
+
+	if (!json_is_number(v))
+		return "-";
+	fmt_unit_value(json_string_value(json_object_get(s, "unit")),
+	    json_number_value(v), buf, size);
+	return buf;
+}
+
+/*
+ * state_word - what ebbd is doing: paused, stopped by pressure, draining
+ * what it parked, or idle with nothing parked
+ */
+static const char *
+state_word(json_t *o)
+{
+	if (json_is_true(json_object_get(o, "paused")))
+		return "PAUSED";
+	if (geti(o, "parked") == 0 && geti(o, "inflight") == 0)
+		return "idle: nothing parked";
+	if (json_is_true(json_object_get(o, "stopped")))
+		return "stopped by pressure";
+	if (geti(o, "parked") == 0)
+		return "delivering its last releases";
+	return "draining";
+}
+
 static void
 print_status(json_t *o)
 {
@@ -73,10 +115,7 @@ print_status(json_t *o)
 	size_t		 i;
 
 	printf("ebbd pid %lld, up %llds, %s\n", (long long)geti(o, "pid"),
-	    (long long)geti(o, "uptime"),
-	    json_is_true(json_object_get(o, "paused")) ? "PAUSED" :
-	    json_is_true(json_object_get(o, "stopped")) ?
-	    "stopped by pressure" : "draining");
+	    (long long)geti(o, "uptime"), state_word(o));
 	printf("pressure %s%s\n", num(o, "pressure", a, sizeof(a)),
 	    json_is_true(json_object_get(o, "critical")) ? " (critical)" : "");
 	sensors = json_object_get(o, "sensors");
@@ -85,8 +124,8 @@ print_status(json_t *o)
 			continue;
 		printf("  %-12s %10s limit %10s ratio %s\n",
 		    json_string_value(json_object_get(s, "name")),
-		    num(s, "value", a, sizeof(a)), num(s, "limit", b,
-		    sizeof(b)), num(s, "ratio", c, sizeof(c)));
+		    unit_num(s, "value", a, sizeof(a)), unit_num(s, "limit",
+		    b, sizeof(b)), num(s, "ratio", c, sizeof(c)));
 	}
 	printf("rate %s/s (governor %s/s, cap %s), window %lld, "
 	    "cutoff %s\n", num(o, "rate", a, sizeof(a)),
@@ -126,32 +165,71 @@ static int
 cmd_status_exec(struct ebbctl *ctl, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "json",	no_argument,	NULL, 'j' },
+		{ "json",	no_argument,		NULL, 'j' },
+		{ "watch",	no_argument,		NULL, 'w' },
+		{ "count",	required_argument,	NULL, 'n' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct control_request r;
 	json_t		*o;
-	int		 ch, json = ctl->json, rc;
+	char		*end;
+	long		 count = 0, n, interval;
+	int		 ch, json = ctl->json, watch = 0, rc = 0;
 
 	while ((ch = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
-		if (ch != 'j')
+		switch (ch) {
+		case 'j':
+			json = 1;
+			break;
+		case 'w':
+			watch = 1;
+			break;
+		case 'n':
+			errno = 0;
+			count = strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || end == optarg ||
+			    count < 1)
+				return cmd_usage_error(&cmd_status_entry,
+				    "--count: not a positive number: %s",
+				    optarg);
+			break;
+		default:
 			return cmd_usage_error(&cmd_status_entry,
 			    "unknown option");
-		json = 1;
+		}
 	}
 	if (optind != argc)
 		return cmd_usage_error(&cmd_status_entry, "unexpected \"%s\"",
 		    argv[optind]);
-	memset(&r, 0, sizeof(r));
-	r.command = CONTROL_STATUS;
-	if ((rc = control_call(ctl->cfg, &r, &o)) != 0)
-		return rc;
-	if (json)
-		json_dumpf(o, stdout, JSON_COMPACT);
-	if (json)
-		putchar('\n');
-	else
-		print_status(o);
-	json_decref(o);
-	return 0;
+	if (count > 0 && !watch)
+		return cmd_usage_error(&cmd_status_entry,
+		    "--count needs --watch");
+	if (!watch)
+		count = 1;
+	interval = ctl->cfg->interval > 0 ? ctl->cfg->interval : 1;
+	for (n = 0; count == 0 || n < count; n++) {
+		if (n > 0)
+			sleep((unsigned)interval);
+		memset(&r, 0, sizeof(r));
+		r.command = CONTROL_STATUS;
+		if ((rc = control_call(ctl->cfg, &r, &o)) != 0)
+			break;
+		/* ebbd's reals, without binary noise (1.32, not
+		   1.3200000000000001) */
+		if (json) {
+			json_dumpf(o, stdout, JSON_COMPACT |
+			    JSON_REAL_PRECISION(10));
+			putchar('\n');
+		} else {
+			if (n > 0)
+				putchar('\n');
+			print_status(o);
+		}
+		json_decref(o);
+		if (fflush(stdout) == EOF) {
+			rc = 1;
+			break;
+		}
+	}
+	return rc;
 }

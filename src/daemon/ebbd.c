@@ -1,11 +1,12 @@
 /*
  * ebbd.c - the ebb daemon: the continuous drain and its control socket
  *
- * ebbd [-c FILE] [-f] [-n] [-v]...
- *   -c FILE  configuration file (default /etc/ebb/ebb.conf)
+ * ebbd [-c FILE] [-f] [-n] [-v]... | -h | -V
+ *   -c FILE  configuration file (default EBB_CONFIG_FILE, config.h)
  *   -f       stay in the foreground and log to stderr
  *   -n       check the configuration and exit: 0 when valid, 1 when not
  *   -v       more logging; repeat for more
+ *   -h       the options, on standard output; -V the version
  *
  * Starts as root, runs every check -n runs (ebbd_check.c), and splits in
  * two (ebbd.h): after taking the drain lock (so no "ebbctl drain" runs
@@ -27,6 +28,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -47,11 +49,23 @@
 #include "http.h"
 #include "sandbox.h"
 
+/* usage - the synopsis on fp; with help, each option too */
 static void
-usage(void)
+usage(FILE *fp, int help)
 {
-	fprintf(stderr, "usage: ebbd [-c file] [-f] [-n] [-v]...\n");
-	exit(EX_USAGE);
+	fprintf(fp, "usage: ebbd [-c file] [-f] [-n] [-v]...\n");
+	if (help)
+		fprintf(fp, "ebb's daemon: the continuous drain, the control "
+		    "socket, the milter and\nthe status page; see ebbd(8)\n"
+		    "  -c, --config FILE  the configuration (default %s)\n"
+		    "  -f, --foreground   stay in the foreground, log to "
+		    "standard error\n"
+		    "  -n, --check        check the configuration and this "
+		    "host as a start\n"
+		    "                     would, then exit: 0 valid, 1 not\n"
+		    "  -v, --verbose      more logging; again for more\n"
+		    "  -h, --help         this help\n"
+		    "  -V, --version      the version\n", EBB_CONFIG_FILE);
 }
 
 /* no_core - neither process may leave a core (or be ptraced by others) */
@@ -224,6 +238,15 @@ drop_privileges(const struct passwd *pw)
 int
 main(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "config",	required_argument,	NULL, 'c' },
+		{ "foreground",	no_argument,		NULL, 'f' },
+		{ "check",	no_argument,		NULL, 'n' },
+		{ "verbose",	no_argument,		NULL, 'v' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ "version",	no_argument,		NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
 	struct parent_args a;
 	struct config	*cfg;
 	struct passwd	*pw;
@@ -237,7 +260,8 @@ main(int argc, char **argv)
 	struct http	*http;
 	struct child_limits lim;
 
-	while ((ch = getopt(argc, argv, "c:fnv")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:fnvhV", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;
@@ -251,12 +275,23 @@ main(int argc, char **argv)
 		case 'v':
 			verbose++;
 			break;
+		case 'h':
+			usage(stdout, 1);
+			return 0;
+		case 'V':
+			printf("ebbd %s\n", PACKAGE_VERSION);
+			return 0;
 		default:
-			usage();
+			usage(stderr, 0);
+			return EX_USAGE;
 		}
 	}
-	if (optind != argc)
-		usage();
+	if (optind != argc) {
+		fprintf(stderr, "ebbd: unexpected argument \"%s\"\n",
+		    argv[optind]);
+		usage(stderr, 0);
+		return EX_USAGE;
+	}
 
 	log_init("ebbd", foreground || check, verbose);
 	if (config_load(path, &cfg, &err) == -1) {

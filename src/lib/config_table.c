@@ -66,8 +66,8 @@ const char *const config_sections[] = {
 const struct config_key config_keys[] = {
 	{ "general", "mta", ENUM(mta), "postfix", 0, 0, mta_values, NULL, 0,
 	  "the MTA whose queue ebb paces" },
-	{ "general", "state_directory", PATH(state_directory), "/var/lib/ebb",
-	  0, 0, NULL, NULL, 0,
+	{ "general", "state_directory", PATH(state_directory),
+	  EBB_STATE_DIRECTORY, 0, 0, NULL, NULL, 0,
 	  "where ebb keeps its ledger of parked mail, its lock and history" },
 	{ "general", "user", STRING(user), "ebb", 0, 0, NULL,
 	  config_check_user, 0,
@@ -180,6 +180,7 @@ const struct config_key config_keys[] = {
 	{ "milter", "net_burst", INTEGER(net_burst), "50", 1, 1e6, NULL, NULL,
 	  0, "messages one /24 (IPv4) or /64 (IPv6) may send at once" },
 
+	/* /run, whatever the prefix: systemd's RuntimeDirectory=ebb makes it */
 	{ "control", "socket", PATH(control_socket), "/run/ebb/ebbd.sock", 0,
 	  0, NULL, NULL, 0, "ebbd's control socket, for ebbctl" },
 	{ "control", "group", STRING(control_group), "", 0, 0, NULL,

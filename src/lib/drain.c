@@ -749,6 +749,13 @@ drain_plan(const struct drain *d, double rate, size_t n, time_t now)
 		printf("... and %zu more\n", d->norder - n);
 }
 
+const struct msg *const *
+drain_order(const struct drain *d, size_t *n_r)
+{
+	*n_r = d->norder - d->next;
+	return (const struct msg *const *)d->order + d->next;
+}
+
 /* forget_old - drop the recent releases older than DRAIN_RECENT */
 struct forget {
 	time_t		 before;

@@ -165,6 +165,22 @@ mta_locate_role(struct mta *m, const char *id, int *due_r)
 }
 
 int
+mta_reason(struct mta *m, const struct msg *msg, char *buf, size_t len)
+{
+	size_t	 i;
+
+	if (len == 0 || m->ops->reason == NULL ||
+	    !ebb_queue_id_valid(msg->queue_id) ||
+	    m->ops->reason(m, msg, buf, len) == -1)
+		return -1;
+	buf[len - 1] = '\0';
+	for (i = 0; buf[i] != '\0'; i++)
+		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
+			buf[i] = '?';
+	return buf[0] != '\0' ? 0 : -1;
+}
+
+int
 mta_nqueues(const struct mta *m)
 {
 	return m->ops->nqueues;

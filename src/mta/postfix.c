@@ -660,4 +660,5 @@ const struct mta_ops postfix_mta_ops = {
 	.queue_directory = postfix_queue_directory,
 	.depth = postfix_depth,
 	.close = postfix_close,
+	.reason = postfix_reason,	/* postfix_reason.c */
 };

@@ -9,9 +9,12 @@
 #ifndef EBB_MTA_POSTFIX_H
 #define EBB_MTA_POSTFIX_H
 
+#include <stddef.h>
 #include <time.h>
 
 struct index;
+struct msg;
+struct mta;
 struct scan_stats;
 struct pf_parser;
 
@@ -42,6 +45,10 @@ struct postfix {
 	struct pf_parser *parser;
 	struct index	*bad;		/* corrupt files already logged */
 };
+
+/* postfix_reason - the mta_ops reason: the defer log's last reason= */
+int	 postfix_reason(struct mta *, const struct msg *, char *buf,
+	    size_t len);
 
 /* postfix_deadline - when Postfix bounces a message created at ctime */
 time_t	 postfix_deadline(const struct postfix *, time_t create_time,

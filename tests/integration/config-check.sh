@@ -9,6 +9,8 @@ ebbd=$top_builddir/ebbd
 ebbctl=$top_builddir/ebbctl
 data=$top_srcdir/tests/data/conf
 sample=$top_srcdir/contrib/ebb.conf.sample
+# the sample as make install writes it, with this build's paths
+installed=$top_builddir/contrib/ebb.conf.installed
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/config-check.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
@@ -28,13 +30,18 @@ host_ok=
 if id ebb >/dev/null 2>&1 && command -v postconf >/dev/null 2>&1; then
 	host_ok=1
 fi
-# here CONF - CONF with the Postfix instance above, in $tmp
+# here CONF - CONF with the Postfix instance above and a state directory,
+# both in $tmp (the default one, under configure's --localstatedir, need
+# not exist on a host where ebb was never installed)
 here() {
 	_out=$tmp/$(basename "$1")
-	sed "s|^#*config_directory = /etc/postfix\$|config_directory = $tmp/pf|" \
+	sed -e "s|^#*config_directory = /etc/postfix\$|config_directory = $tmp/pf|" \
+	    -e "s|^#*state_directory = .*|state_directory = $tmp/state|" \
 	    "$1" >"$_out"
 	grep -q "^config_directory = $tmp/pf\$" "$_out" ||
 	    printf '\n[postfix]\nconfig_directory = %s\n' "$tmp/pf" >>"$_out"
+	grep -q "^state_directory = $tmp/state\$" "$_out" ||
+	    printf '[general]\nstate_directory = %s\n' "$tmp/state" >>"$_out"
 	echo "$_out"
 }
 
@@ -121,7 +128,7 @@ check_sample_valid() {
 check_defaults_match_sample() {
 	run_rc 0 "$ebbctl" -c "$tmp/empty.conf" config -d &&
 	    grep -v '^$' "$tmp/out" >"$tmp/defaults" &&
-	    sed -n 's/^#\([a-z_]* =\)/\1/p; /^\[/p' "$sample" >"$tmp/sample" &&
+	    sed -n 's/^#\([a-z_]* =\)/\1/p; /^\[/p' "$installed" >"$tmp/sample" &&
 	    diff -u "$tmp/sample" "$tmp/defaults"
 }
 
@@ -151,14 +158,14 @@ check_refused() {
 # the three, and the rest that a start refused and -n did not
 check_refused_user_root() {
 	check_refused '[general]\nuser = root\n' \
-	    ":26: user: \"root\" is root (uid 0): name an unprivileged user"\
+	    ":28: user: \"root\" is root (uid 0): name an unprivileged user"\
 " for ebbd's milter, control and HTTP process"
 }
 
 check_refused_long_socket() {
 	_long=/run/$(printf '%0120d' 0).sock
 	check_refused "[control]\nsocket = $_long\n" \
-	    ":26: socket: 130 bytes, more than the 107 a unix socket path"\
+	    ":28: socket: 130 bytes, more than the 107 a unix socket path"\
 " may have"
 }
 
@@ -171,7 +178,7 @@ check_refused_milter_address() {
 
 check_refused_group() {
 	check_refused '[control]\ngroup = nosuchgroup42\n' \
-	    ":26: group: \"nosuchgroup42\" does not exist"
+	    ":28: group: \"nosuchgroup42\" does not exist"
 }
 
 check_refused_mta() {
@@ -193,9 +200,9 @@ check_refused_postfix() {
 # every error at once, each naming its own key
 check_refused_all() {
 	check_refused '[general]\nuser = root\n[control]\ngroup = nosuchgroup42\n' \
-	    ":26: user: \"root\" is root (uid 0): name an unprivileged user"\
+	    ":28: user: \"root\" is root (uid 0): name an unprivileged user"\
 " for ebbd's milter, control and HTTP process" \
-	    ":28: group: \"nosuchgroup42\" does not exist"
+	    ":30: group: \"nosuchgroup42\" does not exist"
 }
 
 check_effective() {

@@ -9,7 +9,7 @@
 require_root
 require_cmd postfix smtp-source smtp-sink jq perl useradd sqlite3
 
-tap_plan 14
+tap_plan 18
 N=100
 ebb_user
 backlog $N
@@ -46,7 +46,22 @@ if wait_for 10 sh -c "[ \$(find '$PF_SPOOL/hold' -type f | wc -l) -gt 0 ]" &&
 else
 	not_ok "ebbd parks the backlog" "$(ebbctl status 2>&1)"
 fi
+ebbctl status >"$T/st.txt" 2>&1
+if head -1 "$T/st.txt" | grep -q ', PAUSED$' &&
+    grep -q '^  psi_cpu  *[0-9.]*% limit  *[0-9.]*% ratio ' "$T/st.txt"; then
+	ok "status text: PAUSED, and sensors in their units (psi_cpu in %)"
+else
+	not_ok "status text: PAUSED, and sensors in their units" \
+	    "$(cat "$T/st.txt")"
+fi
 ebbctl --json status >"$T/st.json" 2>&1
+if ! grep -Eq '\.[0-9]{15,}' "$T/st.json"; then
+	ok "status --json: no float noise"
+else
+	not_ok "status --json: no float noise" "$(cat "$T/st.json")"
+fi
+is "$(ebbctl status --watch --count 2 --json | jq -r .ok | tr '\n' ' ')" \
+    "true true " "status --watch --count 2: two answers"
 if jq -e '.ok and (.pressure|type=="number") and (.sensors|length==8) and
     (.rate|type=="number") and (.window|type=="number") and
     (.cutoff|type=="number") and .paused and (.queues.hold >= 0) and
@@ -102,6 +117,10 @@ if wait_for 10 sh -c "[ \$(find '$PF_SPOOL/hold' -type f | wc -l) -eq 0 ]" &&
 else
 	not_ok "nothing left parked" "$(ebbctl status 2>&1)"
 fi
+wait_for 10 sh -c "'$EBBCTL' -c '$EBB_CONF' status | head -1 |
+    grep -q ', idle: nothing parked\$'"
+is "$(ebbctl status | head -1 | sed 's/.*, //')" "idle: nothing parked" \
+    "status with nothing parked says idle, not draining"
 
 # 12: history samples went to the ledger
 n=$(sqlite3 "$T/state/ledger.db" 'SELECT count(*) FROM history' 2>&1)

@@ -192,9 +192,11 @@ for args in "--sort nope" "--queue nope" "--limit 0" "--limit x" "extra"; do
 done
 is "$bad" "" "bad options exit 64"
 ebbctl list >"$T/table" 2>&1
-is "$(head -1 "$T/table" | awk '{print $1, $2, $3, $4}') $(wc -l <"$T/table")" \
-    "QUEUE_ID QUEUE AGE DEADLINE $((TOTAL + 1))" "table: header and rows"
-is "$(grep "^$NULLID " "$T/table" | awk '{print $6}')" "<>" \
+is "$(head -1 "$T/table" | awk '{print $1, $2, $3, $4}') \
+$(grep -c '^[0-9A-Za-z]\+[ ~!*] ' "$T/table") $(tail -1 "$T/table" | cut -d, -f1)" \
+    "QUEUE_ID QUEUE AGE DEADLINE $TOTAL -- $TOTAL messages" \
+    "table: header, rows and the total line"
+is "$(grep "^$NULLID[ ~!*] " "$T/table" | awk '{print $6}')" "<>" \
     "table: the null sender is <>"
 
 # ---------------------------------------------------------------------
@@ -216,7 +218,7 @@ $(field "$PLAIN" '.arrival_time == .create_time')" "$MAX true" \
     "aged: deadline = create_time + maximal_queue_lifetime"
 agree 1,4 "arrival times after aging"
 ebbctl list >"$T/table" 2>&1
-is "$(grep "^$NULLID " "$T/table" | awk '{print $4}')" expired \
+is "$(grep "^$NULLID[ ~!*] " "$T/table" | awk '{print $4}')" expired \
     "an aged null-sender message shows as expired"
 
 # ---------------------------------------------------------------------
@@ -271,9 +273,10 @@ grep -q FFFFF00005 "$T/ebb2.err" "$T/ebb2.json"
 is $? 1 "a file without the owner-execute bit is ignored"
 
 # ---------------------------------------------------------------------
-# an empty queue: no output, exit 0
+# an empty queue: the header and "-- queue is empty", exit 0
 
 rm -f "$PF_SPOOL/deferred/F/FFFFF0000"*
 postsuper -c "$PF_CONF" -d ALL >/dev/null 2>&1
 ebbctl list >"$T/empty.out" 2>&1
-is "$? $(wc -c <"$T/empty.out")" "0 0" "an empty queue: no output, exit 0"
+is "$? $(wc -l <"$T/empty.out") $(tail -1 "$T/empty.out")" \
+    "0 2 -- queue is empty" "an empty queue: the header, \"queue is empty\", exit 0"

@@ -355,7 +355,8 @@ test_defaults(void **state)
 
 	assert_null(cfg->path);
 	assert_int_equal(cfg->mta, CONFIG_MTA_POSTFIX);
-	assert_string_equal(cfg->state_directory, "/var/lib/ebb");
+	assert_string_equal(cfg->state_directory,
+	    LOCALSTATEDIR "/lib/ebb");
 	assert_string_equal(cfg->user, "ebb");
 	assert_string_equal(cfg->postfix_config_directory, "/etc/postfix");
 	assert_int_equal(cfg->postfix_scan, CONFIG_SCAN_DIRECT);

@@ -10,6 +10,10 @@
  * ".It Ic key No = Ar type" (or "Cm a | b" for an enum) per key, and in the
  * key's text a line "Default:" followed by ".Li value", or a line starting
  * with "Default: empty" when the default is empty.
+ *
+ * The documents name the usual /etc/ebb and /var/lib/ebb; they are read
+ * here as make install writes them (mk/install.am), with this build's
+ * --sysconfdir and --localstatedir in their place.
  */
 #include "config.h"
 
@@ -36,23 +40,68 @@ struct doc {			/* a file split into lines */
 	size_t	 nlines;
 };
 
-/* doc_read - read top_srcdir/name into lines */
+/*
+ * doc_paths - text with the documented paths replaced by this build's, into
+ * out (NULL: only count); returns the length
+ */
+static size_t
+doc_paths(const char *text, char *out)
+{
+	static const struct {
+		const char	*doc, *build;
+	} paths[] = {
+		{ "/etc/ebb", SYSCONFDIR "/ebb" },
+		{ "/var/lib/ebb", LOCALSTATEDIR "/lib/ebb" },
+	};
+	const char	*t = text;
+	size_t		 i, n, len = 0;
+
+	while (*t != '\0') {
+		for (i = 0; i < nitems(paths); i++) {
+			n = strlen(paths[i].doc);
+			/* strchr finds the NUL too: the path ends the text */
+			if (strncmp(t, paths[i].doc, n) == 0 &&
+			    strchr("/ \n.,", t[n]) != NULL)
+				break;
+		}
+		if (i < nitems(paths)) {
+			n = strlen(paths[i].build);
+			if (out != NULL)
+				memcpy(out + len, paths[i].build, n);
+			len += n;
+			t += strlen(paths[i].doc);
+		} else {
+			if (out != NULL)
+				out[len] = *t;
+			len++;
+			t++;
+		}
+	}
+	if (out != NULL)
+		out[len] = '\0';
+	return len;
+}
+
+/* doc_read - read top_srcdir/name into lines, as make install writes it */
 static struct doc *
 doc_read(const char *name)
 {
 	const char	*top = getenv("top_srcdir");
 	struct doc	*d = xcalloc(1, sizeof(*d));
-	char		*path, *p;
+	char		*path, *p, *raw;
 	size_t		 len = 0;
 	FILE		*fp;
 
 	path = xasprintf("%s/%s", top != NULL ? top : ".", name);
 	if ((fp = fopen(path, "r")) == NULL)
 		fail_msg("cannot open %s", path);
-	d->text = xmalloc(1024 * 1024);
-	len = fread(d->text, 1, 1024 * 1024 - 1, fp);
+	raw = xmalloc(1024 * 1024);
+	len = fread(raw, 1, 1024 * 1024 - 1, fp);
 	fclose(fp);
-	d->text[len] = '\0';
+	raw[len] = '\0';
+	d->text = xmalloc(doc_paths(raw, NULL) + 1);
+	doc_paths(raw, d->text);
+	free(raw);
 	for (p = d->text; *p != '\0' && d->nlines < LINES_MAX; ) {
 		d->line[d->nlines++] = p;
 		if ((p = strchr(p, '\n')) == NULL)
