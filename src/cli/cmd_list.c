@@ -11,7 +11,8 @@
  * older message; age is oldest first; size is largest first. --queue takes
  * a queue as the MTA names it (incoming, active, deferred, hold) or all.
  * With --json, one object per line, like "postqueue -j", with the fields
- * DESIGN.md fixes. An empty queue prints nothing and exits 0.
+ * DESIGN.md fixes, and "reason" when the backend knows why the MTA
+ * deferred the message (Sendmail's M line). An empty queue prints nothing and exits 0.
  */
 #include "config.h"
 
@@ -181,6 +182,8 @@ list_print_json(const struct mta *mta, const struct msg *m)
 	json_object_set_new(o, "recipients", rcpt);
 	json_object_set_new(o, "parked_by_ebb",
 	    json_boolean(m->parked_by_ebb));
+	if (m->reason != NULL)
+		json_object_set_new(o, "reason", list_json_str(m->reason));
 	if ((s = json_dumps(o, JSON_COMPACT)) != NULL) {
 		puts(s);
 		free(s);
