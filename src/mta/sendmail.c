@@ -340,6 +340,7 @@ sm_read_file(struct sm_scan *sc, int dfd, int parent, const char *name,
 	m.next_retry = 0;		/* Sendmail does not store it */
 	m.size = sm_df_size(dfd, parent, id);
 	m.sender = qf.sender;
+	m.reason = qf.status;
 	m.rcpt = qf.rcpt;
 	m.nrcpt = (uint32_t)MINIMUM(qf.nrcpt, (size_t)UINT32_MAX);
 	index_put(sc->ix, &m, stamp);
