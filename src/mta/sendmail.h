@@ -113,7 +113,7 @@ void	 sendmail_reap(struct sendmail *);
 /* sendmail_kick_state - 1 pending or delivering now, else 0 */
 int	 sendmail_kick_busy(struct sendmail *, const char *id);
 
-/* sendmail_kicks_close - stop tracking children (they run on); free */
+/* sendmail_kicks_close - hand pending deliveries to Sendmail; free */
 void	 sendmail_kicks_close(struct sendmail *);
 
 #endif

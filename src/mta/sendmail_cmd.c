@@ -231,11 +231,38 @@ sendmail_kick_busy(struct sendmail *sm, const char *id)
 	return 0;
 }
 
+/*
+ * sendmail_kicks_close - the process ends (a cron drain is done): the
+ * deliveries still waiting for a child are handed to Sendmail now, up to
+ * SM_BATCH ids per run, rather than left to its next queue run; the
+ * children run on without ebb
+ */
 void
 sendmail_kicks_close(struct sendmail *sm)
 {
-	size_t		 i;
+	const char	*argv[4 + SM_BATCH + 1];
+	char		*qi[SM_BATCH], *err = NULL;
+	size_t		 i, j, n;
 
+	for (i = 0; i < sm->npending; i += n) {
+		n = MINIMUM(sm->npending - i, (size_t)SM_BATCH);
+		argv[0] = sm->sendmail;
+		argv[1] = "-C";
+		argv[2] = sm->cf_path;
+		argv[3] = "-qf";
+		for (j = 0; j < n; j++) {
+			qi[j] = xasprintf("-qI%s", sm->pending[i + j]);
+			argv[4 + j] = qi[j];
+		}
+		argv[4 + n] = NULL;
+		if (exec_spawn(argv, &err) < 0) {
+			log_warn("%s", err);
+			free(err);
+			err = NULL;
+		}
+		for (j = 0; j < n; j++)
+			free(qi[j]);
+	}
 	for (i = 0; i < sm->nkids; i++)
 		kid_free(sm, &sm->kids[i]);
 	free(sm->kids);
