@@ -73,10 +73,10 @@ FEATURE(\`nocanonify')dnl
 FEATURE(\`accept_unresolvable_domains')dnl
 DAEMON_OPTIONS(\`Family=inet, Name=MTA, Addr=127.0.0.1, Port=$SM_PORT')dnl
 EOF
+	# the milter as contrib/sendmail.mc.snippet hooks it in, on our port
 	if [ -n "$SM_MILTER" ]; then
-		cat >>"$SM_DIR/test.mc" <<EOF
-INPUT_MAIL_FILTER(\`ebb', \`S=inet:$SM_MILTER@127.0.0.1, F=, T=C:10s;S:10s;R:10s;E:30s')dnl
-EOF
+		sed "s/inet:8891@127\.0\.0\.1/inet:$SM_MILTER@127.0.0.1/g" \
+		    "$top_srcdir/contrib/sendmail.mc.snippet" >>"$SM_DIR/test.mc"
 	fi
 	# *.sink.test goes to the sink, whatever the relay is
 	printf '%s\n' 'MAILER(`smtp'"'"')dnl' 'LOCAL_RULE_0' \
@@ -92,7 +92,8 @@ EOF
 # SM_DIR, SM_ROOT (the unpacked packages), SM_CF, SM_QUEUE, SM_BIN (the
 # wrapper, for ebb's sendmail_path too), SM_PORT (its SMTP daemon),
 # SM_RELAY_PORT (closed), SM_SINK_PORT (= PF_SINK_PORT, for sink_start).
-# --milter PORT adds INPUT_MAIL_FILTER inet:PORT@127.0.0.1, failing open.
+# --milter PORT adds contrib/sendmail.mc.snippet (INPUT_MAIL_FILTER, failing
+# open) with its socket moved to inet:PORT@127.0.0.1.
 sm_create() {
 	SM_MILTER=
 	while [ $# -gt 0 ]; do
