@@ -80,13 +80,23 @@ sm_is_ebbs(const char *reason)
 	    strncmp(reason, SM_PREFIX, sizeof(SM_PREFIX) - 1) == 0;
 }
 
-/* sm_read - read all of an open file, up to max bytes, into sm->buf */
+/*
+ * sm_read - read all of a regular file, up to max bytes (more: the caller
+ * sees a length over max), into sm->buf. expect, the size a stat gave (0:
+ * unknown), sizes the buffer so that one read() gets the whole file: a
+ * read shorter than asked is the end of a regular file.
+ */
 static ssize_t
-sm_read(struct sendmail *sm, int fd, size_t max)
+sm_read(struct sendmail *sm, int fd, size_t max, size_t expect)
 {
-	size_t		 got = 0;
+	size_t		 got = 0, want;
 	ssize_t		 n;
 
+	if (expect > 0 && expect < max && expect + 2 > sm->bufcap) {
+		while (expect + 2 > sm->bufcap)
+			sm->bufcap = sm->bufcap ? sm->bufcap * 2 : 8192;
+		sm->buf = xreallocarray(sm->buf, sm->bufcap, 1);
+	}
 	for (;;) {
 		if (got + 1 >= sm->bufcap) {
 			if (sm->bufcap > max)
@@ -94,16 +104,15 @@ sm_read(struct sendmail *sm, int fd, size_t max)
 			sm->bufcap = sm->bufcap ? sm->bufcap * 2 : 8192;
 			sm->buf = xreallocarray(sm->buf, sm->bufcap, 1);
 		}
-		n = read(fd, sm->buf + got, sm->bufcap - 1 - got);
+		want = sm->bufcap - 1 - got;
+		n = read(fd, sm->buf + got, want);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			return -1;
 		}
-		if (n == 0)
-			return (ssize_t)got;
 		got += (size_t)n;
-		if (got > max)
+		if ((size_t)n < want || got > max)
 			return (ssize_t)got;
 	}
 }
@@ -120,7 +129,7 @@ sm_read_cf(struct sendmail *sm, char **err_r)
 		*err_r = xasprintf("%s: %s", sm->cf_path, strerror(errno));
 		return -1;
 	}
-	n = sm_read(sm, fd, SM_CF_MAX);
+	n = sm_read(sm, fd, SM_CF_MAX, 0);
 	close(fd);
 	if (n < 0) {
 		*err_r = xasprintf("%s: %s", sm->cf_path, strerror(errno));
@@ -316,7 +325,7 @@ sm_read_file(struct sm_scan *sc, int dfd, int parent, const char *name,
 			    strerror(errno), 0);
 		return;
 	}
-	n = sm_read(sm, fd, SM_QF_FILE_MAX);
+	n = sm_read(sm, fd, SM_QF_FILE_MAX, (size_t)stamp->size);
 	close(fd);
 	if (n < 0) {
 		sm_bad(sc, id, quarantined, stamp, "unreadable",
@@ -553,7 +562,7 @@ sm_find_in(void *arg, const char *path, char **err_r)
 		}
 	} else {
 		/* an hf: whose, by its reason */
-		n = sm_read(sm, fd, SM_QF_FILE_MAX);
+		n = sm_read(sm, fd, SM_QF_FILE_MAX, 0);
 		if (n >= 0 && sm_qf_parse(sm->parser, sm->buf, (size_t)n, &qf,
 		    &why) == SM_QF_OK && !sm_is_ebbs(qf.quarantine))
 			f->queue = SM_QUEUE_ADMIN;

@@ -25,7 +25,7 @@
 #              sm_run ARGS... (sendmail -C CF ARGS), sm_attempt (one queue
 #              run, in the foreground)
 #   queue      sm_ids [qf|hf], sm_count [qf|hf], sm_file ID, sm_reason ID,
-#              sm_age_all SPREAD, sm_bp_ids [-qQ]
+#              sm_age_all SPREAD, sm_bp_ids [-qQ], sm_clone N
 #   ebb        sm_ebb_config [LINE...] (ebb_config for mta = sendmail)
 
 SM_DEBS=${EBB_SENDMAIL_DEBS:-/var/cache/ebb-test/sendmail}
@@ -299,6 +299,39 @@ sm_age_all() {
 			$d =~ s/^T\d{10}$/T$when/m or die "$f: no T line\n";
 			seek($fh, 0, 0); print $fh $d; close($fh) or die "$f: $!";
 		}' "$1"
+}
+
+# sm_clone N - N more messages, fast, for the benchmarks: copies of the
+# one queued message Sendmail wrote, each with its own id (bqNNNNNNNNNNNN),
+# sender, recipient and creation time (0-4.5 days old); submitting 100,000
+# through sendmail would take most of an hour
+sm_clone() {
+	_tpl=$(sm_ids qf | head -1)
+	[ -n "$_tpl" ] || { diag "sm_clone: no message to copy"; return 1; }
+	perl -e '
+		my ($dir, $tpl, $n) = @ARGV;
+		local $/;
+		open(my $q, "<:raw", "$dir/qf$tpl") or die "qf$tpl: $!";
+		my $qf = <$q>;
+		open(my $d, "<:raw", "$dir/df$tpl") or die "df$tpl: $!";
+		my $df = <$d>;
+		my @s = qw(alice bob carol);
+		my $now = time;
+		for my $i (1 .. $n) {
+			my $id = sprintf("bq%012d", $i);
+			my $c = $qf;
+			my $to = "user$i\@d" . ($i % 4 + 1) . ".test";
+			$c =~ s/^T\d+$/"T" . ($now - $i * 7 % 388800)/me;
+			$c =~ s/^S.*$/"S" . $s[$i % 3] . "\@senders$i.test"/me;
+			$c =~ s/^(r[^;]*; ).*$/$1$to/m;
+			$c =~ s/^(R[A-Z]*:).*$/$1$to/m;
+			open(my $o, ">:raw", "$dir/qf$id") or die "$id: $!";
+			print $o $c;
+			close($o);
+			open($o, ">:raw", "$dir/df$id") or die "$id: $!";
+			print $o $df;
+			close($o);
+		}' "$SM_QUEUE" "$_tpl" "$1"
 }
 
 # sm_ebb_config - ebb_config for this Sendmail; extra lines as ebb_config
