@@ -5,13 +5,15 @@
 # message, the null sender, the defer reason (M), the queue by quarantine
 # reason (ebb's or the admin's), deadlines by timeout class; then corrupt
 # and truncated control files are skipped, counted and logged, a tf file
-# is ignored, and the valid messages still list
+# is ignored, and the valid messages still list; last, a .cf whose
+# QueueDirectory ends in "*", a queue group's Path= and qf/ df/
+# subdirectories: every control file in them is found
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/sendmail-lib.sh"
 require_sendmail
 require_cmd jq perl smtp-sink
 
-tap_plan 17
+tap_plan 19
 sm_create
 sink_start || bail_out "smtp-sink did not start"
 sm_submit 12 || bail_out "submission failed"
@@ -142,3 +144,28 @@ if grep -q TEMP000000001 "$T/list2.err" "$T/list2.json"; then
 else
 	ok "a tf file is not read"
 fi
+
+# 18-19: the layouts a .cf can name: QueueDirectory=.../q* (several
+# directories), a queue group's own directory, qf/ and df/ subdirectories
+L=$T/layout
+mkdir -p "$L/q1" "$L/q2/qf" "$L/q2/df" "$L/grp"
+i=0
+for id in $(sm_ids qf | head -6); do
+	i=$((i + 1))
+	case $i in
+	1|2) cp "$(sm_file "$id")" "$SM_QUEUE/df$id" "$L/q1/" ;;
+	3|4) cp "$(sm_file "$id")" "$L/q2/qf/"
+	     cp "$SM_QUEUE/df$id" "$L/q2/df/" ;;
+	*) cp "$(sm_file "$id")" "$SM_QUEUE/df$id" "$L/grp/" ;;
+	esac
+done
+sed -e "s|^O QueueDirectory=.*|O QueueDirectory=$L/q*|" "$SM_CF" >"$L/layout.cf"
+printf 'Qgrp, Path=%s/grp, Flags=f\n' "$L" >>"$L/layout.cf"
+ebb_config '[general]' 'mta = sendmail' '[sendmail]' \
+    "config_file = $L/layout.cf" "sendmail_path = $SM_BIN"
+ebbctl --json list >"$T/layout.json" 2>"$T/layout.err"
+is "$(jq -r .queue_id "$T/layout.json" | sort)" \
+    "$(sm_ids qf | head -6)" \
+    "QueueDirectory q*, a queue group and qf/ subdirectories are all read"
+is "$(jq -r 'select(.size == 0) | .queue_id' "$T/layout.json")" "" \
+    "the size comes from the df file, in df/ too"
