@@ -489,6 +489,47 @@ sm_scan_one(void *arg, const char *path, char **err_r)
 	return sm_scan_queue(arg, path, err_r);
 }
 
+/* what sendmail_foreach_id passes down */
+struct sm_names {
+	void		(*fn)(void *, const char *);
+	void		*arg;
+};
+
+/* sm_names_in - each control file's id in one queue directory */
+static int
+sm_names_in(void *arg, const char *path, char **err_r)
+{
+	struct sm_names	*nm = arg;
+	struct dirent	*de;
+	char		 sub[4096];
+	const char	*id;
+	DIR		*dir;
+	int		 q, pass;
+
+	(void)err_r;
+	for (pass = 0; pass < 2; pass++) {
+		snprintf(sub, sizeof(sub), "%s%s", path, pass ? "/qf" : "");
+		if ((dir = opendir(sub)) == NULL)
+			continue;
+		while ((de = readdir(dir)) != NULL)
+			if ((id = sm_id(de->d_name, &q)) != NULL)
+				nm->fn(nm->arg, id);
+		closedir(dir);
+	}
+	return 0;
+}
+
+void
+sendmail_foreach_id(struct sendmail *sm, void (*fn)(void *, const char *),
+    void *arg)
+{
+	struct sm_names	 nm = { fn, arg };
+	char		*err = NULL;
+
+	if (sm_foreach_dir(sm, sm_names_in, &nm, &err) < 0)
+		free(err);
+}
+
 static int
 sendmail_scan(struct mta *m, struct index *ix, struct scan_stats *st,
     char **err_r)

@@ -96,6 +96,13 @@ struct sendmail {
 	size_t		 pending_cap;
 };
 
+/*
+ * sendmail_foreach_id - call fn with the queue id of every control file
+ * (qf, hf) in every queue directory, as they are now
+ */
+void	 sendmail_foreach_id(struct sendmail *,
+	    void (*fn)(void *, const char *), void *arg);
+
 int	 sendmail_park_ids(struct sendmail *, const char *const *, size_t,
 	    char **err_r);
 int	 sendmail_release_ids(struct sendmail *, const char *const *, size_t,

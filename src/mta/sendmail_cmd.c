@@ -7,8 +7,9 @@
  * command, SM_PARALLEL commands at once: measured on a private Sendmail
  * 8.17 (SuperSafe, ext4), one command takes about 0.1 s for one id, 1.2 s
  * for 100 and 3-9 s for 1,000; each file is rewritten and synced, so
- * commands side by side go faster than one long one. -qI matches a substring of the id, so an id is passed
- * whole and only ids that the scan saw are passed (mta.c checks them).
+ * commands side by side go faster than one long one. -qI picks every id
+ * that contains the text given, so an id that another queue id contains
+ * is never passed (sm_unambiguous).
  *
  * Delivery now is "sendmail -C CF -qf -qIID ...": a queue run in the
  * foreground (a plain -qI forks and returns before it delivers, so its end
@@ -24,6 +25,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -41,6 +43,87 @@
 #define SM_TIMEOUT	300	/* seconds one such command may take */
 #define SM_KICK_BATCH	10	/* ids per delivery child */
 #define SM_KICK_TIMEOUT	3600	/* seconds a delivery child may run */
+
+/* what sm_unambiguous looks for */
+struct sm_amb {
+	struct index	*want;		/* the ids to pass */
+	struct index	*hit;		/* of those, the ones others contain */
+	size_t		 minlen;
+	uint32_t	 lens;		/* bit L: an id of length L is wanted */
+};
+
+/* sm_amb_name - is a wanted id a proper substring of this queue id? */
+static void
+sm_amb_name(void *arg, const char *name)
+{
+	struct sm_amb	*a = arg;
+	struct msg	 m;
+	char		 sub[MSG_QUEUE_ID_MAX];
+	size_t		 len = strlen(name), l, o;
+
+	if (len <= a->minlen)
+		return;
+	for (l = a->minlen; l < len; l++) {
+		if (!(a->lens & (1U << l)))
+			continue;
+		for (o = 0; o + l <= len; o++) {
+			memcpy(sub, name + o, l);
+			sub[l] = '\0';
+			if (index_lookup(a->want, sub) == NULL)
+				continue;
+			memset(&m, 0, sizeof(m));
+			ebb_strlcpy(m.queue_id, sub, sizeof(m.queue_id));
+			index_put(a->hit, &m, NULL);
+			log_msg(LOG_WARNING, sub, "not passed to sendmail -qI: "
+			    "it would also match %s", name);
+		}
+	}
+}
+
+/*
+ * sm_unambiguous - the ids of ids[0..n) that no other queue id contains.
+ * sendmail -qI matches any queue id that contains the text given (as
+ * tested on 8.17; case counts), and ids grow a digit once process ids
+ * pass 999,999: -qI6B64ABCD123456 would also pick 6B64ABCD1234567, a
+ * message ebb must not park or, worse, release. Such an id is left out
+ * (logged); the ledger settles it, and it is still parked, or still
+ * waiting, for the operator. Ids all of one length need no look.
+ * Returns an allocated array (the strings are ids'), *n_r its length.
+ */
+static const char **
+sm_unambiguous(struct sendmail *sm, const char *const *ids, size_t n,
+    size_t *n_r)
+{
+	struct sm_amb	 a;
+	struct msg	 m;
+	const char	**out;
+	size_t		 i, k = 0, l;
+
+	out = xreallocarray(NULL, n + 1, sizeof(*out));
+	memset(&a, 0, sizeof(a));
+	a.minlen = MSG_QUEUE_ID_MAX;
+	for (i = 0; i < n; i++) {
+		l = strlen(ids[i]);
+		a.minlen = MINIMUM(a.minlen, l);
+		if (l < 32)
+			a.lens |= 1U << l;
+	}
+	a.want = index_new();
+	a.hit = index_new();
+	memset(&m, 0, sizeof(m));
+	for (i = 0; i < n; i++) {
+		ebb_strlcpy(m.queue_id, ids[i], sizeof(m.queue_id));
+		index_put(a.want, &m, NULL);
+	}
+	sendmail_foreach_id(sm, sm_amb_name, &a);
+	for (i = 0; i < n; i++)
+		if (index_lookup(a.hit, ids[i]) == NULL)
+			out[k++] = ids[i];
+	index_free(&a.want);
+	index_free(&a.hit);
+	*n_r = k;
+	return out;
+}
 
 /* sm_argv - sendmail -C CF FLAGS... -qIID... for ids[0..n), allocated */
 static const char **
@@ -181,8 +264,14 @@ sendmail_park_ids(struct sendmail *sm, const char *const *ids, size_t n,
     char **err_r)
 {
 	const char	*flags[] = { "-Q" SM_REASON };
+	const char	**ok;
+	size_t		 nok;
+	int		 rc;
 
-	return sm_run(sm, "-Q", flags, nitems(flags), ids, n, err_r);
+	ok = sm_unambiguous(sm, ids, n, &nok);
+	rc = sm_run(sm, "-Q", flags, nitems(flags), ok, nok, err_r);
+	free(ok);
+	return rc;
 }
 
 int
@@ -190,8 +279,14 @@ sendmail_release_ids(struct sendmail *sm, const char *const *ids, size_t n,
     char **err_r)
 {
 	const char	*flags[] = { "-qQ", "-Q" };
+	const char	**ok;
+	size_t		 nok;
+	int		 rc;
 
-	return sm_run(sm, "-qQ -Q", flags, nitems(flags), ids, n, err_r);
+	ok = sm_unambiguous(sm, ids, n, &nok);
+	rc = sm_run(sm, "-qQ -Q", flags, nitems(flags), ok, nok, err_r);
+	free(ok);
+	return rc;
 }
 
 /* kid_free - forget one child's ids */

@@ -10,7 +10,7 @@
 require_sendmail
 require_cmd smtp-sink perl
 
-tap_plan 10
+tap_plan 11
 N=60
 ADMIN_REASON="held by the postmaster"
 sm_create
@@ -76,6 +76,12 @@ sm_relay closed || bail_out "m4 failed"
 sm_submit $((N - 2)) || bail_out "submission failed"
 sm_attempt
 wait_for 10 sm_count_is $((N - 2)) qf || bail_out "expected $((N - 2)) qf"
+# a queue id that contains another (ids grow a digit past pid 999999):
+# -qI of the short one would pick both, so ebb must leave it alone
+SHORT=$(sm_ids qf | head -1)
+cp "$(sm_file "$SHORT")" "$SM_QUEUE/qf${SHORT}7"
+cp "$SM_QUEUE/df$SHORT" "$SM_QUEUE/df${SHORT}7"
+N=$((N + 1))
 ebbctl drain --max-rate 1 --for 2 >"$T/first.out" 2>&1
 rc=$?
 parked=$(sm_count hf)
@@ -84,6 +90,13 @@ if [ $rc -eq 75 ] && [ "$parked" -gt $((N - 10)) ]; then
 else
 	not_ok "a drain cut short leaves mail parked (exit 75)" "rc=$rc" \
 	    "hf=$parked" "$(tail -5 "$T/first.out")"
+fi
+if [ -f "$SM_QUEUE/qf$SHORT" ] && grep -q "^ebbctl: $SHORT: not passed to sendmail -qI: it would also match ${SHORT}7" \
+    "$T/first.out"; then
+	ok "an id that another id contains is not passed to -qI"
+else
+	not_ok "an id that another id contains is not passed to -qI" \
+	    "$(ls "$SM_QUEUE" | grep "$SHORT")" "$(grep "$SHORT" "$T/first.out")"
 fi
 ebbctl failsafe >"$T/failsafe.out" 2>&1
 is "$?" 0 "failsafe exits 0"
