@@ -588,8 +588,7 @@ sm_find_in(void *arg, const char *path, char **err_r)
 	if (fd < 0)
 		return 0;
 	if (f->found == 'q') {
-		f->queue = sendmail_kick_busy(sm, f->id) &&
-		    index_lookup(sm->running, f->id) != NULL ?
+		f->queue = index_lookup(sm->running, f->id) != NULL ?
 		    SM_QUEUE_RUNNING : SM_QUEUE_QUEUE;
 		if (sendmail_kick_busy(sm, f->id))
 			f->due = 1;

@@ -117,7 +117,7 @@ void	 sendmail_kick_ids(struct sendmail *, const char *const *, size_t);
  */
 void	 sendmail_reap(struct sendmail *);
 
-/* sendmail_kick_state - 1 pending or delivering now, else 0 */
+/* sendmail_kick_busy - 1: id waits for a delivery child or has one */
 int	 sendmail_kick_busy(struct sendmail *, const char *id);
 
 /* sendmail_kicks_close - hand pending deliveries to Sendmail; free */
