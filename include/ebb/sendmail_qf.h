@@ -66,7 +66,7 @@ struct sm_qf {
 	int64_t		 priority;	/* P, 0 if absent */
 	int		 response;	/* F holds "r": a DSN or a bounce */
 	int		 quarantined;	/* a q record is there */
-	const char	*sender;	/* S without <>; "" for the null sender */
+	const char	*sender;	/* S without <>; "": the null sender */
 	const char	*status;	/* M, cut at SM_QF_VALUE_MAX */
 	const char	*quarantine;	/* q, cut at SM_QF_VALUE_MAX */
 	const char	**rcpt;		/* R addresses, in file order */

@@ -171,7 +171,7 @@ sendmail_open(struct mta *m, const struct config *cfg, char **err_r)
 	sm->cf_path = xstrdup(cfg->sendmail_config_file);
 	sm->sendmail = xstrdup(cfg->sendmail_path);
 	sm->max_kids = (int)cfg->sendmail_deliveries;
-	/* without both overrides, ebb needs the .cf; with them, if it has one */
+	/* the .cf is needed unless both keys that override it are set */
 	need_cf = cfg->sendmail_queue_directory[0] == '\0' ||
 	    cfg->sendmail_queue_lifetime == 0;
 	if (sm_read_cf(sm, err_r) < 0) {

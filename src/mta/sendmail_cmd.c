@@ -229,7 +229,8 @@ sm_run(struct sendmail *sm, const char *what, const char *const *flags,
 			status = -1;
 			while (run[k].pid > 0) {
 				r = waitpid(run[k].pid, &status, WNOHANG);
-				if (r == run[k].pid || (r < 0 && errno != EINTR))
+				if (r == run[k].pid ||
+				    (r < 0 && errno != EINTR))
 					break;
 				if (time(NULL) - start > SM_TIMEOUT) {
 					kill(run[k].pid, SIGKILL);
@@ -363,8 +364,8 @@ sendmail_reap(struct sendmail *sm)
 		r = waitpid(sm->kids[i].pid, &status, WNOHANG);
 		if (r == 0 && now - sm->kids[i].started > SM_KICK_TIMEOUT) {
 			log_msg(LOG_WARNING, sm->kids[i].ids[0], "delivery "
-			    "run pid=%ld over %ds: stopped", (long)sm->kids[i].pid,
-			    SM_KICK_TIMEOUT);
+			    "run pid=%ld over %ds: stopped",
+			    (long)sm->kids[i].pid, SM_KICK_TIMEOUT);
 			kill(sm->kids[i].pid, SIGTERM);
 			r = waitpid(sm->kids[i].pid, &status, 0);
 		}
