@@ -12,7 +12,8 @@
  * a queue as the MTA names it (incoming, active, deferred, hold) or all.
  * With --json, one object per line, like "postqueue -j", with the fields
  * DESIGN.md fixes, and "reason" when the backend knows why the MTA
- * deferred the message (Sendmail's M line). An empty queue prints nothing and exits 0.
+ * deferred the message (Sendmail's M line). An empty queue prints nothing
+ * and exits 0.
  */
 #include "config.h"
 
