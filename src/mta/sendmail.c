@@ -49,6 +49,7 @@
 #define SM_DEFAULT_LIFETIME	(5L * 86400)	/* Sendmail's own default */
 #define SM_GLOB_MAX		1000	/* directories one "*" may name */
 #define SM_LOCATE_READ		4096	/* bytes read to find K or q */
+#define SM_KICK_MEMORY		3600	/* seconds a delivery request counts */
 
 static const struct mta_queue sendmail_queues[SM_QUEUE_COUNT] = {
 	[SM_QUEUE_RUNNING] = { "running", MSG_ROLE_LEAVING },
@@ -530,6 +531,54 @@ sendmail_foreach_id(struct sendmail *sm, void (*fn)(void *, const char *),
 		free(err);
 }
 
+/* what sm_kicked_old collects */
+struct sm_sweep {
+	struct sendmail	*sm;
+	struct index	*ix;
+	time_t		 now;
+	char		**ids;
+	size_t		 n;
+	size_t		 cap;
+};
+
+/* sm_kicked_old - a delivery request that no longer says anything */
+static int
+sm_kicked_old(struct msg *k, void *arg)
+{
+	struct sm_sweep	*sw = arg;
+
+	if (sendmail_kick_busy(sw->sm, k->queue_id) ||
+	    (index_lookup(sw->ix, k->queue_id) != NULL &&
+	    sw->now - k->arrival_time < SM_KICK_MEMORY))
+		return 0;
+	if (sw->n == sw->cap) {
+		sw->cap = sw->cap ? sw->cap * 2 : 64;
+		sw->ids = xreallocarray(sw->ids, sw->cap, sizeof(*sw->ids));
+	}
+	sw->ids[sw->n++] = xstrdup(k->queue_id);
+	return 0;
+}
+
+/*
+ * sm_sweep_kicked - forget the delivery requests of messages that left
+ * the queue, or that Sendmail tried long ago: locate only asks about
+ * messages in flight, so without this a long-running ebbd would keep one
+ * entry for every message deferred again after its release
+ */
+static void
+sm_sweep_kicked(struct sendmail *sm, struct index *ix)
+{
+	struct sm_sweep	 sw = { sm, ix, time(NULL), NULL, 0, 0 };
+	size_t		 i;
+
+	index_foreach(sm->kicked, sm_kicked_old, &sw);
+	for (i = 0; i < sw.n; i++) {
+		index_remove(sm->kicked, sw.ids[i]);
+		free(sw.ids[i]);
+	}
+	free(sw.ids);
+}
+
 static int
 sendmail_scan(struct mta *m, struct index *ix, struct scan_stats *st,
     char **err_r)
@@ -545,6 +594,7 @@ sendmail_scan(struct mta *m, struct index *ix, struct scan_stats *st,
 		return -1;	/* no sweep after a partial scan */
 	st->removed = index_scan_end(ix);
 	index_scan_end(sm->bad);
+	sm_sweep_kicked(sm, ix);
 	for (q = 0; q < SM_QUEUE_COUNT; q++)
 		st->queue[q] = index_count_queue(ix, q);
 	return 0;
