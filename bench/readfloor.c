@@ -3,6 +3,8 @@
  * open every complete file and read its first 1 KiB (bench/scan.sh)
  *
  * readfloor QUEUE_DIRECTORY; prints "seconds files".
+ * readfloor -s QUEUE_DIRECTORY: a Sendmail queue, its qf and hf files
+ * (flat, or in a qf/ subdirectory).
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -13,6 +15,7 @@
 #include <unistd.h>
 
 static size_t	 nfiles;
+static int	 sendmail;
 
 static void
 walk(const char *dir, int depth)
@@ -36,7 +39,8 @@ walk(const char *dir, int depth)
 				walk(path, depth + 1);
 			continue;
 		}
-		if (!(st.st_mode & S_IXUSR))
+		if (sendmail ? (de->d_name[0] != 'q' && de->d_name[0] != 'h') ||
+		    de->d_name[1] != 'f' : !(st.st_mode & S_IXUSR))
 			continue;
 		if ((fd = open(path, O_RDONLY)) == -1)
 			continue;
@@ -56,12 +60,19 @@ main(int argc, char **argv)
 	char		 path[4096];
 	size_t		 i;
 
+	if (argc == 3 && strcmp(argv[1], "-s") == 0) {
+		sendmail = 1;
+		argv++;
+		argc--;
+	}
 	if (argc != 2) {
-		fprintf(stderr, "usage: readfloor QUEUE_DIRECTORY\n");
+		fprintf(stderr, "usage: readfloor [-s] QUEUE_DIRECTORY\n");
 		return 64;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	for (i = 0; i < sizeof(queues) / sizeof(queues[0]); i++) {
+	if (sendmail)
+		walk(argv[1], 1);
+	for (i = 0; !sendmail && i < sizeof(queues) / sizeof(queues[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", argv[1], queues[i]);
 		walk(path, 0);
 	}

@@ -26,6 +26,41 @@
 #include "ebb/mta.h"
 #include "ebb/util.h"
 
+/* touch_file - bump a file's mtime by a minute */
+static void
+touch_file(const char *file)
+{
+	struct timespec	 ts[2];
+	struct stat	 st;
+
+	if (stat(file, &st) == -1)
+		return;
+	ts[0] = st.st_atim;
+	ts[1] = st.st_mtim;
+	ts[1].tv_sec += 60;
+	utimensat(AT_FDCWD, file, ts, 0);
+}
+
+/* touch_qf - Sendmail: every 100th qf file, from k on (a retry rewrites) */
+static void
+touch_qf(const char *queue_dir, int k)
+{
+	char		 file[4096 + 256];
+	struct dirent	*de;
+	DIR		*dp;
+	long		 j = 0;
+
+	if ((dp = opendir(queue_dir)) == NULL)
+		log_fatal("%s: cannot open", queue_dir);
+	while ((de = readdir(dp)) != NULL) {
+		if (strncmp(de->d_name, "qf", 2) != 0 || j++ % 100 != k % 100)
+			continue;
+		snprintf(file, sizeof(file), "%s/%s", queue_dir, de->d_name);
+		touch_file(file);
+	}
+	closedir(dp);
+}
+
 /* touch_share - bump the mtime of every 100th deferred file, from k on */
 static void
 touch_share(const char *queue_dir, int k)
@@ -121,6 +156,8 @@ main(int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		if (!rescan)
 			ix = index_new();
+		else if (strcmp(mta_name(mta), "sendmail") == 0)
+			touch_qf(mta_queue_directory(mta), i);
 		else
 			touch_share(mta_queue_directory(mta), i);
 		memset(&st, 0, sizeof(st));

@@ -56,6 +56,8 @@
 # usage: tests/demo.sh BUILDDIR
 #   EBB_DEMO_HOST=real    the older demo instead: this machine's own /proc
 #                         and /sys, a local smtp-sink (tests/demo-real.sh)
+#   EBB_DEMO_HOST=sendmail  the drain on a private Sendmail instead
+#                         (tests/demo-sendmail.sh; ./quickstart demo sendmail)
 #   EBB_DEMO_MESSAGES     the backlog (300 here, 3000 with real)
 #   EBB_DEMO_LIMIT        the run's time limit in seconds (4 N/R)
 # Needs root. Everything is removed at the end, also on Ctrl-C; the
@@ -63,8 +65,9 @@
 set -u
 case ${EBB_DEMO_HOST:-lab} in
 real)	exec sh "$(dirname "$0")/demo-real.sh" "$@" ;;
+sendmail) exec sh "$(dirname "$0")/demo-sendmail.sh" "$@" ;;
 lab)	;;
-*)	echo "demo: EBB_DEMO_HOST is lab or real" >&2; exit 64 ;;
+*)	echo "demo: EBB_DEMO_HOST is lab, real or sendmail" >&2; exit 64 ;;
 esac
 top_builddir=$(cd "$1" && pwd)
 top_srcdir=$(cd "$(dirname "$0")/.." && pwd)

@@ -52,6 +52,8 @@ struct config {
 	char	*sendmail_queue_directory;
 	char	*sendmail_config_file;
 	char	*sendmail_path;
+	long	 sendmail_queue_lifetime;	/* seconds; 0: the .cf's */
+	long	 sendmail_deliveries;	/* -qI children at once */
 
 	/* [sensors] */
 	char	*proc_root;

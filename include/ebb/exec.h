@@ -10,6 +10,8 @@
 #ifndef EBB_EXEC_H
 #define EBB_EXEC_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 
 #define EXEC_OUT_MAX	(512UL * 1024 * 1024)	/* stdout kept, at most */
@@ -36,6 +38,14 @@ struct exec_result {
  */
 int	 exec_run(const char *const argv[], const char *in, size_t in_len,
 	    int want_out, int timeout, struct exec_result *res, char **err_r);
+
+/*
+ * exec_spawn - start argv[0] as exec_run does (execve, the same clean
+ * environment, no shell) with /dev/null as its standard input, output and
+ * error, and return at once: its pid, or -1 with *err_r set (allocated).
+ * The caller reaps it with waitpid.
+ */
+pid_t	 exec_spawn(const char *const argv[], char **err_r);
 
 /* exec_result_free - free res's buffers (res itself is the caller's) */
 void	 exec_result_free(struct exec_result *res);

@@ -52,6 +52,9 @@ struct msg {
 	uint64_t	 size;		/* message size in bytes */
 	const char	*sender;	/* interned; "" is the null sender */
 	const char	**rcpt;		/* nrcpt interned strings */
+	const char	*reason;	/* interned: why the MTA deferred it
+					   last (Sendmail's M line); NULL
+					   when the backend does not know */
 };
 
 /*

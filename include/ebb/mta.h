@@ -190,5 +190,6 @@ int		 mta_held_queue(const struct mta *);
 
 /* the backends, for mta.c's table */
 extern const struct mta_ops postfix_mta_ops;
+extern const struct mta_ops sendmail_mta_ops;
 
 #endif

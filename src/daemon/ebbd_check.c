@@ -214,7 +214,7 @@ check_milter(const struct config *cfg)
 	return 0;
 }
 
-/* check_mta - the backend opens: postconf answers for the instance */
+/* check_mta - the backend opens: postconf answers, sendmail.cf reads */
 static int
 check_mta(const struct config *cfg)
 {
@@ -225,6 +225,8 @@ check_mta(const struct config *cfg)
 	if (mta_open(cfg, &mta, &err) == -1) {
 		if (cfg->mta == CONFIG_MTA_POSTFIX)
 			n = fail(cfg, "postfix", "config_directory", err);
+		else if (cfg->mta == CONFIG_MTA_SENDMAIL)
+			n = fail(cfg, "sendmail", "config_file", err);
 		else
 			n = fail(cfg, "general", "mta", err);
 		free(err);

@@ -297,6 +297,8 @@ index_msg_strings_free(struct index *ix, struct ientry *e)
 
 	if (e->msg.sender != NULL)
 		index_release(ix, e->msg.sender);
+	if (e->msg.reason != NULL)
+		index_release(ix, e->msg.reason);
 	for (i = 0; i < e->msg.nrcpt; i++)
 		index_release(ix, e->msg.rcpt[i]);
 	if (e->msg.rcpt != NULL && e->msg.rcpt != &e->u.rcpt1) {
@@ -304,6 +306,7 @@ index_msg_strings_free(struct index *ix, struct ientry *e)
 		ix->rcpt_bytes -= e->msg.nrcpt * sizeof(char *) + 16;
 	}
 	e->msg.sender = NULL;
+	e->msg.reason = NULL;
 	e->msg.rcpt = NULL;
 	e->msg.nrcpt = 0;
 }
@@ -324,7 +327,7 @@ index_put(struct index *ix, const struct msg *m, const struct index_stamp *st)
 {
 	struct ientry	*e;
 	struct msg	 in = *m;
-	const char	*sender, **rcpt = NULL, *one = NULL, *r;
+	const char	*sender, *reason, **rcpt = NULL, *one = NULL, *r;
 	size_t		 slot, len;
 	uint32_t	 h, i;
 
@@ -336,6 +339,7 @@ index_put(struct index *ix, const struct msg *m, const struct index_stamp *st)
 
 	/* intern the new strings before the old ones are released */
 	sender = index_intern(ix, in.sender != NULL ? in.sender : "");
+	reason = in.reason != NULL ? index_intern(ix, in.reason) : NULL;
 	if (in.nrcpt > 1) {
 		rcpt = xreallocarray(NULL, in.nrcpt, sizeof(*rcpt));
 		ix->rcpt_bytes += in.nrcpt * sizeof(char *) + 16;
@@ -370,6 +374,7 @@ index_put(struct index *ix, const struct msg *m, const struct index_stamp *st)
 		rcpt = &e->u.rcpt1;
 	}
 	in.sender = sender;
+	in.reason = reason;
 	in.rcpt = rcpt;
 	e->msg = in;
 	if (st != NULL) {

@@ -72,12 +72,15 @@ get_count(json_t *o, const char *key)
 	return n < 0 ? 0 : n;
 }
 
-/* label_ok - a name fit for a label value without escaping */
+/*
+ * label_ok - a name fit for a label value without escaping (a queue name
+ * such as Sendmail's "quarantine-admin" has a hyphen)
+ */
 static int
 label_ok(const char *s)
 {
 	size_t	 n = strspn(s, "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-");
 
 	return n > 0 && s[n] == '\0' && n < METRICS_NAME_MAX;
 }

@@ -108,6 +108,27 @@ exec_child(const char *const argv[], int in, int out, int err)
 	_exit(127);
 }
 
+pid_t
+exec_spawn(const char *const argv[], char **err_r)
+{
+	pid_t		 pid;
+	int		 fd;
+
+	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) {
+		*err_r = xasprintf("/dev/null: %s", strerror(errno));
+		return -1;
+	}
+	if ((pid = fork()) < 0) {
+		*err_r = xasprintf("%s: fork: %s", argv[0], strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (pid == 0)
+		exec_child(argv, fd, fd, fd);
+	close(fd);
+	return pid;
+}
+
 /* exec_append - append what fd has to *buf; 0 at EOF, 1 more, -1 error */
 static int
 exec_append(int fd, char **buf, size_t *len, size_t *cap, size_t max,

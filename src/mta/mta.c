@@ -2,7 +2,7 @@
  * mta.c - choose the MTA backend and call through its ops table
  *
  * The only place that maps [general] mta to a backend. A backend that is
- * not written yet (Sendmail) is a clear error at open, not a crash later.
+ * not written yet is a clear error at open, not a crash later.
  */
 #include "config.h"
 
@@ -19,7 +19,7 @@ static const struct {
 	const struct mta_ops	*ops;		/* NULL: not written yet */
 } mta_backends[] = {
 	{ CONFIG_MTA_POSTFIX,	"postfix",	&postfix_mta_ops },
-	{ CONFIG_MTA_SENDMAIL,	"sendmail",	NULL },
+	{ CONFIG_MTA_SENDMAIL,	"sendmail",	&sendmail_mta_ops },
 };
 
 /* ops_queue_lookup - the queue of ops named name, -1 if none */
@@ -60,8 +60,7 @@ mta_open(const struct config *cfg, struct mta **mta_r, char **err_r)
 		return -1;
 	}
 	if (mta_backends[i].ops == NULL) {
-		*err_r = xasprintf("mta = %s: not supported yet (only postfix "
-		    "is; the %s backend is planned)", mta_backends[i].name,
+		*err_r = xasprintf("mta = %s: not supported yet",
 		    mta_backends[i].name);
 		return -1;
 	}

@@ -184,9 +184,9 @@ check_refused_group() {
 check_refused_mta() {
 	_c=$(here "$data/good.conf")
 	sed -i 's/^mta = postfix.*/mta = sendmail/' "$_c"
+	printf '[sendmail]\nconfig_file = %s/none.cf\n' "$tmp" >>"$_c"
 	run_rc 1 "$ebbd" -n -c "$_c" &&
-	    has "ebbd: error: $_c:4: mta: mta = sendmail: not supported yet"\
-" (only postfix is; the sendmail backend is planned)"
+	    grep -q "^ebbd: error: $_c:[0-9]*: config_file: .*$tmp/none.cf: No such file or directory" "$tmp/out"
 }
 
 check_refused_postfix() {

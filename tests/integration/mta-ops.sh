@@ -83,10 +83,12 @@ mv "$(pf_file "$6")" "$PF_SPOOL/active/$6"
 is "$(ops depth) $(ops locate "$6" | cut -d' ' -f1)" "1 active" \
     "depth counts active and incoming"
 
-ebb_config "[general]" "mta = sendmail"
+ebb_config "[general]" "mta = sendmail" "[sendmail]" \
+    "config_file = $T/none.cf"
 ops scan >"$T/out" 2>&1
-if grep -q "not supported yet" "$T/out"; then
-	ok "mta = sendmail: a clear error"
+if grep -q "$T/none.cf: No such file or directory" "$T/out"; then
+	ok "mta = sendmail without its .cf: a clear error"
 else
-	not_ok "mta = sendmail: a clear error" "$(cat "$T/out")"
+	not_ok "mta = sendmail without its .cf: a clear error" \
+	    "$(cat "$T/out")"
 fi

@@ -1,0 +1,748 @@
+/*
+ * sendmail.c - the Sendmail backend: settings and the queue scanner
+ *
+ * At open, sendmail.cf gives the queue directory, the queue groups'
+ * directories, Timeout.queuereturn for each timeout class and the
+ * precedence names; [sendmail] queue_directory and queue_lifetime in
+ * ebb.conf override the .cf's. Sendmail needs no other helper: park,
+ * release and deliver are all "sendmail -C CF ..." (sendmail_cmd.c).
+ *
+ * The scanner reads the control files directly, as "mailq" does: in each
+ * queue directory (a final "*" names several, as in QueueDirectory=
+ * /var/spool/mqueue/q*), or in its qf/ subdirectory when there is one,
+ * every qf (queued) and hf (quarantined) file; tf (being written), df, xf
+ * and Qf (lost) files are not messages to drain. A qf is queued, or
+ * "running" while an ebb delivery child has it; an hf is ebb's when its
+ * reason starts with "ebb:" (park's, or the milter's hold) and the
+ * admin's otherwise: ebb never releases those. The deadline is T plus
+ * Timeout.queuereturn of the message's class (sm_qf_class); the size is
+ * the df file's, as mailq shows it. A file whose (inode, size, mtime) did
+ * not change is not read again; one that is cut short or corrupt is
+ * skipped, counted and logged once per version, and kept by id when it
+ * is quarantined, so a parked message is never lost from the ledger.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ebb/config.h"
+#include "ebb/deadline.h"
+#include "ebb/index.h"
+#include "ebb/log.h"
+#include "ebb/mta.h"
+#include "ebb/util.h"
+#include "sendmail.h"
+
+#define SM_DEFAULT_QUEUE	"/var/spool/mqueue"
+#define SM_DEFAULT_LIFETIME	(5L * 86400)	/* Sendmail's own default */
+#define SM_GLOB_MAX		1000	/* directories one "*" may name */
+#define SM_LOCATE_READ		4096	/* bytes read to find K or q */
+#define SM_KICK_MEMORY		3600	/* seconds a delivery request counts */
+
+static const struct mta_queue sendmail_queues[SM_QUEUE_COUNT] = {
+	[SM_QUEUE_RUNNING] = { "running", MSG_ROLE_LEAVING },
+	[SM_QUEUE_QUEUE] = { "queue", MSG_ROLE_WAITING },
+	[SM_QUEUE_QUARANTINE] = { "quarantine", MSG_ROLE_HELD },
+	[SM_QUEUE_ADMIN] = { "quarantine-admin", MSG_ROLE_ADMIN },
+};
+
+_Static_assert(SM_QUEUE_COUNT <= MSG_QUEUE_MAX, "too many queues");
+
+/* the state of one scan */
+struct sm_scan {
+	struct sendmail	*sm;
+	struct index	*ix;
+	struct scan_stats *st;
+};
+
+static struct sendmail *
+sm_of(struct mta *m)
+{
+	return m->priv;
+}
+
+/* sm_is_ebbs - a quarantine reason that marks the message as ebb's */
+static int
+sm_is_ebbs(const char *reason)
+{
+	return reason != NULL &&
+	    strncmp(reason, SM_PREFIX, sizeof(SM_PREFIX) - 1) == 0;
+}
+
+/*
+ * sm_read - read all of a regular file, up to max bytes (more: the caller
+ * sees a length over max), into sm->buf. expect, the size a stat gave (0:
+ * unknown), sizes the buffer so that one read() gets the whole file: a
+ * read shorter than asked is the end of a regular file.
+ */
+static ssize_t
+sm_read(struct sendmail *sm, int fd, size_t max, size_t expect)
+{
+	size_t		 got = 0, want;
+	ssize_t		 n;
+
+	if (expect > 0 && expect < max && expect + 2 > sm->bufcap) {
+		while (expect + 2 > sm->bufcap)
+			sm->bufcap = sm->bufcap ? sm->bufcap * 2 : 8192;
+		sm->buf = xreallocarray(sm->buf, sm->bufcap, 1);
+	}
+	for (;;) {
+		if (got + 1 >= sm->bufcap) {
+			if (sm->bufcap > max)
+				return (ssize_t)got;	/* caller: too big */
+			sm->bufcap = sm->bufcap ? sm->bufcap * 2 : 8192;
+			sm->buf = xreallocarray(sm->buf, sm->bufcap, 1);
+		}
+		want = sm->bufcap - 1 - got;
+		n = read(fd, sm->buf + got, want);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		got += (size_t)n;
+		if ((size_t)n < want || got > max)
+			return (ssize_t)got;
+	}
+}
+
+/* sm_read_cf - read and parse the .cf */
+static int
+sm_read_cf(struct sendmail *sm, char **err_r)
+{
+	char		*why = NULL;
+	ssize_t		 n;
+	int		 fd;
+
+	if ((fd = open(sm->cf_path, O_RDONLY | O_CLOEXEC)) < 0) {
+		*err_r = xasprintf("%s: %s", sm->cf_path, strerror(errno));
+		return -1;
+	}
+	n = sm_read(sm, fd, SM_CF_MAX, 0);
+	close(fd);
+	if (n < 0) {
+		*err_r = xasprintf("%s: %s", sm->cf_path, strerror(errno));
+		return -1;
+	}
+	if (sm_cf_parse(sm->buf, (size_t)n, &sm->cf, &why) < 0) {
+		*err_r = xasprintf("%s: %s", sm->cf_path, why);
+		free(why);
+		return -1;
+	}
+	return 0;
+}
+
+/* sm_add_dir - one more queue directory (spec), once */
+static void
+sm_add_dir(struct sendmail *sm, const char *dir)
+{
+	size_t		 i;
+
+	for (i = 0; i < sm->ndirs; i++)
+		if (strcmp(sm->dirs[i], dir) == 0)
+			return;
+	sm->dirs = xreallocarray(sm->dirs, sm->ndirs + 1, sizeof(*sm->dirs));
+	sm->dirs[sm->ndirs++] = xstrdup(dir);
+}
+
+static void sendmail_close(struct mta *);
+
+static int
+sendmail_open(struct mta *m, const struct config *cfg, char **err_r)
+{
+	struct sendmail	*sm;
+	const char	*qdir;
+	size_t		 i;
+	int		 c, need_cf;
+
+	sm = xcalloc(1, sizeof(*sm));
+	m->priv = sm;
+	sm->cf_path = xstrdup(cfg->sendmail_config_file);
+	sm->sendmail = xstrdup(cfg->sendmail_path);
+	sm->max_kids = (int)cfg->sendmail_deliveries;
+	/* the .cf is needed unless both keys that override it are set */
+	need_cf = cfg->sendmail_queue_directory[0] == '\0' ||
+	    cfg->sendmail_queue_lifetime == 0;
+	if (sm_read_cf(sm, err_r) < 0) {
+		if (need_cf)
+			goto fail;
+		free(*err_r);
+		*err_r = NULL;
+		memset(&sm->cf, 0, sizeof(sm->cf));
+	}
+	if (access(sm->sendmail, X_OK) < 0) {
+		*err_r = xasprintf("sendmail_path = %s: %s: is Sendmail "
+		    "installed?", sm->sendmail, strerror(errno));
+		goto fail;
+	}
+	qdir = cfg->sendmail_queue_directory[0] != '\0' ?
+	    cfg->sendmail_queue_directory : sm->cf.queue_dir != NULL ?
+	    sm->cf.queue_dir : SM_DEFAULT_QUEUE;
+	sm_add_dir(sm, qdir);
+	for (i = 0; i < sm->cf.ngroup_dirs; i++)
+		sm_add_dir(sm, sm->cf.group_dirs[i]);
+	for (c = 0; c < SM_QF_CLASS_COUNT; c++) {
+		if (cfg->sendmail_queue_lifetime > 0)
+			sm->lifetime[c] = cfg->sendmail_queue_lifetime;
+		else if (sm->cf.lifetime[c] > 0)
+			sm->lifetime[c] = sm->cf.lifetime[c];
+		else
+			sm->lifetime[c] = SM_DEFAULT_LIFETIME;
+	}
+	sm->parser = sm_qf_parser_new();
+	sm->bad = index_new();
+	sm->running = index_new();
+	sm->kicked = index_new();
+	return 0;
+fail:
+	sendmail_close(m);
+	return -1;
+}
+
+static void
+sendmail_close(struct mta *m)
+{
+	struct sendmail	*sm = sm_of(m);
+	size_t		 i;
+
+	if (sm == NULL)
+		return;
+	sendmail_kicks_close(sm);
+	free(sm->cf_path);
+	free(sm->sendmail);
+	for (i = 0; i < sm->ndirs; i++)
+		free(sm->dirs[i]);
+	free(sm->dirs);
+	sm_cf_free(&sm->cf);
+	sm_qf_parser_free(&sm->parser);
+	index_free(&sm->bad);
+	free(sm->buf);
+	free(sm);
+	m->priv = NULL;
+}
+
+static const char *
+sendmail_queue_directory(struct mta *m)
+{
+	return sm_of(m)->dirs[0];
+}
+
+/* sm_id - the queue id of a control file name ("qfID", "hfID"), or NULL */
+static const char *
+sm_id(const char *name, int *quarantined_r)
+{
+	if ((name[0] != 'q' && name[0] != 'h') || name[1] != 'f' ||
+	    strlen(name + 2) >= MSG_QUEUE_ID_MAX ||
+	    !ebb_queue_id_valid(name + 2))
+		return NULL;
+	*quarantined_r = name[0] == 'h';
+	return name + 2;
+}
+
+/*
+ * sm_bad - count a control file that cannot be read; log it once. An
+ * hf stays in the index, flagged unreadable, in the quarantine queue: if
+ * ebb parked it, the ledger still knows it and can release it by id.
+ */
+static void
+sm_bad(struct sm_scan *sc, const char *id, int quarantined,
+    const struct index_stamp *stamp, const char *what, const char *why,
+    size_t line)
+{
+	struct msg	 m;
+
+	sc->st->corrupt++;
+	if (quarantined) {
+		sc->st->unreadable++;
+		index_keep_unreadable(sc->ix, id, SM_QUEUE_QUARANTINE);
+	}
+	if (index_scan_unchanged(sc->sm->bad, id, stamp, 0, 0))
+		return;
+	log_msg(LOG_WARNING, id, "%s file=%cf%s error=%s reason=\"%s\" "
+	    "line=%zu", quarantined ? "unreadable, kept" : "skipped",
+	    quarantined ? 'h' : 'q', id, what, why, line);
+	memset(&m, 0, sizeof(m));
+	ebb_strlcpy(m.queue_id, id, sizeof(m.queue_id));
+	index_put(sc->sm->bad, &m, stamp);
+}
+
+/* sm_df_size - the size of the message's df file, 0 if not found */
+static uint64_t
+sm_df_size(int dfd, int parent, const char *id)
+{
+	struct stat	 sb;
+	char		 name[MSG_QUEUE_ID_MAX + 8];
+
+	snprintf(name, sizeof(name), "df%s", id);
+	if (fstatat(dfd, name, &sb, 0) == 0)
+		return (uint64_t)sb.st_size;
+	snprintf(name, sizeof(name), "df/df%s", id);
+	if (parent >= 0 && fstatat(parent, name, &sb, 0) == 0)
+		return (uint64_t)sb.st_size;
+	return 0;
+}
+
+/* sm_queue_of - the queue of a parsed control file */
+static int
+sm_queue_of(struct sendmail *sm, const char *id, const struct sm_qf *qf)
+{
+	if (qf->quarantined)
+		return sm_is_ebbs(qf->quarantine) ? SM_QUEUE_QUARANTINE :
+		    SM_QUEUE_ADMIN;
+	return index_lookup(sm->running, id) != NULL ? SM_QUEUE_RUNNING :
+	    SM_QUEUE_QUEUE;
+}
+
+/* sm_read_file - parse one changed control file into the index */
+static void
+sm_read_file(struct sm_scan *sc, int dfd, int parent, const char *name,
+    const char *id, int quarantined, const struct index_stamp *stamp)
+{
+	struct sendmail	*sm = sc->sm;
+	struct sm_qf	 qf;
+	struct msg	 m;
+	enum sm_qf_error e;
+	const char	*why;
+	ssize_t		 n;
+	int		 fd;
+
+	if ((fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		if (errno == ENOENT)
+			sc->st->vanished++;
+		else
+			sm_bad(sc, id, quarantined, stamp, "unreadable",
+			    strerror(errno), 0);
+		return;
+	}
+	n = sm_read(sm, fd, SM_QF_FILE_MAX, (size_t)stamp->size);
+	close(fd);
+	if (n < 0) {
+		sm_bad(sc, id, quarantined, stamp, "unreadable",
+		    strerror(errno), 0);
+		return;
+	}
+	e = sm_qf_parse(sm->parser, sm->buf, (size_t)n, &qf, &why);
+	if (e != SM_QF_OK) {
+		sm_bad(sc, id, quarantined, stamp, sm_qf_error_name(e), why,
+		    qf.error_line);
+		return;
+	}
+	sc->st->parsed++;
+	memset(&m, 0, sizeof(m));
+	ebb_strlcpy(m.queue_id, id, sizeof(m.queue_id));
+	m.queue = (uint8_t)sm_queue_of(sm, id, &qf);
+	m.arrival_time = (time_t)qf.ctime;
+	m.create_time = (time_t)qf.ctime;
+	m.deadline = deadline_sendmail(m.create_time,
+	    sm->lifetime[sm_qf_class(&qf, sm_cf_precedence, &sm->cf)]);
+	m.next_retry = 0;		/* Sendmail does not store it */
+	m.size = sm_df_size(dfd, parent, id);
+	m.sender = qf.sender;
+	m.reason = qf.status;
+	m.rcpt = qf.rcpt;
+	m.nrcpt = (uint32_t)MINIMUM(qf.nrcpt, (size_t)UINT32_MAX);
+	index_put(sc->ix, &m, stamp);
+}
+
+/*
+ * sm_scan_dir - the control files of one directory (parent: the queue
+ * directory when dfd is its qf/ subdirectory, else -1)
+ */
+static void
+sm_scan_dir(struct sm_scan *sc, int dfd, int parent)
+{
+	struct index_stamp stamp;
+	struct dirent	*de;
+	struct stat	 sb;
+	struct msg	*old;
+	const char	*id;
+	DIR		*dir;
+	int		 fd, q, quarantined;
+
+	if ((fd = dup(dfd)) < 0 || (dir = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		if ((id = sm_id(de->d_name, &quarantined)) == NULL)
+			continue;
+		if (fstatat(dfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno == ENOENT)
+				sc->st->vanished++;
+			continue;
+		}
+		if (!S_ISREG(sb.st_mode))
+			continue;
+		sc->st->files++;
+		stamp.ino = sb.st_ino;
+		stamp.size = (uint64_t)sb.st_size;
+		stamp.mtime = sb.st_mtim.tv_sec;
+		stamp.mtime_nsec = (uint32_t)sb.st_mtim.tv_nsec;
+		/*
+		 * the queue of an unchanged file: a qf's depends on ebb's
+		 * children only; an hf's on its reason, read before
+		 */
+		old = index_lookup(sc->ix, id);
+		if (!quarantined)
+			q = index_lookup(sc->sm->running, id) != NULL ?
+			    SM_QUEUE_RUNNING : SM_QUEUE_QUEUE;
+		else if (old != NULL && !(old->flags & MSG_F_UNREADABLE) &&
+		    (old->queue == SM_QUEUE_QUARANTINE ||
+		    old->queue == SM_QUEUE_ADMIN))
+			q = old->queue;
+		else
+			q = -1;
+		if (q >= 0 && index_scan_unchanged(sc->ix, id, &stamp, q, 0)) {
+			sc->st->unchanged++;
+			continue;
+		}
+		sm_read_file(sc, dfd, parent, de->d_name, id, quarantined,
+		    &stamp);
+	}
+	closedir(dir);
+}
+
+/* sm_scan_queue - one queue directory, or its qf/ subdirectory */
+static int
+sm_scan_queue(struct sm_scan *sc, const char *path, char **err_r)
+{
+	int		 dfd, qfd;
+
+	if ((dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		*err_r = xasprintf("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if ((qfd = openat(dfd, "qf", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) >= 0) {
+		sm_scan_dir(sc, qfd, dfd);
+		close(qfd);
+	} else
+		sm_scan_dir(sc, dfd, -1);
+	close(dfd);
+	return 0;
+}
+
+/*
+ * sm_foreach_dir - call fn for each queue directory: each spec, or, for
+ * one ending in "*", each directory in its parent matching the prefix
+ */
+static int
+sm_foreach_dir(struct sendmail *sm, int (*fn)(void *, const char *,
+    char **), void *arg, char **err_r)
+{
+	struct dirent	*de;
+	struct stat	 sb;
+	DIR		*dir;
+	char		*parent, *prefix, path[4096];
+	size_t		 i, plen, n;
+	int		 rc = 0;
+
+	for (i = 0; i < sm->ndirs && rc == 0; i++) {
+		if (strchr(sm->dirs[i], '*') == NULL) {
+			rc = fn(arg, sm->dirs[i], err_r);
+			continue;
+		}
+		parent = xstrdup(sm->dirs[i]);
+		prefix = strrchr(parent, '/');
+		*prefix++ = '\0';
+		prefix[strlen(prefix) - 1] = '\0';	/* the "*" */
+		plen = strlen(prefix);
+		if ((dir = opendir(parent[0] != '\0' ? parent : "/")) == NULL) {
+			*err_r = xasprintf("%s: %s", sm->dirs[i],
+			    strerror(errno));
+			free(parent);
+			return -1;
+		}
+		for (n = 0; rc == 0 && n < SM_GLOB_MAX &&
+		    (de = readdir(dir)) != NULL;) {
+			if (de->d_name[0] == '.' ||
+			    strncmp(de->d_name, prefix, plen) != 0)
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", parent,
+			    de->d_name);
+			if (stat(path, &sb) < 0 || !S_ISDIR(sb.st_mode))
+				continue;
+			n++;
+			rc = fn(arg, path, err_r);
+		}
+		closedir(dir);
+		free(parent);
+	}
+	return rc;
+}
+
+static int
+sm_scan_one(void *arg, const char *path, char **err_r)
+{
+	return sm_scan_queue(arg, path, err_r);
+}
+
+/* what sendmail_foreach_id passes down */
+struct sm_names {
+	void		(*fn)(void *, const char *);
+	void		*arg;
+};
+
+/* sm_names_in - each control file's id in one queue directory */
+static int
+sm_names_in(void *arg, const char *path, char **err_r)
+{
+	struct sm_names	*nm = arg;
+	struct dirent	*de;
+	char		 sub[4096];
+	const char	*id;
+	DIR		*dir;
+	int		 q, pass;
+
+	(void)err_r;
+	for (pass = 0; pass < 2; pass++) {
+		snprintf(sub, sizeof(sub), "%s%s", path, pass ? "/qf" : "");
+		if ((dir = opendir(sub)) == NULL)
+			continue;
+		while ((de = readdir(dir)) != NULL)
+			if ((id = sm_id(de->d_name, &q)) != NULL)
+				nm->fn(nm->arg, id);
+		closedir(dir);
+	}
+	return 0;
+}
+
+void
+sendmail_foreach_id(struct sendmail *sm, void (*fn)(void *, const char *),
+    void *arg)
+{
+	struct sm_names	 nm = { fn, arg };
+	char		*err = NULL;
+
+	if (sm_foreach_dir(sm, sm_names_in, &nm, &err) < 0)
+		free(err);
+}
+
+/* what sm_kicked_old collects */
+struct sm_sweep {
+	struct sendmail	*sm;
+	struct index	*ix;
+	time_t		 now;
+	char		**ids;
+	size_t		 n;
+	size_t		 cap;
+};
+
+/* sm_kicked_old - a delivery request that no longer says anything */
+static int
+sm_kicked_old(struct msg *k, void *arg)
+{
+	struct sm_sweep	*sw = arg;
+
+	if (sendmail_kick_busy(sw->sm, k->queue_id) ||
+	    (index_lookup(sw->ix, k->queue_id) != NULL &&
+	    sw->now - k->arrival_time < SM_KICK_MEMORY))
+		return 0;
+	if (sw->n == sw->cap) {
+		sw->cap = sw->cap ? sw->cap * 2 : 64;
+		sw->ids = xreallocarray(sw->ids, sw->cap, sizeof(*sw->ids));
+	}
+	sw->ids[sw->n++] = xstrdup(k->queue_id);
+	return 0;
+}
+
+/*
+ * sm_sweep_kicked - forget the delivery requests of messages that left
+ * the queue, or that Sendmail tried long ago: locate only asks about
+ * messages in flight, so without this a long-running ebbd would keep one
+ * entry for every message deferred again after its release
+ */
+static void
+sm_sweep_kicked(struct sendmail *sm, struct index *ix)
+{
+	struct sm_sweep	 sw = { sm, ix, time(NULL), NULL, 0, 0 };
+	size_t		 i;
+
+	index_foreach(sm->kicked, sm_kicked_old, &sw);
+	for (i = 0; i < sw.n; i++) {
+		index_remove(sm->kicked, sw.ids[i]);
+		free(sw.ids[i]);
+	}
+	free(sw.ids);
+}
+
+static int
+sendmail_scan(struct mta *m, struct index *ix, struct scan_stats *st,
+    char **err_r)
+{
+	struct sendmail	*sm = sm_of(m);
+	struct sm_scan	 sc = { sm, ix, st };
+	int		 q;
+
+	sendmail_reap(sm);
+	index_scan_begin(ix);
+	index_scan_begin(sm->bad);
+	if (sm_foreach_dir(sm, sm_scan_one, &sc, err_r) < 0)
+		return -1;	/* no sweep after a partial scan */
+	st->removed = index_scan_end(ix);
+	index_scan_end(sm->bad);
+	sm_sweep_kicked(sm, ix);
+	for (q = 0; q < SM_QUEUE_COUNT; q++)
+		st->queue[q] = index_count_queue(ix, q);
+	return 0;
+}
+
+/* what sm_find looks for, and what it found */
+struct sm_find {
+	struct sendmail	*sm;
+	const char	*id;
+	int		 found;		/* 0, 'q' or 'h' */
+	int		 queue;
+	int		 due;
+};
+
+/*
+ * sm_find_in - is the id's qf or hf in this queue directory? A qf is
+ * "due" when a delivery was asked for and Sendmail has not attempted it
+ * since (its K is older than the request), so the engine waits for it
+ * and asks again if the request was lost.
+ */
+static int
+sm_find_in(void *arg, const char *path, char **err_r)
+{
+	struct sm_find	*f = arg;
+	struct sendmail	*sm = f->sm;
+	struct sm_qf	 qf;
+	struct msg	*k;
+	const char	*why, *kline;
+	char		 name[4096];
+	int		 fd = -1, i;
+	ssize_t		 n;
+
+	(void)err_r;
+	for (i = 0; i < 4 && fd < 0; i++) {
+		snprintf(name, sizeof(name), "%s/%s%cf%s", path,
+		    i >= 2 ? "qf/" : "", i % 2 ? 'h' : 'q', f->id);
+		fd = open(name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0)
+			f->found = i % 2 ? 'h' : 'q';
+	}
+	if (fd < 0)
+		return 0;
+	if (f->found == 'q') {
+		f->queue = index_lookup(sm->running, f->id) != NULL ?
+		    SM_QUEUE_RUNNING : SM_QUEUE_QUEUE;
+		if (sendmail_kick_busy(sm, f->id))
+			f->due = 1;
+		else if ((k = index_lookup(sm->kicked, f->id)) != NULL &&
+		    (n = pread(fd, name, SM_LOCATE_READ < sizeof(name) ?
+		    SM_LOCATE_READ : sizeof(name) - 1, 0)) > 0) {
+			name[n] = '\0';
+			kline = strstr(name, "\nK");
+			f->due = kline == NULL ||
+			    strtoll(kline + 2, NULL, 10) < k->arrival_time;
+		}
+	} else {
+		/* an hf: whose, by its reason */
+		n = sm_read(sm, fd, SM_QF_FILE_MAX, 0);
+		if (n >= 0 && sm_qf_parse(sm->parser, sm->buf, (size_t)n, &qf,
+		    &why) == SM_QF_OK && !sm_is_ebbs(qf.quarantine))
+			f->queue = SM_QUEUE_ADMIN;
+		else	/* ebb's, or unreadable: the ledger decides */
+			f->queue = SM_QUEUE_QUARANTINE;
+	}
+	close(fd);
+	return 1;		/* found: stop */
+}
+
+static int
+sendmail_locate(struct mta *m, const char *id, int *due_r)
+{
+	struct sendmail	*sm = sm_of(m);
+	struct sm_find	 f = { sm, id, 0, -1, 0 };
+	char		*err = NULL;
+	int		 pass;
+
+	*due_r = 0;
+	sendmail_reap(sm);
+	/* twice: a file renamed (qf to hf) between two looks */
+	for (pass = 0; pass < 2 && f.found == 0; pass++)
+		if (sm_foreach_dir(sm, sm_find_in, &f, &err) < 0) {
+			free(err);
+			err = NULL;
+		}
+	if (f.found == 0) {
+		index_remove(sm->kicked, id);
+		return -1;
+	}
+	*due_r = f.due;
+	return f.queue;
+}
+
+static int
+sendmail_park(struct mta *m, const char *const *ids, size_t n, char **err_r)
+{
+	sendmail_reap(sm_of(m));
+	return sendmail_park_ids(sm_of(m), ids, n, err_r);
+}
+
+static int
+sendmail_release(struct mta *m, const char *const *ids, size_t n,
+    char **err_r)
+{
+	sendmail_reap(sm_of(m));
+	return sendmail_release_ids(sm_of(m), ids, n, err_r);
+}
+
+static int
+sendmail_kick(struct mta *m, const char *const *ids, size_t n, char **err_r)
+{
+	(void)err_r;
+	sendmail_kick_ids(sm_of(m), ids, n);
+	return 0;
+}
+
+/* sendmail_depth - messages ebb's delivery children have now */
+static long
+sendmail_depth(struct mta *m)
+{
+	struct sendmail	*sm = sm_of(m);
+
+	sendmail_reap(sm);
+	return (long)index_count(sm->running);
+}
+
+/* sendmail_reason - the qf's M line, as the scan kept it */
+static int
+sendmail_reason(struct mta *m, const struct msg *msg, char *buf, size_t len)
+{
+	(void)m;
+	if (msg->reason == NULL || msg->reason[0] == '\0')
+		return -1;
+	ebb_strlcpy(buf, msg->reason, len);
+	return 0;
+}
+
+const struct mta_ops sendmail_mta_ops = {
+	.name = "sendmail",
+	.queues = sendmail_queues,
+	.nqueues = SM_QUEUE_COUNT,
+	.open = sendmail_open,
+	.scan = sendmail_scan,
+	.park = sendmail_park,
+	.release = sendmail_release,
+	.kick = sendmail_kick,
+	.locate = sendmail_locate,
+	.queue_directory = sendmail_queue_directory,
+	.depth = sendmail_depth,
+	.close = sendmail_close,
+	.reason = sendmail_reason,
+};
