@@ -96,6 +96,9 @@ int	 proof_search_feed(struct proof_search *, const void *buf,
 /* proof_search_end - the file ended: 1 when it holds a valid proof */
 int	 proof_search_end(struct proof_search *);
 
+/* proof_search_arrival - the arrival time of the last begin */
+time_t	 proof_search_arrival(const struct proof_search *);
+
 /*
  * The key: STATE/proof.key (PROOF_KEY_FILE), PROOF_KEY_LEN random bytes,
  * a regular file of root's (the caller's effective user), mode 0600 or

@@ -209,3 +209,9 @@ proof_search_end(struct proof_search *ps)
 	ps->n = 0;
 	return ps->found;
 }
+
+time_t
+proof_search_arrival(const struct proof_search *ps)
+{
+	return ps->arrival;
+}
