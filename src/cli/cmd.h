@@ -11,6 +11,8 @@
 #include <sysexits.h>
 
 struct config;
+struct drain_opts;
+struct proof_key;
 
 struct ebbctl {
 	const char	*config_path;	/* -c FILE, NULL for the default */
@@ -30,5 +32,14 @@ extern const struct ebbctl_cmd *const ebbctl_cmds[];
 /* cmd_usage_error - print "ebbctl NAME: msg" and the usage; returns EX_USAGE */
 int	cmd_usage_error(const struct ebbctl_cmd *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
+
+/*
+ * cmd_proof_key - read the key of ebb's proof of a hold (proof.h) from
+ * the state directory into *key_r and point opts->proof_key at it.
+ * Returns 0; 1 when there is none, or it is refused (logged either way):
+ * then opts->proof_key stays NULL and nothing can be proven.
+ */
+int	cmd_proof_key(const struct config *cfg, struct proof_key *key_r,
+	    struct drain_opts *opts);
 
 #endif

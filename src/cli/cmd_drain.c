@@ -44,6 +44,7 @@
 #include "ebb/log.h"
 #include "ebb/mta.h"
 #include "ebb/pace.h"
+#include "ebb/proof.h"
 #include "ebb/sensor.h"
 #include "ebb/util.h"
 #include "cmd.h"
@@ -362,6 +363,7 @@ cmd_drain_exec(struct ebbctl *ctl, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct drain_opts opts = { 0 };
+	struct proof_key key;
 	struct sigaction sa;
 	struct mta	*mta = NULL;
 	struct ledger	*ledger = NULL;
@@ -455,6 +457,9 @@ cmd_drain_exec(struct ebbctl *ctl, int argc, char **argv)
 		free(err);
 		goto out;
 	}
+	/* milter holds whose notice ebbd lost are released in turn too */
+	(void)cmd_proof_key(ctl->cfg, &key, &opts);
+	opts.proof_all = 1;
 	d = drain_new(ctl->cfg, mta, ledger, &opts);
 	if (drain_start(d, time(NULL), &err) == -1) {
 		log_err("drain: %s", err);

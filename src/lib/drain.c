@@ -37,54 +37,14 @@
 #include "ebb/log.h"
 #include "ebb/msg.h"
 #include "ebb/mta.h"
+#include "ebb/proof.h"
 #include "ebb/util.h"
+#include "drain_int.h"
 
 #define DRAIN_BATCH_MAX	2000	/* ids per MTA command */
 #define DRAIN_REKICK	5	/* seconds before a due message is kicked again */
 #define DRAIN_RECENT	3600	/* seconds drain_refresh does not park
 				   again what it released */
-
-/* a message released by this drain and not yet known to be on its way out */
-struct inflight {
-	char	 id[MSG_QUEUE_ID_MAX];
-	double	 kicked;	/* monotonic seconds of the last kick */
-	double	 released;	/* monotonic seconds of the release */
-};
-
-struct drain {
-	const struct config *cfg;
-	struct mta	*mta;
-	struct ledger	*ledger;
-	struct drain_opts opts;
-	struct index	*ix;
-	struct index	*recent;	/* released lately: queue_id, and
-					   arrival_time = when released */
-
-	struct msg	**order;	/* ebb's parked messages, EDF */
-	size_t		 norder;
-	size_t		 next;		/* first not yet released */
-
-	struct inflight	*inflight;
-	size_t		 ninflight;
-
-	struct bucket	 bucket;
-	int		 bucket_started;
-	double		 rate;
-	long		 window;
-
-	size_t		 total;
-	size_t		 released;
-	size_t		 expired;
-	size_t		 admin_held;
-	size_t		 corrupt;
-	size_t		 unreadable;	/* parked, file unreadable */
-	long		 fb_delivered;	/* since drain_feedback: left the */
-	double		 fb_latency;	/* queue, and their time from release */
-	int		 seeded;	/* recent holds the ledger's */
-	struct index	*stuck;		/* released, but the MTA kept them
-					   held: parked, not tried again by
-					   this drain */
-};
 
 struct drain *
 drain_new(const struct config *cfg, struct mta *mta, struct ledger *ledger,
@@ -100,6 +60,9 @@ drain_new(const struct config *cfg, struct mta *mta, struct ledger *ledger,
 	d->ix = index_new();
 	d->recent = index_new();
 	d->stuck = index_new();
+	d->unproven = index_new();
+	if (opts->proof_key != NULL)
+		d->ps = proof_search_new(opts->proof_key);
 	return d;
 }
 
@@ -115,6 +78,7 @@ drain_free(struct drain **dp)
 	index_free(&d->ix);
 	index_free(&d->recent);
 	index_free(&d->stuck);
+	drain_proof_free(d);
 	free(d);
 	*dp = NULL;
 }
@@ -133,11 +97,17 @@ edf_cmp(const void *a, const void *b)
 	return strcmp(ma->queue_id, mb->queue_id);
 }
 
-/* role - what m's queue means to the engine (enum msg_role) */
+int
+drain_role(const struct drain *d, const struct msg *m)
+{
+	return mta_queue_role(d->mta, m->queue);
+}
+
+/* role - drain_role, short */
 static int
 role(const struct drain *d, const struct msg *m)
 {
-	return mta_queue_role(d->mta, m->queue);
+	return drain_role(d, m);
 }
 
 /*
@@ -401,7 +371,8 @@ drain_refresh(struct drain *d, time_t now, char **err_r)
 	if (!d->opts.dry_run) {
 		/* a release a crash left half-recorded is settled here */
 		if (ledger_reconcile(d->ledger, in_queue, d, now, err_r) == -1 ||
-		    seed_recent(d, now, err_r) == -1)
+		    seed_recent(d, now, err_r) == -1 ||
+		    drain_adopt_proven(d, now, err_r) == -1)
 			return -1;
 		if (!d->opts.failsafe &&
 		    d->cfg->drain_mode == CONFIG_DRAIN_HOLD &&
@@ -681,6 +652,10 @@ drain_status(const struct drain *d, struct drain_status *r)
 	r->parked += r->stuck;
 	r->rate = d->rate;
 	r->window = d->window;
+	r->adopted = d->adopted;
+	r->refused = d->refused;
+	r->unproven = index_count(d->unproven);
+	r->unchecked = d->unchecked;
 }
 
 void
@@ -961,40 +936,4 @@ drain_at_risk(const struct drain *d, time_t now,
 				break;
 		counts_r[b]++;
 	}
-}
-
-int
-drain_held_before(const struct drain *d, const char *id)
-{
-	const struct msg *m;
-
-	m = index_lookup(d->ix, id);
-	return m != NULL && !m->parked_by_ebb &&
-	    (role(d, m) == MSG_ROLE_HELD || role(d, m) == MSG_ROLE_ADMIN);
-}
-
-int
-drain_adopt(struct drain *d, const char *id, time_t deadline, time_t now,
-    char **err_r)
-{
-	const char	*ids[1] = { id };
-	int		 due;
-
-	if (!ebb_queue_id_valid(id)) {
-		*err_r = xasprintf("\"%.40s\" is not a queue id", id);
-		return -1;
-	}
-	if (d->ledger == NULL || d->opts.dry_run)
-		return 0;
-	/* the MTA parks it just after the milter's answer */
-	if (mta_locate_role(d->mta, id, &due) != MSG_ROLE_HELD)
-		return 1;
-	if (ledger_park_begin(d->ledger, ids, &deadline, 1, now,
-	    err_r) == -1 ||
-	    ledger_park_commit(d->ledger, ids, 1, now, err_r) == -1)
-		return -1;
-	log_msg(LOG_INFO, id, "parked by the milter deadline=%lld",
-	    (long long)deadline);
-	d->total++;
-	return 0;
 }

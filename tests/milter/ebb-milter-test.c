@@ -8,7 +8,8 @@
  * in the tests) and ticks a governor every [sensors] interval, hands the
  * budget to the milter through struct milter_env, and logs to stderr. A
  * message put on hold is logged as "hold-recorded ID deadline=T" where
- * ebbd would write the ledger. SIGTERM or SIGINT stops it; the counters
+ * ebbd would write the ledger, and carries the proof of a hold under a
+ * fixed key (32 bytes of 0x5a). SIGTERM or SIGINT stops it; the counters
  * are logged on the way out ("counters accepted=N ...").
  *
  * -z ZONE (with libspf2) answers the SPF lookups from a file instead of
@@ -35,6 +36,7 @@
 #include "ebb/governor.h"
 #include "ebb/log.h"
 #include "ebb/milter.h"
+#include "ebb/proof.h"
 #include "ebb/sensor.h"
 #include "ebb/util.h"
 
@@ -187,7 +189,8 @@ int
 main(int argc, char **argv)
 {
 	struct milter_env	 env = { host_budget, host_hold, host_stopped,
-				    NULL, NULL };
+				    NULL, NULL, NULL };
+	static struct proof_key	 key;	/* a fixed one: held mail is proven */
 	struct governor_params	 gp;
 	struct sensor_sample	 prev;
 	struct governor		*g;
@@ -241,6 +244,8 @@ main(int argc, char **argv)
 	g = governor_new(&gp);
 	memset(&prev, 0, sizeof(prev));
 	tick(cfg, g, &prev, 1);
+	memset(key.k, 0x5a, sizeof(key.k));
+	env.key = &key;
 	if (milter_start(cfg, &env, &err) == -1)
 		log_fatal("%s", err);
 	while (!atomic_load(&stopped)) {

@@ -1,12 +1,17 @@
 -- hold.lua - pressure 1.2 with action = hold: a message 6h from its
--- sender's deadline is accepted into hold (quarantined) and reported to
--- the host with its queue id; a fresh one waits
+-- sender's deadline is accepted into hold (quarantined), carries ebb's
+-- proof of the hold and is reported to the host with its queue id; a
+-- fresh one waits
 dofile(srcdir .. "/lib.lua")
 local s, r, conn = message("192.0.2.1", "<a@example.org>",
     { received(5 * DAY - 6 * HOUR) }, "HOLDME1")
 expect("urgent message", s, r, "eom", SMFIR_ACCEPT)
 if not mt.eom_check(conn, MT_QUARANTINE) then
 	fail("urgent message not quarantined")
+end
+-- with ebb's proof of the hold, for queue id HOLDME1
+if not mt.eom_check(conn, MT_HDRADD, "X-Ebb-Parked") then
+	fail("held message without the X-Ebb-Parked header")
 end
 mt.disconnect(conn)
 tempfailed("fresh message", "192.0.2.2", { received(0) })
