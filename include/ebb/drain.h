@@ -214,6 +214,16 @@ size_t		 drain_foreach_kept(struct drain *d,
 		    void *arg);
 
 /*
+ * drain_ledger_warn - after drain_start over a ledger that this open made
+ * (ledger_created: there was none, or an empty file) while hold holds
+ * messages with ebb's proof, or held ones no key can check: say so
+ * loudly (an error naming the counts and the way out), since what ebb's
+ * drain had parked is no longer known as ebb's. The proven ones are
+ * adopted already. Returns 1 when it said so, else 0.
+ */
+int		 drain_ledger_warn(struct drain *d);
+
+/*
  * drain_failsafe_json - what a failsafe drain did, as a new JSON object
  * (jansson's json_t): "released", "expired", "admin_held", "stuck",
  * "adopted", and "kept": the first max_kept of drain_foreach_kept, each

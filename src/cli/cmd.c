@@ -24,6 +24,7 @@ extern const struct ebbctl_cmd cmd_list_entry;
 extern const struct ebbctl_cmd cmd_backlog_entry;
 extern const struct ebbctl_cmd cmd_drain_entry;
 extern const struct ebbctl_cmd cmd_failsafe_entry;
+extern const struct ebbctl_cmd cmd_adopt_entry;
 extern const struct ebbctl_cmd cmd_status_entry;
 extern const struct ebbctl_cmd cmd_pause_entry;
 extern const struct ebbctl_cmd cmd_resume_entry;
@@ -38,6 +39,7 @@ const struct ebbctl_cmd *const ebbctl_cmds[] = {
 	&cmd_backlog_entry,
 	&cmd_drain_entry,
 	&cmd_failsafe_entry,
+	&cmd_adopt_entry,
 	&cmd_status_entry,
 	&cmd_pause_entry,
 	&cmd_resume_entry,

@@ -466,6 +466,7 @@ cmd_drain_exec(struct ebbctl *ctl, int argc, char **argv)
 		free(err);
 		goto out;
 	}
+	drain_ledger_warn(d);
 	rc = drain_run(ctl, mta, d, (double)for_s, opts.max_rate);
 out:
 	drain_free(&d);

@@ -140,6 +140,7 @@ cmd_failsafe_exec(struct ebbctl *ctl, int argc, char **argv)
 	d = drain_new(ctl->cfg, mta, ledger, &opts);
 	if (drain_start(d, time(NULL), &err) == -1)
 		goto fail;
+	drain_ledger_warn(d);
 	if (drain_release_all(d, time(NULL), &err) == -1)
 		goto fail;
 	drain_status(d, &st);

@@ -491,6 +491,8 @@ parent_main(struct parent_args *a)
 	pace_params_from_config(p.cfg, &pp);
 	p.pace = pace_new(&pp);
 	opts.proof_key = a->key;
+	/* a ledger made anew: what in hold is ebb's, all of it, now */
+	opts.proof_all = ledger_created(p.ledger);
 	p.drain = drain_new(p.cfg, p.mta, p.ledger, &opts);
 	/* reconcile with the queue, park the backlog, order it */
 	p.scan_duration = ebb_now_mono();
@@ -499,6 +501,7 @@ parent_main(struct parent_args *a)
 		    PARENT_REFRESH);
 		free(err);
 	}
+	drain_ledger_warn(p.drain);
 	p.scan_duration = ebb_now_mono() - p.scan_duration;
 	p.next_refresh = ebb_now_mono() + PARENT_REFRESH;
 	p.last_prune = 0;

@@ -296,8 +296,8 @@ drain_adopt_proven(struct drain *d, time_t now, char **err_r)
 	    err_r)) == 0) {
 		for (i = 0; i < nproven; i++)
 			log_msg(LOG_INFO, ids[i], "adopted: held with ebb's "
-			    "proof and no ledger row (its hold notice was "
-			    "lost) deadline=%lld", (long long)deadlines[i]);
+			    "proof and no ledger row deadline=%lld",
+			    (long long)deadlines[i]);
 		if (nproven > 0)
 			log_info("adopted %zu held messages by ebb's proof of "
 			    "the hold", nproven);
@@ -350,6 +350,29 @@ drain_foreach_kept(struct drain *d,
 
 	index_foreach(d->ix, kept_one, &k);
 	return k.n;
+}
+
+int
+drain_ledger_warn(struct drain *d)
+{
+	if (d->ledger == NULL || !ledger_created(d->ledger) ||
+	    (d->adopted == 0 && d->unchecked == 0))
+		return 0;
+	if (d->adopted > 0)
+		log_err("ledger %s was missing or empty and is made anew, "
+		    "while the hold queue holds %zu messages with ebb's proof "
+		    "of the hold: recorded as ebb's again (\"ebbctl adopt "
+		    "--proven\" does the same); %zu other held messages carry "
+		    "no proof and stay held: any of them ebb's drain parked "
+		    "is not known as ebb's any more (check, then release by "
+		    "hand)", ledger_path(d->ledger), d->adopted,
+		    index_count(d->unproven) + d->unchecked);
+	else
+		log_err("ledger %s was missing or empty and is made anew, "
+		    "while the hold queue holds %zu messages no key can show "
+		    "to be ebb's (no proof key): they stay held",
+		    ledger_path(d->ledger), d->unchecked);
+	return 1;
 }
 
 /* what drain_failsafe_json gathers */
