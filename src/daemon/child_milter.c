@@ -16,11 +16,11 @@
  *	                  ledger as ebb's (drain_adopt) once its queue file
  *	                  shows ebb's proof of the hold, so the drain
  *	                  releases it in its EDF turn.
+ *	child -> parent   PRIV_MILTER_STATS after each budget: the counters,
+ *	                  which the parent puts in its status.
  *
  * The key of that proof (proof.h) is read by the root parent before the
  * fork and copied here; the child never opens its file.
- *	child -> parent   PRIV_MILTER_STATS after each budget: the counters,
- *	                  which the parent puts in its status.
  *
  * A send on a SOCK_SEQPACKET socket is one packet, whole, so the worker
  * threads and the loop may send at once without a lock.

@@ -199,19 +199,25 @@ struct orphans {
 	size_t		 cap;
 };
 
-static int
-collect_orphan(struct msg *m, void *arg)
+/* push - one more message in o */
+static void
+push(struct orphans *o, struct msg *m)
 {
-	struct orphans	*o = arg;
-
-	if (m->parked_by_ebb || drain_role(o->d, m) != MSG_ROLE_HELD ||
-	    memo(o->d, m) != -1)
-		return 0;
 	if (o->n == o->cap) {
 		o->cap = o->cap ? o->cap * 2 : 64;
 		o->m = xreallocarray(o->m, o->cap, sizeof(*o->m));
 	}
 	o->m[o->n++] = m;
+}
+
+static int
+collect_orphan(struct msg *m, void *arg)
+{
+	struct orphans	*o = arg;
+
+	if (!m->parked_by_ebb && drain_role(o->d, m) == MSG_ROLE_HELD &&
+	    memo(o->d, m) == -1)
+		push(o, m);
 	return 0;
 }
 
@@ -223,14 +229,9 @@ collect_stale(struct msg *r, void *arg)
 	struct msg	*m;
 
 	m = index_lookup(o->d->ix, r->queue_id);
-	if (m != NULL && m->arrival_time == r->arrival_time &&
-	    !m->parked_by_ebb && drain_role(o->d, m) == MSG_ROLE_HELD)
-		return 0;
-	if (o->n == o->cap) {
-		o->cap = o->cap ? o->cap * 2 : 64;
-		o->m = xreallocarray(o->m, o->cap, sizeof(*o->m));
-	}
-	o->m[o->n++] = r;
+	if (m == NULL || m->arrival_time != r->arrival_time ||
+	    m->parked_by_ebb || drain_role(o->d, m) != MSG_ROLE_HELD)
+		push(o, r);
 	return 0;
 }
 
