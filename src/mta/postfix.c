@@ -651,9 +651,12 @@ postfix_kick(struct mta *m, const char *const *ids, size_t n, char **err_r)
 
 /*
  * postfix_proof - read a hold file for ebb's proof (proof.h): its T
- * record's arrival time, then all of it in PF_PROOF_CHUNK reads. A
- * header a milter adds is stored after the message's end and reached
- * through pointer records, so the whole file is read, not its head.
+ * record's arrival time, then the file in PF_PROOF_CHUNK reads. Postfix's
+ * cleanup appends a header a milter adds at the end of the queue file,
+ * reached through pointer records, so the last chunk is read first: one
+ * read for most of ebb's holds, however big the message. Without a proof
+ * there, all of it is read (a file without the proof is read once: the
+ * drain remembers it).
  */
 static int
 postfix_proof(struct mta *m, const char *id, struct proof_search *ps,
@@ -695,17 +698,29 @@ postfix_proof(struct mta *m, const char *id, struct proof_search *ps,
 		*err_r = xasprintf("%s: %s: %s", path, pf_error_name(e), why);
 		goto out;
 	}
-	proof_search_begin(ps, id, (time_t)env.arrival_time);
 	buf = xmalloc(PF_PROOF_CHUNK);
-	while (off < (uint64_t)sb.st_size) {
-		n = postfix_pread(&fd, buf, PF_PROOF_CHUNK, off);
-		if (n < 0) {
+	/* the last chunk first: where cleanup appends what a milter adds */
+	if (sb.st_size > PF_PROOF_CHUNK) {
+		off = (uint64_t)sb.st_size - PF_PROOF_CHUNK;
+		if ((n = postfix_pread(&fd, buf, PF_PROOF_CHUNK, off)) < 0) {
+			*err_r = xasprintf("%s: %s", path, strerror(errno));
+			goto out;
+		}
+		proof_search_begin(ps, id, (time_t)env.arrival_time);
+		proof_search_feed(ps, buf, (size_t)n);
+		if (proof_search_end(ps)) {
+			rc = PROOF_OK;
+			goto out;
+		}
+	}
+	proof_search_begin(ps, id, (time_t)env.arrival_time);
+	for (off = 0; off < (uint64_t)sb.st_size; off += (uint64_t)n) {
+		if ((n = postfix_pread(&fd, buf, PF_PROOF_CHUNK, off)) < 0) {
 			*err_r = xasprintf("%s: %s", path, strerror(errno));
 			goto out;
 		}
 		if (n == 0 || proof_search_feed(ps, buf, (size_t)n))
 			break;
-		off += (uint64_t)n;
 	}
 	rc = proof_search_end(ps) ? PROOF_OK : PROOF_NONE;
 out:

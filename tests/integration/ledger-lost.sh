@@ -14,7 +14,7 @@
 require_root
 require_cmd postfix smtp-source smtp-sink jq perl
 
-tap_plan 10
+tap_plan 11
 LOADED="9.60 5.00 2.00 12/120 4242"	# 4 fake CPUs: p = 1.2
 N=20
 LOUD="was missing or empty and is made anew, while the hold queue holds $N messages with ebb's proof"
@@ -52,11 +52,12 @@ ebbd_start || bail_out "ebbd did not start"
 wait_for 10 test -S "$MSOCK" || bail_out "the milter does not listen"
 wait_for 10 st_eq .stopped true || diag "pressure did not rise"
 
-# 1: the milter holds a burst of urgent mail, all recorded
+# 1: the milter holds a burst of urgent mail, all recorded; each message
+# 100 KiB, so the proof is found in the last of the file's 64 KiB chunks
 perl -MPOSIX=strftime -e 'print "Received: from relay.example (relay." .
     "example [192.0.2.7]) by mx.example with ESMTP id 4Ab; " .
     strftime("%a, %d %b %Y %H:%M:%S +0000", gmtime(time - 5 * 86400 + 3600)) .
-    "\nSubject: urgent\n\nhello\n"' >"$T/msg"
+    "\nSubject: urgent\n\n" . ("x" x 99 . "\n") x 1024' >"$T/msg"
 smtp-source -s 5 -m $N -F "$T/msg" -f a@remote.example -t b@dest.example \
     "127.0.0.1:$PF_PORT" >"$T/burst.out" 2>&1
 if pf_wait_count $((N + 1)) 30 hold && wait_for 20 st_eq .parked $N; then
@@ -67,7 +68,14 @@ else
 fi
 pf_ids hold | grep -v "^$ADMIN\$" >"$T/held"
 
-# 2-3: the ledger deleted: the next start says so loudly, records them
+# 2: where Postfix keeps the header a milter adds: at the file's end
+far=$(for id in $(cat "$T/held"); do pf_file "$id"; done | perl -ne '
+	chomp; open(my $f, "<:raw", $_) or die "$_: $!"; local $/; my $d = <$f>;
+	my $at = rindex($d, "X-Ebb-Parked: v1 t=");
+	print "$_\n" if length($d) < 102400 || $at < length($d) - 65536;')
+is "$far" "" "the proof is in the last 64 KiB of each 100 KiB held file"
+
+# 3-4: the ledger deleted: the next start says so loudly, records them
 stop_ebbd || bail_out "ebbd did not stop"
 rm -f "$T/state/ledger.db" "$T/state/ledger.db-wal" "$T/state/ledger.db-shm"
 ebbd_start || bail_out "ebbd did not restart"
@@ -79,7 +87,7 @@ fi
 wait_for 10 st_eq .parked $N
 is "$(st .parked)" $N "ebbd records them again by their proof"
 
-# 4-7: truncated to nothing: ebbctl adopt --proven, loud, idempotent
+# 5-8: truncated to nothing: ebbctl adopt --proven, loud, idempotent
 stop_ebbd || bail_out "ebbd did not stop"
 : >"$T/state/ledger.db"
 rm -f "$T/state/ledger.db-wal" "$T/state/ledger.db-shm"
@@ -102,7 +110,7 @@ else
 	not_ok "and says nothing of a new ledger" "$(cat "$T/adopt2.out")"
 fi
 
-# 8-10: failsafe releases them all, each delivered once; the admin's stays
+# 9-11: failsafe releases them all, each delivered once; the admin's stays
 ebbctl failsafe >"$T/fs.out" 2>&1
 if grep -q "failsafe: released $N messages" "$T/fs.out" &&
     grep -q "$ADMIN stays in hold: no ledger row, no proof" "$T/fs.out" &&
