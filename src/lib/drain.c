@@ -103,13 +103,6 @@ drain_role(const struct drain *d, const struct msg *m)
 	return mta_queue_role(d->mta, m->queue);
 }
 
-/* role - drain_role, short */
-static int
-role(const struct drain *d, const struct msg *m)
-{
-	return drain_role(d, m);
-}
-
 /*
  * in_queue - the ledger's view of the queue, through the index. A held
  * file that could not be read is in the index, so it stays parked.
@@ -122,7 +115,7 @@ in_queue(void *arg, const char *id, int *role_r)
 
 	if ((m = index_lookup(d->ix, id)) == NULL)
 		return 0;
-	*role_r = role(d, m);
+	*role_r = drain_role(d, m);
 	return 1;
 }
 
@@ -179,7 +172,7 @@ collect_waiting(struct msg *m, void *arg)
 {
 	struct collect	*c = arg;
 
-	if (role(c->d, m) != MSG_ROLE_WAITING ||
+	if (drain_role(c->d, m) != MSG_ROLE_WAITING ||
 	    (m->flags & MSG_F_UNREADABLE))
 		return 0;
 	/* released lately and waiting again: the MTA retries it itself */
@@ -202,7 +195,7 @@ static int
 collect_parked(struct msg *m, void *arg)
 {
 	struct drain	*d = arg;
-	int		 r = role(d, m);
+	int		 r = drain_role(d, m);
 
 	if (r != MSG_ROLE_HELD && r != MSG_ROLE_ADMIN)
 		return 0;
@@ -306,7 +299,7 @@ seed_one(void *arg, const char *id, time_t released)
 
 	remember_released(sd->d, id, released);
 	if ((m = index_lookup(sd->d->ix, id)) == NULL ||
-	    role(sd->d, m) != MSG_ROLE_WAITING ||
+	    drain_role(sd->d, m) != MSG_ROLE_WAITING ||
 	    mta_locate_role(sd->d->mta, id, &due) != MSG_ROLE_WAITING || due)
 		return 0;
 	if (sd->nkick == sd->cap) {
@@ -762,7 +755,7 @@ drop_unparked(struct drain *d)
 	size_t	 i, keep = d->next;
 
 	for (i = d->next; i < d->norder; i++)
-		if (role(d, d->order[i]) == MSG_ROLE_HELD &&
+		if (drain_role(d, d->order[i]) == MSG_ROLE_HELD &&
 		    d->order[i]->parked_by_ebb &&
 		    index_lookup(d->stuck, d->order[i]->queue_id) == NULL)
 			d->order[keep++] = d->order[i];
@@ -868,7 +861,7 @@ drain_hold_ids(struct drain *d, const char *const *ids, size_t n,
 	deadlines = xreallocarray(NULL, n, sizeof(*deadlines));
 	for (i = 0; i < n; i++) {
 		if ((m = index_lookup(d->ix, ids[i])) == NULL ||
-		    role(d, m) != MSG_ROLE_WAITING ||
+		    drain_role(d, m) != MSG_ROLE_WAITING ||
 		    (m->flags & MSG_F_UNREADABLE)) {
 			*err_r = xasprintf("%s: not waiting for a retry: "
 			    "not parked", ids[i]);
@@ -886,7 +879,7 @@ drain_hold_ids(struct drain *d, const char *const *ids, size_t n,
 		index_remove(d->recent, ids[i]);
 		relocate(d, ids[i]);
 		m = index_lookup(d->ix, ids[i]);
-		m->parked_by_ebb = role(d, m) == MSG_ROLE_HELD;
+		m->parked_by_ebb = drain_role(d, m) == MSG_ROLE_HELD;
 	}
 	build_order(d);
 	qsort(d->order, d->norder, sizeof(*d->order), edf_cmp);
