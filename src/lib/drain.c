@@ -7,8 +7,10 @@
  * one MTA is the backend's business (mta.h).
  *
  * drain_start scans the queue into the index, settles the ledger against
- * it (ledger_reconcile), parks every waiting message ebb has not parked
- * yet, and sorts what ebb has parked by deadline (then arrival, then id).
+ * it (ledger_reconcile), records the held messages that carry ebb's proof
+ * of the hold but have no ledger row (drain_proof.c), parks every waiting
+ * message ebb has not parked yet, and sorts what ebb has parked by
+ * deadline (then arrival, then id).
  * drain_tick then releases from the front of that order, as many as the
  * token bucket and the window allow, in one batch per tick:
  *
