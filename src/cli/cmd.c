@@ -75,14 +75,15 @@ cmd_proof_key(const struct config *cfg, struct proof_key *key_r,
 		opts->proof_key = key_r;
 		return 0;
 	case 1:
-		log_warn("no key in %s/%s: no held message can be shown to be "
-		    "ebb's by its proof; only the ledger's are",
-		    cfg->state_directory, PROOF_KEY_FILE);
+		/* no ebbd ever ran here: no milter hold to prove */
+		log_debug("no key in %s/%s: no held message can be shown to "
+		    "be ebb's by its proof", cfg->state_directory,
+		    PROOF_KEY_FILE);
 		return 1;
 	default:
 		log_err("%s: no held message can be shown to be ebb's by its "
 		    "proof; only the ledger's are", err);
 		free(err);
-		return 1;
+		return -1;
 	}
 }

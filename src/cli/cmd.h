@@ -36,8 +36,9 @@ int	cmd_usage_error(const struct ebbctl_cmd *, const char *, ...)
 /*
  * cmd_proof_key - read the key of ebb's proof of a hold (proof.h) from
  * the state directory into *key_r and point opts->proof_key at it.
- * Returns 0; 1 when there is none, or it is refused (logged either way):
- * then opts->proof_key stays NULL and nothing can be proven.
+ * Returns 0; 1 when there is none (no ebbd made one: said at debug
+ * level only); -1 when it is refused (logged). opts->proof_key then
+ * stays NULL and nothing can be proven.
  */
 int	cmd_proof_key(const struct config *cfg, struct proof_key *key_r,
 	    struct drain_opts *opts);

@@ -76,8 +76,17 @@ cmd_adopt_exec(struct ebbctl *ctl, int argc, char **argv)
 	default:
 		goto fail;
 	}
-	if (cmd_proof_key(ctl->cfg, &key, &opts) != 0)
+	switch (cmd_proof_key(ctl->cfg, &key, &opts)) {
+	case 0:
+		break;
+	case 1:
+		log_err("adopt: no key in %s/%s: nothing can be shown to be "
+		    "ebb's (ebbd makes it at its first start)",
+		    ctl->cfg->state_directory, PROOF_KEY_FILE);
+		goto out;
+	default:
 		goto out;		/* said why */
+	}
 	if (ledger_open(ctl->cfg->state_directory, &ledger, &err) == -1)
 		goto fail;
 	/* a failsafe drain's start parks nothing and reads every proof */

@@ -14,7 +14,7 @@
 require_root
 require_cmd postfix smtp-source smtp-sink jq perl
 
-tap_plan 11
+tap_plan 12
 LOADED="9.60 5.00 2.00 12/120 4242"	# 4 fake CPUs: p = 1.2
 N=20
 LOUD="was missing or empty and is made anew, while the hold queue holds $N messages with ebb's proof"
@@ -48,11 +48,21 @@ pf_relay sink
 ebbd_config '[milter]' 'enable = yes' "socket = unix:$MSOCK" \
     'action = hold' 'client_rate = 0' 'net_rate = 0'
 echo "$LOADED" >"$T/root/proc/loadavg"
+
+# 1: before ebbd ever ran there is no key: adopt proves nothing, says why
+ebbctl adopt --proven >"$T/nokey.out" 2>&1
+rc=$?
+if [ $rc -eq 1 ] && grep -q "adopt: no key in $T/state/proof.key" \
+    "$T/nokey.out"; then
+	ok "adopt --proven without a key exits 1 and says why"
+else
+	not_ok "adopt --proven without a key" "rc=$rc" "$(cat "$T/nokey.out")"
+fi
 ebbd_start || bail_out "ebbd did not start"
 wait_for 10 test -S "$MSOCK" || bail_out "the milter does not listen"
 wait_for 10 st_eq .stopped true || diag "pressure did not rise"
 
-# 1: the milter holds a burst of urgent mail, all recorded; each message
+# 2: the milter holds a burst of urgent mail, all recorded; each message
 # 100 KiB, so the proof is found in the last of the file's 64 KiB chunks
 perl -MPOSIX=strftime -e 'print "Received: from relay.example (relay." .
     "example [192.0.2.7]) by mx.example with ESMTP id 4Ab; " .
@@ -68,14 +78,14 @@ else
 fi
 pf_ids hold | grep -v "^$ADMIN\$" >"$T/held"
 
-# 2: where Postfix keeps the header a milter adds: at the file's end
+# 3: where Postfix keeps the header a milter adds: at the file's end
 far=$(for id in $(cat "$T/held"); do pf_file "$id"; done | perl -ne '
 	chomp; open(my $f, "<:raw", $_) or die "$_: $!"; local $/; my $d = <$f>;
 	my $at = rindex($d, "X-Ebb-Parked: v1 t=");
 	print "$_\n" if length($d) < 102400 || $at < length($d) - 65536;')
 is "$far" "" "the proof is in the last 64 KiB of each 100 KiB held file"
 
-# 3-4: the ledger deleted: the next start says so loudly, records them
+# 4-5: the ledger deleted: the next start says so loudly, records them
 stop_ebbd || bail_out "ebbd did not stop"
 rm -f "$T/state/ledger.db" "$T/state/ledger.db-wal" "$T/state/ledger.db-shm"
 ebbd_start || bail_out "ebbd did not restart"
@@ -87,7 +97,7 @@ fi
 wait_for 10 st_eq .parked $N
 is "$(st .parked)" $N "ebbd records them again by their proof"
 
-# 5-8: truncated to nothing: ebbctl adopt --proven, loud, idempotent
+# 6-9: truncated to nothing: ebbctl adopt --proven, loud, idempotent
 stop_ebbd || bail_out "ebbd did not stop"
 : >"$T/state/ledger.db"
 rm -f "$T/state/ledger.db-wal" "$T/state/ledger.db-shm"
@@ -110,7 +120,7 @@ else
 	not_ok "and says nothing of a new ledger" "$(cat "$T/adopt2.out")"
 fi
 
-# 9-11: failsafe releases them all, each delivered once; the admin's stays
+# 10-12: failsafe releases them all, each delivered once; the admin's stays
 ebbctl failsafe >"$T/fs.out" 2>&1
 if grep -q "failsafe: released $N messages" "$T/fs.out" &&
     grep -q "$ADMIN stays in hold: no ledger row, no proof" "$T/fs.out" &&
