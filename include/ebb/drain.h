@@ -35,6 +35,7 @@ struct drain;
 struct index;
 struct ledger;
 struct mta;
+struct proof_key;
 
 struct drain_opts {
 	int	 dry_run;	/* plan only: change nothing */
@@ -44,6 +45,15 @@ struct drain_opts {
 	int	 verbose;	/* a log line per released message */
 	int	 failsafe;	/* park nothing; release all at once, without
 				   pacing and without kicking (ebbctl failsafe) */
+	/*
+	 * the key of ebb's proof of a hold (proof.h), which must outlive
+	 * the drain; NULL: nothing can be proven, and a held message with no
+	 * ledger row is the administrator's
+	 */
+	const struct proof_key *proof_key;
+	int	 proof_all;	/* check every held message without a ledger
+				   row at each refresh, not DRAIN_PROOF_MAX
+				   (so does failsafe) */
 };
 
 struct drain_status {
@@ -61,6 +71,13 @@ struct drain_status {
 				   reconcile */
 	double	 rate;		/* messages/s this tick */
 	long	 window;
+	size_t	 adopted;	/* held with no ledger row, ebb's proof in
+				   the message: recorded as parked */
+	size_t	 refused;	/* hold notices refused: no proof */
+	size_t	 unproven;	/* held, no ledger row, no proof: the
+				   administrator's (of admin_held) */
+	size_t	 unchecked;	/* held, no ledger row, not checked yet (no
+				   key, or past DRAIN_PROOF_MAX) */
 };
 
 /*
@@ -141,21 +158,79 @@ int		 drain_hold_ids(struct drain *d, const char *const *ids,
 		    size_t n, time_t now, char **err_r);
 
 /*
- * drain_adopt - the milter put id in hold, with its sender's deadline:
- * once it is held, record it in the ledger as ebb's, parked,
- * so that the drain releases it in its EDF turn (from the next
- * drain_refresh). Returns 0; 1 when it is not held (yet: the MTA moves
- * it there just after the milter answers; ask again later); -1 and *err_r
- * (an invalid id, the ledger).
+ * drain_adopt - the milter says it put id in hold, with its sender's
+ * deadline. Believed only on proof: once the message is held, its queue
+ * file must carry ebb's proof of the hold (proof.h, the MTA's proof op);
+ * then it is recorded in the ledger as ebb's, parked, with this deadline
+ * (an open row for it is replaced), and the drain releases it in its EDF
+ * turn from the next drain_refresh. Returns 0 when recorded; 1 when it is
+ * not held (yet: the MTA moves it there just after the milter answers;
+ * ask again later); 2 when refused: no proof (logged "ID: not adopted: no
+ * proof that ebb held it", counted, and not read again by a refresh); -1
+ * and *err_r (an invalid id, the ledger).
  */
 int		 drain_adopt(struct drain *d, const char *id, time_t deadline,
 		    time_t now, char **err_r);
 
 /*
- * drain_held_before - the last scan saw id held, not parked by ebb: someone else held it (an administrator), so a milter notice for
- * it is not believed. 1 or 0.
+ * At each refresh the drain also adopts, by the same proof, the held
+ * messages that have no ledger row (a hold notice lost in a stop or a
+ * crash), with the deadline the scan found: at most DRAIN_PROOF_MAX queue
+ * files read per refresh (all of them with opts.failsafe or proof_all);
+ * one found without a proof is remembered and not read again while it
+ * stays in hold. A message ebb released once and someone held again is
+ * not adopted again (ledger_settled_since).
  */
-int		 drain_held_before(const struct drain *d, const char *id);
+#define DRAIN_PROOF_MAX	200
+
+/* why a held message stays in hold (drain_foreach_kept) */
+enum drain_kept {
+	DRAIN_KEPT_NO_PROOF,	/* no ledger row, no proof: the admin's */
+	DRAIN_KEPT_UNREADABLE,	/* no ledger row, its proof unreadable */
+	DRAIN_KEPT_RELEASED,	/* ebb released it once; held again since */
+	DRAIN_KEPT_UNCHECKED,	/* no ledger row, no proof checked (no key,
+				   or not yet) */
+	DRAIN_KEPT_ADMIN,	/* in a queue of the admin role */
+	DRAIN_KEPT_STUCK,	/* ebb's: the MTA did not release it */
+	DRAIN_KEPT_PARKED,	/* ebb's, not released yet */
+	DRAIN_KEPT_COUNT
+};
+
+/*
+ * drain_kept_name - a short token for JSON ("no_proof"...);
+ * drain_kept_reason - the reason in words, for operators
+ */
+const char	*drain_kept_name(enum drain_kept);
+const char	*drain_kept_reason(enum drain_kept);
+
+/*
+ * drain_foreach_kept - call fn for every message the last refresh saw in
+ * a queue of the held or admin role that this drain has not released,
+ * with why it stays; fn returning non-zero stops the walk. Returns how
+ * many were visited.
+ */
+size_t		 drain_foreach_kept(struct drain *d,
+		    int (*fn)(void *arg, const char *id, enum drain_kept why),
+		    void *arg);
+
+/*
+ * drain_ledger_warn - after drain_start over a ledger that this open made
+ * (ledger_created: there was none, or an empty file) while hold holds
+ * messages with ebb's proof, or held ones no key can check: say so
+ * loudly (an error naming the counts and the way out), since what ebb's
+ * drain had parked is no longer known as ebb's. The proven ones are
+ * adopted already. Returns 1 when it said so, else 0.
+ */
+int		 drain_ledger_warn(struct drain *d);
+
+/*
+ * drain_failsafe_json - what a failsafe drain did, as a new JSON object
+ * (jansson's json_t): "released", "expired", "admin_held", "stuck",
+ * "adopted", and "kept": the first max_kept of drain_foreach_kept, each
+ * {"queue_id", "reason" (drain_kept_name), "why" (drain_kept_reason)},
+ * with "kept_total" all of them
+ */
+struct json_t	*drain_failsafe_json(struct drain *d, size_t max_kept);
 
 /*
  * drain_queue_counts - messages per queue of the backend at the last scan

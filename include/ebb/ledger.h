@@ -59,7 +59,7 @@
 struct ledger;
 
 #define LEDGER_FILE		"ledger.db"
-#define LEDGER_SCHEMA_VERSION	2	/* PRAGMA user_version */
+#define LEDGER_SCHEMA_VERSION	3	/* PRAGMA user_version */
 
 /*
  * ledger_open - open STATE/ledger.db, creating the state directory (mode
@@ -86,6 +86,13 @@ void	ledger_close(struct ledger **lp);
 
 /* ledger_path - the database file, for messages */
 const char *ledger_path(const struct ledger *);
+
+/*
+ * ledger_created - 1 when this open made the ledger: there was no file,
+ * or an empty one (a first start, or a ledger deleted or truncated to
+ * nothing, which the caller tells apart by what is in hold)
+ */
+int	ledger_created(const struct ledger *);
 
 /*
  * ledger_park_begin - record the intent to park ids[0..n) (deadlines[i]
@@ -173,6 +180,15 @@ struct ledger_counts {
  * from the settled rows, so pruning does not change them); O(open rows)
  */
 int	ledger_counts(struct ledger *, struct ledger_counts *r, char **err_r);
+
+/*
+ * ledger_settled_since - 1 when id has a settled row (released, or
+ * closed) for a park at or after since: ebb parked that message and let
+ * it go, so a hold of it since is someone else's; 0 when not (an invalid
+ * id has none); -1 on error
+ */
+int	ledger_settled_since(struct ledger *, const char *id, time_t since,
+	    char **err_r);
 
 /*
  * ledger_foreach_released - call fn for every message released (settled

@@ -26,6 +26,7 @@
 
 struct budget;
 struct config;
+struct proof_key;
 struct SPF_server_struct;
 
 /* what the host gives the milter; the functions run on milter threads */
@@ -54,6 +55,13 @@ struct milter_env {
 	 * NULL (ebbd): the milter opens its own when [milter] spf is on.
 	 */
 	struct SPF_server_struct *spf;
+	/*
+	 * key - the key of ebb's proof of a hold (proof.h): every message
+	 * the milter holds carries the header, or is tempfailed rather
+	 * than held without it. NULL: held mail carries no proof (a test
+	 * host); the drain will not take it for ebb's.
+	 */
+	const struct proof_key *key;
 };
 
 /* decision latency histogram: upper bounds in microseconds, then "more" */

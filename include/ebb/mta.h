@@ -29,6 +29,8 @@
  *	          deferred mtime     known (no next retry)
  *	          in the past
  *	depth     incoming + active  -qI children running   deliveries running
+ *	proof     hold file's N      hf file's H lines      -H file
+ *	          records
  *
  * A scan adds new and changed messages to the index and removes the ones
  * that left the queue. Files that vanish mid-scan are normal; unreadable,
@@ -53,6 +55,7 @@
 struct config;
 struct index;
 struct mta;
+struct proof_search;
 
 /* what one scan found */
 struct scan_stats {
@@ -113,6 +116,18 @@ struct mta_ops {
 	 * Cheap: no scan.
 	 */
 	int		(*locate)(struct mta *, const char *id, int *due_r);
+	/*
+	 * proof: does the held message id carry ebb's proof of the hold
+	 * (proof.h)? Find its file in a queue of the held role, begin ps
+	 * with the arrival time the file records, feed ps the whole file
+	 * in bounded reads and return proof_search_end's answer: PROOF_OK
+	 * or PROOF_NONE. PROOF_ERROR and *err_r when it cannot tell: not
+	 * held, bigger than PROOF_FILE_MAX, unreadable or malformed (the
+	 * caller treats that as unproven). NULL when the backend cannot
+	 * look: nothing is proven.
+	 */
+	int		(*proof)(struct mta *, const char *id,
+			    struct proof_search *ps, char **err_r);
 	const char	*(*queue_directory)(struct mta *);
 	/* depth: messages on their way out (leaving); -1 on error */
 	long		(*depth)(struct mta *);
@@ -158,6 +173,12 @@ const char	*mta_queue_directory(struct mta *);
 long		 mta_depth(struct mta *);
 /* mta_locate - see the locate op; -1 also for an invalid queue id */
 int		 mta_locate(struct mta *, const char *id, int *due_r);
+/*
+ * mta_proof - see the proof op: PROOF_OK, PROOF_NONE, or PROOF_ERROR and
+ * *err_r (also for an invalid queue id and a backend without the op)
+ */
+int		 mta_proof(struct mta *, const char *id,
+		    struct proof_search *ps, char **err_r);
 
 /* mta_nqueues - how many queues the backend names */
 /*

@@ -1,14 +1,20 @@
 /*
  * cmd.c - the table of ebbctl commands
  *
- * One line per command; the commands themselves live in cmd_NAME.c.
+ * One line per command; the commands themselves live in cmd_NAME.c. The
+ * helpers more than one command uses follow the table.
  */
 #include "config.h"
 
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 
+#include "ebb/config.h"
+#include "ebb/drain.h"
+#include "ebb/log.h"
+#include "ebb/proof.h"
 #include "cmd.h"
 
 /* one extern per command, in the order "ebbctl -h" lists them */
@@ -18,6 +24,7 @@ extern const struct ebbctl_cmd cmd_list_entry;
 extern const struct ebbctl_cmd cmd_backlog_entry;
 extern const struct ebbctl_cmd cmd_drain_entry;
 extern const struct ebbctl_cmd cmd_failsafe_entry;
+extern const struct ebbctl_cmd cmd_adopt_entry;
 extern const struct ebbctl_cmd cmd_status_entry;
 extern const struct ebbctl_cmd cmd_pause_entry;
 extern const struct ebbctl_cmd cmd_resume_entry;
@@ -32,6 +39,7 @@ const struct ebbctl_cmd *const ebbctl_cmds[] = {
 	&cmd_backlog_entry,
 	&cmd_drain_entry,
 	&cmd_failsafe_entry,
+	&cmd_adopt_entry,
 	&cmd_status_entry,
 	&cmd_pause_entry,
 	&cmd_resume_entry,
@@ -64,4 +72,29 @@ cmd_usage_error(const struct ebbctl_cmd *cmd, const char *fmt, ...)
 	fprintf(stderr, "\nusage: ebbctl [-c file] [--json] %s%s%s\n",
 	    cmd->name, cmd->usage[0] != '\0' ? " " : "", cmd->usage);
 	return EX_USAGE;
+}
+
+int
+cmd_proof_key(const struct config *cfg, struct proof_key *key_r,
+    struct drain_opts *opts)
+{
+	char	*err = NULL;
+
+	opts->proof_key = NULL;
+	switch (proof_key_load(cfg->state_directory, key_r, &err)) {
+	case 0:
+		opts->proof_key = key_r;
+		return 0;
+	case 1:
+		/* no ebbd ever ran here: no milter hold to prove */
+		log_debug("no key in %s/%s: no held message can be shown to "
+		    "be ebb's by its proof", cfg->state_directory,
+		    PROOF_KEY_FILE);
+		return 1;
+	default:
+		log_err("%s: no held message can be shown to be ebb's by its "
+		    "proof; only the ledger's are", err);
+		free(err);
+		return -1;
+	}
 }

@@ -14,6 +14,8 @@
 #include <sysexits.h>
 
 struct config;
+struct drain_opts;
+struct proof_key;
 
 struct ebbctl {
 	const char	*config_path;	/* -c FILE, NULL for the default */
@@ -38,5 +40,15 @@ void	cmd_help(const struct ebbctl_cmd *, FILE *);
 /* cmd_usage_error - print "ebbctl NAME: msg" and the usage; returns EX_USAGE */
 int	cmd_usage_error(const struct ebbctl_cmd *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
+
+/*
+ * cmd_proof_key - read the key of ebb's proof of a hold (proof.h) from
+ * the state directory into *key_r and point opts->proof_key at it.
+ * Returns 0; 1 when there is none (no ebbd made one: said at debug
+ * level only); -1 when it is refused (logged). opts->proof_key then
+ * stays NULL and nothing can be proven.
+ */
+int	cmd_proof_key(const struct config *cfg, struct proof_key *key_r,
+	    struct drain_opts *opts);
 
 #endif

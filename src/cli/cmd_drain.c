@@ -47,6 +47,7 @@
 #include "ebb/log.h"
 #include "ebb/mta.h"
 #include "ebb/pace.h"
+#include "ebb/proof.h"
 #include "ebb/sensor.h"
 #include "ebb/util.h"
 #include "cmd.h"
@@ -485,6 +486,7 @@ cmd_drain_exec(struct ebbctl *ctl, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct drain_opts opts = { 0 };
+	struct proof_key key;
 	struct sigaction sa;
 	struct mta	*mta = NULL;
 	struct ledger	*ledger = NULL;
@@ -581,12 +583,16 @@ cmd_drain_exec(struct ebbctl *ctl, int argc, char **argv)
 		free(err);
 		goto out;
 	}
+	/* milter holds whose notice ebbd lost are released in turn too */
+	(void)cmd_proof_key(ctl->cfg, &key, &opts);
+	opts.proof_all = 1;
 	d = drain_new(ctl->cfg, mta, ledger, &opts);
 	if (drain_start(d, time(NULL), &err) == -1) {
 		log_err("drain: %s", err);
 		free(err);
 		goto out;
 	}
+	drain_ledger_warn(d);
 	rc = drain_run(ctl, mta, d, (double)for_s, opts.max_rate);
 out:
 	drain_free(&d);

@@ -153,24 +153,11 @@ control_call(const struct config *cfg, const struct control_request *r,
 }
 
 int
-control_failsafe(const struct config *cfg)
+control_failsafe(const struct config *cfg, json_t **reply_r)
 {
 	struct control_request r;
-	json_t		*o;
-	json_int_t	 stuck;
-	int		 rc;
 
 	memset(&r, 0, sizeof(r));
 	r.command = CONTROL_FAILSAFE;
-	if ((rc = control_call(cfg, &r, &o)) != 0)
-		return rc;
-	printf("failsafe: ebbd released %lld messages ebb had parked and is "
-	    "stopping\n", (long long)json_integer_value(json_object_get(o,
-	    "released")));
-	stuck = json_integer_value(json_object_get(o, "stuck"));
-	if (stuck > 0)
-		printf("failsafe: %lld messages stay parked: the MTA did not "
-		    "release them (see ebbd's log)\n", (long long)stuck);
-	json_decref(o);
-	return stuck > 0 ? EX_TEMPFAIL : 0;
+	return control_call(cfg, &r, reply_r);
 }

@@ -28,9 +28,10 @@ int	control_call(const struct config *cfg,
 
 /*
  * control_failsafe - for "ebbctl failsafe" while ebbd holds the drain
- * lock: ask ebbd to release everything ebb parked and stop. Returns the
- * exit status (0 when ebbd did), CONTROL_NOT_RUNNING when no ebbd answers.
+ * lock: ask ebbd to release everything ebb parked and stop. Returns 0
+ * and ebbd's answer in *reply_r (drain_failsafe_json's members, the first
+ * of those kept in hold), else as control_call.
  */
-int	control_failsafe(const struct config *cfg);
+int	control_failsafe(const struct config *cfg, json_t **reply_r);
 
 #endif

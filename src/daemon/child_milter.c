@@ -13,10 +13,14 @@
  *	                  (the milter then admits as if blind).
  *	child -> parent   PRIV_MILTER_HOLD from a worker thread for each
  *	                  message put in hold: the parent records it in the
- *	                  ledger as ebb's (drain_adopt), so the drain
+ *	                  ledger as ebb's (drain_adopt) once its queue file
+ *	                  shows ebb's proof of the hold, so the drain
  *	                  releases it in its EDF turn.
  *	child -> parent   PRIV_MILTER_STATS after each budget: the counters,
  *	                  which the parent puts in its status.
+ *
+ * The key of that proof (proof.h) is read by the root parent before the
+ * fork and copied here; the child never opens its file.
  *
  * A send on a SOCK_SEQPACKET socket is one packet, whole, so the worker
  * threads and the loop may send at once without a lock.
@@ -40,6 +44,7 @@
 #include "ebb/governor.h"
 #include "ebb/log.h"
 #include "ebb/milter.h"
+#include "ebb/proof.h"
 #include "ebb/util.h"
 #include "child_milter.h"
 #include "priv_proto.h"
@@ -53,6 +58,8 @@ static struct {
 	int		 wake[2];	/* the milter stopped: end loop */
 	struct event_base *base;
 	struct event	*ev_wake;
+
+	struct proof_key key;		/* of ebb's proof of a hold */
 
 	pthread_mutex_t	 lock;		/* budget, got */
 	struct budget	 budget;
@@ -124,13 +131,19 @@ on_wake(evutil_socket_t fd, short ev, void *arg)
 }
 
 void
-child_milter_init(struct config *cfg)
+child_milter_init(struct config *cfg, const struct proof_key *key)
 {
+	char	 value[PROOF_VALUE_MAX];
+
 	if (!cfg->milter_enable) {
 		config_free(&cfg);
 		return;
 	}
 	cm.cfg = cfg;
+	cm.key = *key;
+	/* libcrypto sets itself up now, before libmilter's threads */
+	if (proof_value(&cm.key, "0", 0, value, sizeof(value)) == -1)
+		log_fatal("milter: cannot make the proof of a hold (HMAC)");
 }
 
 void
@@ -146,6 +159,7 @@ child_milter_start(struct event_base *base, int privfd)
 
 	if (cm.cfg == NULL)
 		return;
+	env.key = &cm.key;
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGTERM);

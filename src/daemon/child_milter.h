@@ -11,13 +11,15 @@
 
 struct config;
 struct event_base;
+struct proof_key;
 
 /*
  * child_milter_init - take cfg (owned from now on; freed at once when the
- * milter is off). Call in the child after dropping privileges, before any
- * thread exists.
+ * milter is off) and copy key, the key of ebb's proof of a hold, which
+ * the root parent read before the fork: the child cannot read its file.
+ * Call in the child after dropping privileges, before any thread exists.
  */
-void	child_milter_init(struct config *cfg);
+void	child_milter_init(struct config *cfg, const struct proof_key *key);
 
 /*
  * child_milter_start - when enabled: block SIGHUP, SIGTERM and SIGINT

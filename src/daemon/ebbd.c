@@ -38,11 +38,14 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "ebb/client_limit.h"
 #include "ebb/config.h"
 #include "ebb/config_table.h"
 #include "ebb/ledger.h"
 #include "ebb/log.h"
+#include "ebb/proof.h"
 #include "ebb/util.h"
 #include "child_milter.h"
 #include "ebbd.h"
@@ -259,6 +262,7 @@ main(int argc, char **argv)
 	int		 sp[2], hp[2] = { -1, -1 }, listenfd, lockfd = -1;
 	struct http	*http;
 	struct child_limits lim;
+	struct proof_key key;
 
 	while ((ch = getopt_long(argc, argv, "c:fnvhV", longopts,
 	    NULL)) != -1) {
@@ -339,6 +343,9 @@ main(int argc, char **argv)
 	/* made by ledger_lock if missing: checked again, now it is there */
 	if (ebbd_check_state_directory(cfg) > 0)
 		exit(1);
+	/* the proof of a hold: made once, root's; the child gets a copy */
+	if (proof_key_make(cfg->state_directory, &key, &err) == -1)
+		log_fatal("proof key: %s", err);
 	listenfd = control_listen(cfg->control_socket,
 	    cfg->control_group[0] != '\0', gid);
 	milter_dirs(cfg, pw);
@@ -365,7 +372,8 @@ main(int argc, char **argv)
 		log_debug("sandbox: no_new_privs%s", rc == 1 ?
 		    ", seccomp filter" : " (built without libseccomp)");
 		child_limits(cfg, &lim);
-		child_milter_init(cfg);	/* keeps it when enabled */
+		child_milter_init(cfg, &key);	/* keeps them when enabled */
+		OPENSSL_cleanse(&key, sizeof(key));
 		return child_main(listenfd, sp[1], http, hp[1], &lim);
 	default:
 		break;
@@ -384,6 +392,7 @@ main(int argc, char **argv)
 	a.child = pid;
 	a.lockfd = lockfd;
 	a.socket_path = xstrdup(cfg->control_socket);
+	a.key = &key;
 	rc = parent_main(&a);
 	free(a.socket_path);
 	return rc;

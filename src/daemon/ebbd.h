@@ -17,6 +17,7 @@
 
 struct config;
 struct http;
+struct proof_key;
 
 /*
  * ebbd_check - every check a start makes before it changes anything,
@@ -44,6 +45,7 @@ struct parent_args {
 	pid_t		 child;
 	int		 lockfd;	/* STATE/drain.lock, held */
 	char		*socket_path;	/* to unlink at exit; owned */
+	const struct proof_key *key;	/* of ebb's proof of a hold */
 };
 
 /*

@@ -7,9 +7,10 @@
  * sun_path, and user = root). What the configuration parser cannot know
  * is checked here, against this host: the users and groups, the
  * directories and their owners, socket paths and addresses, the TLS
- * files, the MTA instance. Nothing is created, bound or locked, so -n
- * may run beside a running ebbd. Each error is one line naming the key,
- * "FILE:LINE: key: why" (config_key_error), all of them, not the first.
+ * files, the MTA instance, the key of ebb's proof of a hold. Nothing is
+ * created, bound or locked, so -n may run beside a running ebbd. Each
+ * error is one line naming the key, "FILE:LINE: key: why"
+ * (config_key_error), all of them, not the first.
  */
 #include "config.h"
 
@@ -23,12 +24,16 @@
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
 
 #include "ebb/config.h"
 #include "ebb/config_table.h"
 #include "ebb/dir_check.h"
 #include "ebb/log.h"
 #include "ebb/mta.h"
+#include "ebb/proof.h"
 #include "ebb/util.h"
 #include "ebbd.h"
 #include "http.h"
@@ -235,6 +240,28 @@ check_mta(const struct config *cfg)
 	return n;
 }
 
+/*
+ * check_proof_key - the key of ebb's proof of a hold, when it is there,
+ * is root's alone and whole (a start makes it when missing; one that is
+ * not is refused, never replaced). Only root can tell.
+ */
+static int
+check_proof_key(const struct config *cfg)
+{
+	struct proof_key key;
+	char	*why = NULL;
+	int	 n = 0;
+
+	if (geteuid() != 0)
+		return 0;
+	if (proof_key_load(cfg->state_directory, &key, &why) == -1) {
+		n = fail(cfg, "general", "state_directory", why);
+		free(why);
+	}
+	OPENSSL_cleanse(&key, sizeof(key));
+	return n;
+}
+
 int
 ebbd_check(const struct config *cfg)
 {
@@ -244,6 +271,7 @@ ebbd_check(const struct config *cfg)
 	n += check_user(cfg);
 	n += check_dir(cfg, "general", "state_directory", cfg->state_directory,
 	    0);
+	n += check_proof_key(cfg);
 	n += check_control(cfg);
 	n += check_group(cfg);
 	n += check_milter(cfg);

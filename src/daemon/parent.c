@@ -68,6 +68,7 @@
 #define HISTORY_KEEP	(7 * 86400)	/* history samples kept */
 #define SETTLED_KEEP	(30 * 86400)	/* settled ledger rows kept */
 #define PRUNE_EVERY	3600
+#define PARENT_KEPT_MAX	200		/* held ones a failsafe answer names */
 
 /* notify - tell systemd (Type=notify), when it is there */
 static void
@@ -184,16 +185,22 @@ on_step(evutil_socket_t fd, short ev, void *arg)
 	}
 }
 
-/* parent_failsafe - release everything ebb parked, at once; then stop */
+/*
+ * parent_failsafe - release everything ebb parked, at once; then stop.
+ * The answer says what stays in hold and why, the first PARENT_KEPT_MAX
+ * of them (an answer is at most CONTROL_REPLY_MAX bytes).
+ */
 char *
 parent_failsafe(struct parent *p, int *ok_r)
 {
 	struct drain_opts opts = { 0 };
 	struct drain_status st;
 	struct drain	*d;
+	json_t		*o;
 	char		*err = NULL, *text;
 
 	opts.failsafe = 1;
+	opts.proof_key = p->a->key;
 	d = drain_new(p->cfg, p->mta, p->ledger, &opts);
 	if (drain_start(d, time(NULL), &err) == -1)
 		goto fail;
@@ -201,18 +208,24 @@ parent_failsafe(struct parent *p, int *ok_r)
 		goto fail;
 	drain_status(d, &st);
 	log_info("failsafe: released %zu messages ebb had parked (%zu past "
-	    "their deadline); %zu held by the administrator stay held; "
-	    "stopping", st.released, st.expired, st.admin_held);
+	    "their deadline, %zu of them adopted by their proof); %zu held "
+	    "by the administrator stay held; stopping", st.released,
+	    st.expired, st.adopted, st.admin_held);
 	if (st.stuck > 0)
 		log_warn("failsafe: %zu messages stay parked: the MTA did not "
 		    "release them", st.stuck);
+	o = drain_failsafe_json(d, PARENT_KEPT_MAX);
+	json_object_set_new(o, "ok", json_true());
+	json_object_set_new(o, "stopping", json_true());
+	text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
 	drain_free(&d);
+	if (text == NULL)
+		log_fatal("failsafe: out of memory");
 	p->rc = 0;
 	event_base_loopexit(p->base, NULL);
 	*ok_r = 1;
-	return xasprintf("{\"ok\":true,\"released\":%zu,\"expired\":%zu,"
-	    "\"admin_held\":%zu,\"stuck\":%zu,\"stopping\":true}",
-	    st.released, st.expired, st.admin_held, st.stuck);
+	return text;
 fail:
 	log_err("failsafe: %s", err);
 	text = err;
@@ -477,6 +490,9 @@ parent_main(struct parent_args *a)
 	}
 	pace_params_from_config(p.cfg, &pp);
 	p.pace = pace_new(&pp);
+	opts.proof_key = a->key;
+	/* a ledger made anew: what in hold is ebb's, all of it, now */
+	opts.proof_all = ledger_created(p.ledger);
 	p.drain = drain_new(p.cfg, p.mta, p.ledger, &opts);
 	/* reconcile with the queue, park the backlog, order it */
 	p.scan_duration = ebb_now_mono();
@@ -485,6 +501,7 @@ parent_main(struct parent_args *a)
 		    PARENT_REFRESH);
 		free(err);
 	}
+	drain_ledger_warn(p.drain);
 	p.scan_duration = ebb_now_mono() - p.scan_duration;
 	p.next_refresh = ebb_now_mono() + PARENT_REFRESH;
 	p.last_prune = 0;

@@ -139,6 +139,11 @@ parent_status(struct parent *p)
 	json_object_set_new(o, "unreadable",
 	    json_integer((json_int_t)st.unreadable));
 	json_object_set_new(o, "stuck", json_integer((json_int_t)st.stuck));
+	/* the proof of a hold: adopted on it, refused without it */
+	json_object_set_new(o, "adopted", json_integer((json_int_t)st.adopted));
+	json_object_set_new(o, "refused", json_integer((json_int_t)st.refused));
+	json_object_set_new(o, "unproven",
+	    json_integer((json_int_t)st.unproven));
 	json_object_set_new(o, "at_risk", json_pack("{sIsIsIsIsI}",
 	    "expired", (json_int_t)risk[DRAIN_RISK_EXPIRED],
 	    "1h", (json_int_t)risk[DRAIN_RISK_1H],

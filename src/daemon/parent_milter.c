@@ -4,7 +4,9 @@
  * Each tick the parent sends the child the budget (PRIV_BUDGET); the
  * child answers with the milter's counters (PRIV_MILTER_STATS), kept here
  * for the status, and tells of each message the milter put in hold
- * (PRIV_MILTER_HOLD), which the drain adopts into the ledger as ebb's.
+ * (PRIV_MILTER_HOLD), which the drain adopts into the ledger as ebb's
+ * once the held queue file shows ebb's proof of the hold (drain_adopt:
+ * a notice alone proves nothing, anyone can reach the milter socket).
  * Both notices are checked like every request (priv_proto.h) and never
  * answered. A held message is adopted only once it is in the hold queue
  * (the MTA puts it there just after the milter's answer): until then it
@@ -54,7 +56,10 @@ static int	 have_stats;
 static struct pending *pending;
 static size_t	 npending;
 
-/* adopt - record a held message; 1: not in hold yet, try later */
+/*
+ * adopt - record a held message on its proof; 1: not in hold yet, try
+ * later; 2: refused, no proof (drain_adopt logged it)
+ */
 static int
 adopt(struct parent *p, const char *id, time_t deadline)
 {
@@ -139,14 +144,6 @@ parent_milter_notice(struct parent *p, const unsigned char *buf, size_t len)
 		} else if (!p->cfg->milter_enable) {
 			log_msg(LOG_WARNING, id, "milter: a hold notice with "
 			    "the milter off: refused");
-		} else if (drain_held_before(p->drain, id)) {
-			/*
-			 * the milter tells of a message as it ends, before
-			 * the MTA moves it to hold: one that an earlier scan
-			 * saw in hold was held by someone else
-			 */
-			log_msg(LOG_WARNING, id, "milter: a hold notice for a "
-			    "message held before it: refused (not ebb's)");
 		} else if (adopt(p, id, deadline) == 1) {
 			if (npending == PENDING_MAX) {
 				log_msg(LOG_WARNING, id, "milter: too many "

@@ -7,8 +7,10 @@
  * one MTA is the backend's business (mta.h).
  *
  * drain_start scans the queue into the index, settles the ledger against
- * it (ledger_reconcile), parks every waiting message ebb has not parked
- * yet, and sorts what ebb has parked by deadline (then arrival, then id).
+ * it (ledger_reconcile), records the held messages that carry ebb's proof
+ * of the hold but have no ledger row (drain_proof.c), parks every waiting
+ * message ebb has not parked yet, and sorts what ebb has parked by
+ * deadline (then arrival, then id).
  * drain_tick then releases from the front of that order, as many as the
  * token bucket and the window allow, in one batch per tick:
  *
@@ -37,54 +39,14 @@
 #include "ebb/log.h"
 #include "ebb/msg.h"
 #include "ebb/mta.h"
+#include "ebb/proof.h"
 #include "ebb/util.h"
+#include "drain_int.h"
 
 #define DRAIN_BATCH_MAX	2000	/* ids per MTA command */
 #define DRAIN_REKICK	5	/* seconds before a due message is kicked again */
 #define DRAIN_RECENT	3600	/* seconds drain_refresh does not park
 				   again what it released */
-
-/* a message released by this drain and not yet known to be on its way out */
-struct inflight {
-	char	 id[MSG_QUEUE_ID_MAX];
-	double	 kicked;	/* monotonic seconds of the last kick */
-	double	 released;	/* monotonic seconds of the release */
-};
-
-struct drain {
-	const struct config *cfg;
-	struct mta	*mta;
-	struct ledger	*ledger;
-	struct drain_opts opts;
-	struct index	*ix;
-	struct index	*recent;	/* released lately: queue_id, and
-					   arrival_time = when released */
-
-	struct msg	**order;	/* ebb's parked messages, EDF */
-	size_t		 norder;
-	size_t		 next;		/* first not yet released */
-
-	struct inflight	*inflight;
-	size_t		 ninflight;
-
-	struct bucket	 bucket;
-	int		 bucket_started;
-	double		 rate;
-	long		 window;
-
-	size_t		 total;
-	size_t		 released;
-	size_t		 expired;
-	size_t		 admin_held;
-	size_t		 corrupt;
-	size_t		 unreadable;	/* parked, file unreadable */
-	long		 fb_delivered;	/* since drain_feedback: left the */
-	double		 fb_latency;	/* queue, and their time from release */
-	int		 seeded;	/* recent holds the ledger's */
-	struct index	*stuck;		/* released, but the MTA kept them
-					   held: parked, not tried again by
-					   this drain */
-};
 
 struct drain *
 drain_new(const struct config *cfg, struct mta *mta, struct ledger *ledger,
@@ -100,6 +62,9 @@ drain_new(const struct config *cfg, struct mta *mta, struct ledger *ledger,
 	d->ix = index_new();
 	d->recent = index_new();
 	d->stuck = index_new();
+	d->unproven = index_new();
+	if (opts->proof_key != NULL)
+		d->ps = proof_search_new(opts->proof_key);
 	return d;
 }
 
@@ -115,6 +80,7 @@ drain_free(struct drain **dp)
 	index_free(&d->ix);
 	index_free(&d->recent);
 	index_free(&d->stuck);
+	drain_proof_free(d);
 	free(d);
 	*dp = NULL;
 }
@@ -133,9 +99,8 @@ edf_cmp(const void *a, const void *b)
 	return strcmp(ma->queue_id, mb->queue_id);
 }
 
-/* role - what m's queue means to the engine (enum msg_role) */
-static int
-role(const struct drain *d, const struct msg *m)
+int
+drain_role(const struct drain *d, const struct msg *m)
 {
 	return mta_queue_role(d->mta, m->queue);
 }
@@ -152,7 +117,7 @@ in_queue(void *arg, const char *id, int *role_r)
 
 	if ((m = index_lookup(d->ix, id)) == NULL)
 		return 0;
-	*role_r = role(d, m);
+	*role_r = drain_role(d, m);
 	return 1;
 }
 
@@ -209,7 +174,7 @@ collect_waiting(struct msg *m, void *arg)
 {
 	struct collect	*c = arg;
 
-	if (role(c->d, m) != MSG_ROLE_WAITING ||
+	if (drain_role(c->d, m) != MSG_ROLE_WAITING ||
 	    (m->flags & MSG_F_UNREADABLE))
 		return 0;
 	/* released lately and waiting again: the MTA retries it itself */
@@ -232,7 +197,7 @@ static int
 collect_parked(struct msg *m, void *arg)
 {
 	struct drain	*d = arg;
-	int		 r = role(d, m);
+	int		 r = drain_role(d, m);
 
 	if (r != MSG_ROLE_HELD && r != MSG_ROLE_ADMIN)
 		return 0;
@@ -336,7 +301,7 @@ seed_one(void *arg, const char *id, time_t released)
 
 	remember_released(sd->d, id, released);
 	if ((m = index_lookup(sd->d->ix, id)) == NULL ||
-	    role(sd->d, m) != MSG_ROLE_WAITING ||
+	    drain_role(sd->d, m) != MSG_ROLE_WAITING ||
 	    mta_locate_role(sd->d->mta, id, &due) != MSG_ROLE_WAITING || due)
 		return 0;
 	if (sd->nkick == sd->cap) {
@@ -401,7 +366,8 @@ drain_refresh(struct drain *d, time_t now, char **err_r)
 	if (!d->opts.dry_run) {
 		/* a release a crash left half-recorded is settled here */
 		if (ledger_reconcile(d->ledger, in_queue, d, now, err_r) == -1 ||
-		    seed_recent(d, now, err_r) == -1)
+		    seed_recent(d, now, err_r) == -1 ||
+		    drain_adopt_proven(d, now, err_r) == -1)
 			return -1;
 		if (!d->opts.failsafe &&
 		    d->cfg->drain_mode == CONFIG_DRAIN_HOLD &&
@@ -681,6 +647,10 @@ drain_status(const struct drain *d, struct drain_status *r)
 	r->parked += r->stuck;
 	r->rate = d->rate;
 	r->window = d->window;
+	r->adopted = d->adopted;
+	r->refused = d->refused;
+	r->unproven = index_count(d->unproven);
+	r->unchecked = d->unchecked;
 }
 
 void
@@ -800,7 +770,7 @@ drop_unparked(struct drain *d)
 	size_t	 i, keep = d->next;
 
 	for (i = d->next; i < d->norder; i++)
-		if (role(d, d->order[i]) == MSG_ROLE_HELD &&
+		if (drain_role(d, d->order[i]) == MSG_ROLE_HELD &&
 		    d->order[i]->parked_by_ebb &&
 		    index_lookup(d->stuck, d->order[i]->queue_id) == NULL)
 			d->order[keep++] = d->order[i];
@@ -906,7 +876,7 @@ drain_hold_ids(struct drain *d, const char *const *ids, size_t n,
 	deadlines = xreallocarray(NULL, n, sizeof(*deadlines));
 	for (i = 0; i < n; i++) {
 		if ((m = index_lookup(d->ix, ids[i])) == NULL ||
-		    role(d, m) != MSG_ROLE_WAITING ||
+		    drain_role(d, m) != MSG_ROLE_WAITING ||
 		    (m->flags & MSG_F_UNREADABLE)) {
 			*err_r = xasprintf("%s: not waiting for a retry: "
 			    "not parked", ids[i]);
@@ -924,7 +894,7 @@ drain_hold_ids(struct drain *d, const char *const *ids, size_t n,
 		index_remove(d->recent, ids[i]);
 		relocate(d, ids[i]);
 		m = index_lookup(d->ix, ids[i]);
-		m->parked_by_ebb = role(d, m) == MSG_ROLE_HELD;
+		m->parked_by_ebb = drain_role(d, m) == MSG_ROLE_HELD;
 	}
 	build_order(d);
 	qsort(d->order, d->norder, sizeof(*d->order), edf_cmp);
@@ -974,40 +944,4 @@ drain_at_risk(const struct drain *d, time_t now,
 				break;
 		counts_r[b]++;
 	}
-}
-
-int
-drain_held_before(const struct drain *d, const char *id)
-{
-	const struct msg *m;
-
-	m = index_lookup(d->ix, id);
-	return m != NULL && !m->parked_by_ebb &&
-	    (role(d, m) == MSG_ROLE_HELD || role(d, m) == MSG_ROLE_ADMIN);
-}
-
-int
-drain_adopt(struct drain *d, const char *id, time_t deadline, time_t now,
-    char **err_r)
-{
-	const char	*ids[1] = { id };
-	int		 due;
-
-	if (!ebb_queue_id_valid(id)) {
-		*err_r = xasprintf("\"%.40s\" is not a queue id", id);
-		return -1;
-	}
-	if (d->ledger == NULL || d->opts.dry_run)
-		return 0;
-	/* the MTA parks it just after the milter's answer */
-	if (mta_locate_role(d->mta, id, &due) != MSG_ROLE_HELD)
-		return 1;
-	if (ledger_park_begin(d->ledger, ids, &deadline, 1, now,
-	    err_r) == -1 ||
-	    ledger_park_commit(d->ledger, ids, 1, now, err_r) == -1)
-		return -1;
-	log_msg(LOG_INFO, id, "parked by the milter deadline=%lld",
-	    (long long)deadline);
-	d->total++;
-	return 0;
 }

@@ -85,6 +85,9 @@ static const char *const ledger_sql[ST_COUNT] = {
 	[ST_RELEASED_SINCE] =
 	    "SELECT queue_id, settled_at FROM settled "
 	    "WHERE outcome = 'released' AND settled_at >= ?1",
+	[ST_SETTLED_SINCE] =
+	    "SELECT 1 FROM settled WHERE queue_id = ?1 AND parked_at >= ?2 "
+	    "LIMIT 1",
 	[ST_HISTORY_ADD] =
 	    "INSERT OR REPLACE INTO history (time, pressure, rate, leaving, "
 	    "waiting, held, admin, parked) "
@@ -774,6 +777,30 @@ ledger_is_parked(struct ledger *l, const char *id, char **err_r)
 	}
 	sqlite3_reset(st);
 	return found;
+}
+
+int
+ledger_settled_since(struct ledger *l, const char *id, time_t since,
+    char **err_r)
+{
+	sqlite3_stmt	*st = l->st[ST_SETTLED_SINCE];
+	int		 rc;
+
+	if (!ledger_id_ok(id))
+		return 0;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)since);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return ledger_error(l, "lookup", err_r);
+	return rc == SQLITE_ROW;
+}
+
+int
+ledger_created(const struct ledger *l)
+{
+	return l->created;
 }
 
 int

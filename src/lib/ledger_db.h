@@ -31,6 +31,7 @@ enum ledger_st {
 	ST_TOTALS_ADD,
 	ST_PRUNE_SETTLED,
 	ST_RELEASED_SINCE,
+	ST_SETTLED_SINCE,
 	ST_HISTORY_ADD,
 	ST_HISTORY_SINCE,
 	ST_HISTORY_PRUNE,
@@ -45,6 +46,7 @@ struct ledger {
 	int64_t		 add_released;
 	int64_t		 add_expired;
 	int64_t		 add_closed;
+	int		 created;	/* this open made the schema */
 };
 
 /*

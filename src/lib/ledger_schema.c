@@ -77,6 +77,11 @@ static const char *const schema_migrations[] = {
 	"INSERT INTO history SELECT time, pressure, rate, incoming + active,"
 	"  deferred, hold, 0, parked FROM history_v1;"
 	"DROP TABLE history_v1;",
+	/*
+	 * 3: settled rows looked up by queue id, to tell a message ebb
+	 * released (and someone held again) from one it never recorded
+	 */
+	"CREATE INDEX IF NOT EXISTS settled_queue_id ON settled (queue_id);",
 };
 
 _Static_assert(sizeof(schema_migrations) / sizeof(schema_migrations[0]) ==
@@ -250,6 +255,7 @@ schema_migrate(struct ledger *l, char **err_r)
 	free(sql);
 	if (rc == -1 || schema_exec(l, "COMMIT", "commit", err_r) == -1)
 		goto fail;
+	l->created = version == 0;
 	if (version > 0 && version < LEDGER_SCHEMA_VERSION)
 		log_info("%s: ledger schema upgraded from version %lld to %d",
 		    l->path, (long long)version, LEDGER_SCHEMA_VERSION);

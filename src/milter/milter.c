@@ -19,6 +19,12 @@
  * rejected, temperror tempfailed); in header and enforce modes a message
  * that gets in carries Received-SPF and Authentication-Results, added at
  * the end of the message.
+ *
+ * A message put in hold carries ebb's proof of the hold, an X-Ebb-Parked
+ * header (proof.h) under the key the host gives (env->key): the drain
+ * believes the hold notice, or finds a hold whose notice was lost, only
+ * by it. No proof can be made (no queue id, the MTA refuses the header):
+ * the message is tempfailed, never held unproven.
  */
 #include "config.h"
 
@@ -49,6 +55,7 @@
 #include "ebb/governor.h"
 #include "ebb/log.h"
 #include "ebb/milter.h"
+#include "ebb/proof.h"
 #include "ebb/util.h"
 #include "milter_spf.h"
 
@@ -280,7 +287,7 @@ ebb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		return SMFIS_TEMPFAIL;
 	*pf0 = 0;
 	if (m.cfg->milter_action == CONFIG_MILTER_HOLD)
-		*pf0 |= SMFIF_QUARANTINE;
+		*pf0 |= SMFIF_QUARANTINE | SMFIF_ADDHDRS;	/* the proof */
 	if (m.spf != NULL)
 		*pf0 |= SMFIF_ADDHDRS;
 	*pf0 &= f0;
@@ -555,6 +562,25 @@ spf_headers(SMFICTX *ctx, const struct conn *c, const struct msg *g)
 	return 0;
 }
 
+/*
+ * hold_proof - add ebb's proof of the hold (proof.h) to the message about
+ * to be held: 0, or -1 when it cannot be made or added (the caller then
+ * tempfails: a hold without it would be taken for the administrator's).
+ * No key (a test host): nothing added.
+ */
+static int
+hold_proof(SMFICTX *ctx, const char *id)
+{
+	char	 value[PROOF_VALUE_MAX];
+
+	if (m.env.key == NULL)
+		return 0;
+	if (id == NULL || proof_value(m.env.key, id, time(NULL), value,
+	    sizeof(value)) == -1)
+		return -1;
+	return smfi_addheader(ctx, PROOF_HEADER, value) == MI_SUCCESS ? 0 : -1;
+}
+
 static sfsistat
 ebb_eom(SMFICTX *ctx)
 {
@@ -576,6 +602,12 @@ ebb_eom(SMFICTX *ctx)
 		g->hold = 0;
 	}
 	if (g->hold) {
+		if (hold_proof(ctx, id) == -1) {
+			msg_free(&c->msg);
+			return internal_error(ctx, id == NULL ? "no queue id "
+			    "for the proof of a hold" : "smfi_addheader of "
+			    "the proof of a hold failed");
+		}
 		if (smfi_quarantine(ctx, "ebb: recovering from a backlog") !=
 		    MI_SUCCESS) {
 			msg_free(&c->msg);

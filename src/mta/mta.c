@@ -11,6 +11,7 @@
 
 #include "ebb/config.h"
 #include "ebb/mta.h"
+#include "ebb/proof.h"
 #include "ebb/util.h"
 
 static const struct {
@@ -153,6 +154,22 @@ mta_locate(struct mta *m, const char *id, int *due_r)
 		return -1;
 	}
 	return q;
+}
+
+int
+mta_proof(struct mta *m, const char *id, struct proof_search *ps,
+    char **err_r)
+{
+	if (id == NULL || !ebb_queue_id_valid(id)) {
+		*err_r = xstrdup("not a queue id");
+		return PROOF_ERROR;
+	}
+	if (m->ops->proof == NULL) {
+		*err_r = xasprintf("the %s backend cannot look for a proof",
+		    m->ops->name);
+		return PROOF_ERROR;
+	}
+	return m->ops->proof(m, id, ps, err_r);
 }
 
 int

@@ -47,10 +47,12 @@
 #include "ebb/log.h"
 #include "ebb/mta.h"
 #include "ebb/postfix_record.h"
+#include "ebb/proof.h"
 #include "ebb/util.h"
 #include "postfix.h"
 
 #define PF_WALK_DEPTH	4	/* subdirectory levels below a queue */
+#define PF_PROOF_CHUNK	65536	/* bytes per read of a proof check */
 
 /*
  * the queues ebb scans, in the order a message moves through them, by
@@ -647,6 +649,88 @@ postfix_kick(struct mta *m, const char *const *ids, size_t n, char **err_r)
 	return postfix_wake_qmgr(pf, err_r);
 }
 
+/*
+ * postfix_proof - read a hold file for ebb's proof (proof.h): its T
+ * record's arrival time, then the file in PF_PROOF_CHUNK reads. Postfix's
+ * cleanup appends a header a milter adds at the end of the queue file,
+ * reached through pointer records, so the last chunk is read first: one
+ * read for most of ebb's holds, however big the message. Without a proof
+ * there, all of it is read (a file without the proof is read once: the
+ * drain remembers it).
+ */
+static int
+postfix_proof(struct mta *m, const char *id, struct proof_search *ps,
+    char **err_r)
+{
+	struct postfix	*pf = pf_of(m);
+	struct pf_envelope env;
+	struct stat	 sb;
+	enum pf_error	 e;
+	const char	*why;
+	char		 path[512];
+	unsigned char	*buf = NULL;
+	uint64_t	 off = 0;
+	ssize_t		 n;
+	int		 qfd, fd = -1, rc = PROOF_ERROR;
+
+	if (strlen(id) >= MSG_QUEUE_ID_MAX || (qfd = open(pf->queue_dir,
+	    O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		*err_r = xasprintf("%s: %s", pf->queue_dir, strerror(errno));
+		return PROOF_ERROR;
+	}
+	if (!postfix_find(qfd, postfix_queues[PF_QUEUE_HOLD].name, id, 0,
+	    &sb, path, sizeof(path))) {
+		*err_r = xstrdup("not in hold");
+		goto out;
+	}
+	if ((fd = openat(qfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+	    fstat(fd, &sb) < 0) {
+		*err_r = xasprintf("%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(sb.st_mode) || sb.st_size > PROOF_FILE_MAX) {
+		*err_r = xasprintf("%s: not a file of at most %ld bytes", path,
+		    PROOF_FILE_MAX);
+		goto out;
+	}
+	if ((e = pf_parse(pf->parser, postfix_pread, &fd,
+	    (uint64_t)sb.st_size, &env, &why)) != PF_OK) {
+		*err_r = xasprintf("%s: %s: %s", path, pf_error_name(e), why);
+		goto out;
+	}
+	buf = xmalloc(PF_PROOF_CHUNK);
+	/* the last chunk first: where cleanup appends what a milter adds */
+	if (sb.st_size > PF_PROOF_CHUNK) {
+		off = (uint64_t)sb.st_size - PF_PROOF_CHUNK;
+		if ((n = postfix_pread(&fd, buf, PF_PROOF_CHUNK, off)) < 0) {
+			*err_r = xasprintf("%s: %s", path, strerror(errno));
+			goto out;
+		}
+		proof_search_begin(ps, id, (time_t)env.arrival_time);
+		proof_search_feed(ps, buf, (size_t)n);
+		if (proof_search_end(ps)) {
+			rc = PROOF_OK;
+			goto out;
+		}
+	}
+	proof_search_begin(ps, id, (time_t)env.arrival_time);
+	for (off = 0; off < (uint64_t)sb.st_size; off += (uint64_t)n) {
+		if ((n = postfix_pread(&fd, buf, PF_PROOF_CHUNK, off)) < 0) {
+			*err_r = xasprintf("%s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (n == 0 || proof_search_feed(ps, buf, (size_t)n))
+			break;
+	}
+	rc = proof_search_end(ps) ? PROOF_OK : PROOF_NONE;
+out:
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	close(qfd);
+	return rc;
+}
+
 const struct mta_ops postfix_mta_ops = {
 	.name = "postfix",
 	.queues = postfix_queues,
@@ -657,6 +741,7 @@ const struct mta_ops postfix_mta_ops = {
 	.release = postfix_release,
 	.kick = postfix_kick,
 	.locate = postfix_locate,
+	.proof = postfix_proof,
 	.queue_directory = postfix_queue_directory,
 	.depth = postfix_depth,
 	.close = postfix_close,

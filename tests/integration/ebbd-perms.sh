@@ -5,15 +5,17 @@
 # directory is left); a state directory that is another user's, or
 # writable by its group, or under a directory others may write to, is
 # refused by "ebbd -n" and by the start alike, before anything is made in
-# it; a file where the socket goes is refused, not removed; and a milter
-# socket that cannot be bound is refused with the real reason.
+# it; so is a proof key (the proof of a hold) that is not root's alone
+# or not 32 bytes, and it is never replaced; a file where the socket goes
+# is refused, not removed; and a milter socket that cannot be bound is
+# refused with the real reason.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/drain-lib.sh"
 . "$top_srcdir/tests/integration/ebbd-lib.sh"
 require_root
 require_cmd postfix jq perl useradd stat
 
-tap_plan 14
+tap_plan 18
 ebb_user
 pf_create
 pf_start || bail_out "postfix did not start"
@@ -94,7 +96,23 @@ check "a root-owned state directory is taken" test -e "$STATE/drain.lock"
 bg_stop ebbd
 rm -f "$STATE/drain.lock"
 
-# 9: a file where the control socket goes is refused and left alone
+# 9-12: the key of the proof of a hold, made by that start: one anyone
+# else could read, or of another size, is refused and left as it is
+KEY=$STATE/proof.key
+sum=$(sha256sum <"$KEY")
+chmod 0644 "$KEY"
+refused "a proof key readable by others is refused"     "$KEY: mode 644: must be 0600 or stricter"
+chmod 0600 "$KEY"
+chown nobody "$KEY"
+refused "a proof key owned by another user is refused"     "$KEY: owned by uid $(id -u nobody), not 0"
+chown root "$KEY"
+cp "$KEY" "$T/key.bak"
+head -c 31 "$T/key.bak" >"$KEY"
+refused "a proof key of the wrong size is refused"     "$KEY: 31 bytes, not 32: damaged"
+cat "$T/key.bak" >"$KEY"
+is "$(sha256sum <"$KEY"):$(perms "$KEY")" "$sum:600 root root"     "the key is never replaced"
+
+# 13: a file where the control socket goes is refused and left alone
 echo "keep me" >"$T/run/notasocket"
 ebb_config '[control]' "socket = $T/run/notasocket"
 refused "a file at the control socket's path is refused" \
@@ -102,7 +120,7 @@ refused "a file at the control socket's path is refused" \
 is "$(cat "$T/run/notasocket")" "keep me" "and it is left as it was"
 ebbd_config
 
-# 11-12: the milter socket: a bad address is named as such, at -n and at
+# 15-16: the milter socket: a bad address is named as such, at -n and at
 # the start; a port in use is named as such
 ebbd_config '[milter]' 'enable = yes' 'socket = inet:3240@127.0.'
 refused "a milter socket address libmilter cannot bind is refused, named" \
@@ -126,7 +144,7 @@ else
 	    "$(grep -i milter "$T/inuse.out")"
 fi
 
-# 13-14: "ebbd -n" passes what starts, and runs beside a running ebbd
+# 17-18: "ebbd -n" passes what starts, and runs beside a running ebbd
 # without touching its socket
 ebbd_config
 ebbd_start || bail_out "ebbd did not start: $(cat "$T/ebbd.out")"

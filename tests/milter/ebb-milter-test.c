@@ -8,7 +8,8 @@
  * in the tests) and ticks a pacer every [sensors] interval, hands the
  * budget to the milter through struct milter_env, and logs to stderr. A
  * message put on hold is logged as "hold-recorded ID deadline=T" where
- * ebbd would write the ledger. SIGTERM or SIGINT stops it; the counters
+ * ebbd would write the ledger, and carries the proof of a hold under a
+ * fixed key (32 bytes of 0x5a). SIGTERM or SIGINT stops it; the counters
  * are logged on the way out ("counters accepted=N ...").
  *
  * -z ZONE (with libspf2) answers the SPF lookups from a file instead of
@@ -36,6 +37,7 @@
 #include "ebb/pace.h"
 #include "ebb/log.h"
 #include "ebb/milter.h"
+#include "ebb/proof.h"
 #include "ebb/sensor.h"
 #include "ebb/util.h"
 
@@ -192,7 +194,8 @@ int
 main(int argc, char **argv)
 {
 	struct milter_env	 env = { host_budget, host_hold, host_stopped,
-				    NULL, NULL };
+				    NULL, NULL, NULL };
+	static struct proof_key	 key;	/* a fixed one: held mail is proven */
 	struct pace_params	 pp;
 	struct sensor_sample	 prev;
 	struct pace		*pc;
@@ -246,6 +249,8 @@ main(int argc, char **argv)
 	pc = pace_new(&pp);
 	memset(&prev, 0, sizeof(prev));
 	tick(cfg, pc, &prev, 1);
+	memset(key.k, 0x5a, sizeof(key.k));
+	env.key = &key;
 	if (milter_start(cfg, &env, &err) == -1)
 		log_fatal("%s", err);
 	while (!atomic_load(&stopped)) {

@@ -7,7 +7,8 @@
  * (postsuper -H: other ids are ignored, not an error), kick has the MTA
  * pick released mail up now, locate says where a message is, and scan
  * fills the index as the directory walk does, keeping an unreadable held
- * file by id. A handful of messages per test: linear lookups are fine.
+ * file by id, and proof reads the bytes a test gave a held file. A
+ * handful of messages per test: linear lookups are fine.
  */
 #include "config.h"
 
@@ -17,6 +18,7 @@
 #include "ebb/index.h"
 #include "ebb/msg.h"
 #include "ebb/mta.h"
+#include "ebb/proof.h"
 #include "ebb/util.h"
 #include "fake_mta.h"
 
@@ -37,6 +39,8 @@ struct fake_msg {
 	time_t	 arrival;
 	time_t	 deadline;
 	char	*sender;
+	char	*content;	/* the queue file's bytes */
+	size_t	 ncontent;
 };
 
 /* what one op did: calls, the ids it acted on, an armed failure */
@@ -242,6 +246,34 @@ fake_locate(struct mta *m, const char *id, int *due_r)
 	return fm->queue;
 }
 
+/* fake_proof - feed the held file to ps, 7 bytes at a time */
+static int
+fake_proof(struct mta *m, const char *id, struct proof_search *ps,
+    char **err_r)
+{
+	struct fake_mta	*f = fake_of(m);
+	struct fake_msg	*fm;
+	size_t		 off, n;
+
+	f->op[FAKE_OP_PROOF].calls++;
+	if ((fm = find(f, id)) == NULL ||
+	    role_of(fm->queue) != MSG_ROLE_HELD) {
+		*err_r = xstrdup("not in hold");
+		return PROOF_ERROR;
+	}
+	if (fm->unreadable) {
+		*err_r = xstrdup("unreadable");
+		return PROOF_ERROR;
+	}
+	proof_search_begin(ps, id, fm->arrival);
+	for (off = 0; off < fm->ncontent; off += n) {
+		n = MINIMUM(7, fm->ncontent - off);
+		if (proof_search_feed(ps, fm->content + off, n))
+			break;
+	}
+	return proof_search_end(ps) ? PROOF_OK : PROOF_NONE;
+}
+
 static int
 fake_open(struct mta *m, const struct config *cfg, char **err_r)
 {
@@ -283,6 +315,7 @@ static const struct mta_ops fake_mta_ops = {
 	.release = fake_release,
 	.kick = fake_kick,
 	.locate = fake_locate,
+	.proof = fake_proof,
 	.queue_directory = fake_queue_directory,
 	.depth = fake_depth,
 	.close = fake_close,
@@ -307,8 +340,10 @@ fake_mta_free(struct fake_mta **fp)
 
 	if (f == NULL)
 		return;
-	for (i = 0; i < f->nmsgs; i++)
+	for (i = 0; i < f->nmsgs; i++) {
 		free(f->msgs[i].sender);
+		free(f->msgs[i].content);
+	}
 	free(f->msgs);
 	fake_mta_reset_ids(f);
 	free(f);
@@ -361,6 +396,20 @@ fake_mta_set_unreadable(struct fake_mta *f, const char *id, int unreadable)
 
 	if ((fm = find(f, id)) != NULL)
 		fm->unreadable = unreadable;
+}
+
+void
+fake_mta_set_content(struct fake_mta *f, const char *id, const void *buf,
+    size_t len)
+{
+	struct fake_msg	*fm;
+
+	if ((fm = find(f, id)) == NULL)
+		return;
+	free(fm->content);
+	fm->content = xmalloc(len);
+	memcpy(fm->content, buf, len);
+	fm->ncontent = len;
 }
 
 void

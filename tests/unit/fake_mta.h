@@ -40,6 +40,7 @@ enum fake_op {
 	FAKE_OP_RELEASE,
 	FAKE_OP_KICK,
 	FAKE_OP_LOCATE,		/* counted only: it has no way to fail */
+	FAKE_OP_PROOF,		/* counted only: unreadable is its failure */
 	FAKE_OP_COUNT
 };
 
@@ -78,6 +79,15 @@ void		 fake_mta_move(struct fake_mta *f, const char *id, int queue);
  */
 void		 fake_mta_set_unreadable(struct fake_mta *f, const char *id,
 		    int unreadable);
+
+/*
+ * fake_mta_set_content - the bytes of id's queue file (copied), which the
+ * proof op feeds to the proof search in small chunks with id's arrival
+ * time; none: an empty file. An unreadable file, or one not held, is a
+ * PROOF_ERROR.
+ */
+void		 fake_mta_set_content(struct fake_mta *f, const char *id,
+		    const void *buf, size_t len);
 
 /* fake_mta_deliver - the MTA delivered id: it is gone */
 /*

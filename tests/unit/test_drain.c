@@ -3,7 +3,8 @@
  *
  * EDF order and its ties, the window and the messages in flight, the
  * re-kick, token bucket pacing, --limit, release and hold by id, the
- * milter's adoption, the failsafe, unreadable parked files, and a crash
+ * milter's adoption on proof and of holds whose notice was lost, the
+ * failsafe and what it leaves in hold, unreadable parked files, and a crash
  * at every step of park and release. Every test has a real ledger in its
  * own state directory under $TMPDIR (mkdtemp, removed afterwards) and
  * passes the time in: no root, no sleeps, no clock. Expected values are
@@ -25,6 +26,7 @@
 #include <time.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "ebb/config.h"
 #include "ebb/drain.h"
@@ -33,6 +35,7 @@
 #include "ebb/log.h"
 #include "ebb/msg.h"
 #include "ebb/mta.h"
+#include "ebb/proof.h"
 #include "ebb/util.h"
 #include "fake_mta.h"
 
@@ -50,6 +53,7 @@ struct fixture {
 	struct drain	*d;
 	struct drain_opts opts;		/* for the next fx_drain */
 	const void	*arg;		/* the test's case (crash_setup) */
+	struct proof_key key;		/* the proof of a hold's */
 };
 
 static int
@@ -71,6 +75,8 @@ setup(void **state)
 	}
 	fx->cfg = config_defaults();
 	fx->f = fake_mta_new();
+	memset(fx->key.k, 0x5a, sizeof(fx->key.k));
+	fx->opts.proof_key = &fx->key;
 	*state = fx;
 	return 0;
 }
@@ -103,6 +109,26 @@ static void
 add(struct fixture *fx, const char *id, int queue, long dl)
 {
 	fake_mta_add(fx->f, id, queue, NOW - HOUR, NOW + dl, SENDER);
+}
+
+/*
+ * prove - id's queue file carries ebb's proof of a hold made at t (key:
+ * the fixture's, or a wrong one), in a record among other bytes
+ */
+static void
+prove(struct fixture *fx, const char *id, time_t t, int wrong_key)
+{
+	struct proof_key other;
+	char	 value[PROOF_VALUE_MAX], file[512];
+	int	 n;
+
+	memset(other.k, 0x33, sizeof(other.k));
+	if (proof_value(wrong_key ? &other : &fx->key, id, t, value,
+	    sizeof(value)) == -1)
+		fail_msg("proof_value %s", id);
+	n = snprintf(file, sizeof(file), "C.....T1700000000 0A...S%s"
+	    "M...N%c%s: %sXE", SENDER, 'x', PROOF_HEADER, value);
+	fake_mta_set_content(fx->f, id, file, (size_t)n);
 }
 
 /* fx_drain - a new drain over the fixture's fake, ledger and opts */
@@ -610,8 +636,12 @@ test_hold_ids(void **state)
 
 /*
  * Adoption: the milter held M1 and M2 with their senders' deadlines. Not
- * held yet: 1, ask again; held: 0 and ebb's. Released in EDF turn by the
- * earlier of the ledger's deadline and the queue file's.
+ * held yet: 1, ask again; held with ebb's proof: 0 and ebb's. Released in
+ * EDF turn by the earlier of the ledger's deadline and the queue file's.
+ * A notice for a held message without the proof is refused (2): the
+ * administrator's H1, one whose proof was made under another key (F1),
+ * one whose header was copied from an earlier message with its queue id
+ * (C1), and a forged notice for an unreadable file (U1).
  */
 static void
 test_adopt(void **state)
@@ -621,11 +651,20 @@ test_adopt(void **state)
 
 	add(fx, "P1", FAKE_DEFERRED, 1 * HOUR);
 	add(fx, "P2", FAKE_DEFERRED, 5 * HOUR);
+	add(fx, "H1", FAKE_HOLD, 1 * HOUR);
+	add(fx, "F1", FAKE_HOLD, 1 * HOUR);
+	add(fx, "C1", FAKE_HOLD, 1 * HOUR);
+	add(fx, "U1", FAKE_HOLD, 1 * HOUR);
+	prove(fx, "F1", NOW - HOUR, 1);
+	prove(fx, "C1", NOW - 3 * DAY, 0);
+	fake_mta_set_unreadable(fx->f, "U1", 1);
 	fx_drain(fx);
 	start_ok(fx, NOW);
 	/* local bounce deadlines in 5 days and in 2 hours */
 	add(fx, "M1", FAKE_INCOMING, 5 * DAY);
 	add(fx, "M2", FAKE_INCOMING, 2 * HOUR);
+	prove(fx, "M1", NOW - HOUR + 5, 0);
+	prove(fx, "M2", NOW - HOUR + 30, 0);
 
 	assert_int_equal(drain_adopt(fx->d, "M1", NOW + 3 * HOUR, NOW, &err),
 	    1);
@@ -640,15 +679,163 @@ test_adopt(void **state)
 	assert_int_equal(is_parked(fx, "M2"), 1);
 	assert_int_equal(drain_adopt(fx->d, "no;id", NOW, NOW, &err), -1);
 	free(err);
+	assert_int_equal(drain_adopt(fx->d, "H1", NOW, NOW, &err), 2);
+	assert_int_equal(drain_adopt(fx->d, "F1", NOW, NOW, &err), 2);
+	assert_int_equal(drain_adopt(fx->d, "C1", NOW, NOW, &err), 2);
+	assert_int_equal(drain_adopt(fx->d, "U1", NOW, NOW, &err), 2);
+	assert_int_equal(status(fx).refused, 4);
 
 	refresh_ok(fx, NOW);
 	assert_int_equal(status(fx).parked, 4);
-	assert_int_equal(status(fx).admin_held, 0);
+	assert_int_equal(status(fx).admin_held, 4);
 	assert_int_equal(tick(fx, 100, 100, 0), 4);
 	/* M1 by the ledger's 3 h, M2 by its file's 2 h */
 	assert_string_equal(ids(fx, FAKE_OP_RELEASE), "P1 M2 M1 P2");
 	/* the milter parks, not the drain */
 	assert_int_equal(fake_mta_calls(fx->f, FAKE_OP_PARK), 1);
+	assert_int_equal(fake_mta_queue_of(fx->f, "H1"), FAKE_HOLD);
+	assert_int_equal(fake_mta_queue_of(fx->f, "F1"), FAKE_HOLD);
+	assert_int_equal(fake_mta_queue_of(fx->f, "C1"), FAKE_HOLD);
+	assert_int_equal(fake_mta_queue_of(fx->f, "U1"), FAKE_HOLD);
+}
+
+/* kept_line - drain_foreach_kept into a string "ID:name ..." */
+static int
+kept_line(void *arg, const char *id, enum drain_kept why)
+{
+	char	*buf = arg;
+	size_t	 len = strlen(buf);
+
+	snprintf(buf + len, 512 - len, "%s%s:%s", len > 0 ? " " : "", id,
+	    drain_kept_name(why));
+	return 0;
+}
+
+/*
+ * Lost notices: M1..M3 are in hold with ebb's proof and no ledger row
+ * (ebbd was stopped before their notices were recorded). A refresh adopts
+ * them with the deadline the scan found, reads each held file once (H1,
+ * the administrator's, is remembered, not read again; it is again when a
+ * new message takes its queue id), and never takes back R1, which ebb
+ * released once and someone held again. Failsafe then releases what it
+ * adopted and says why it leaves each of the others.
+ */
+static void
+test_adopt_lost_notices(void **state)
+{
+	struct fixture	*fx = *state;
+	char		 kept[512] = "";
+	json_t		*o, *k;
+	size_t		 reads;
+	char		*err = NULL;
+	const char	*r1[] = { "R1" };
+
+	add(fx, "M1", FAKE_HOLD, 3 * HOUR);
+	add(fx, "M2", FAKE_HOLD, 1 * HOUR);
+	add(fx, "M3", FAKE_HOLD, 2 * HOUR);
+	add(fx, "H1", FAKE_HOLD, 1 * HOUR);
+	add(fx, "R1", FAKE_DEFERRED, 1 * HOUR);
+	add(fx, "F1", FAKE_FROZEN, 1 * HOUR);
+	prove(fx, "M1", NOW - HOUR, 0);
+	prove(fx, "M2", NOW - HOUR, 0);
+	prove(fx, "M3", NOW - HOUR, 0);
+	prove(fx, "R1", NOW - HOUR, 0);
+	fx_drain(fx);
+	start_ok(fx, NOW);
+	assert_int_equal(status(fx).adopted, 3);
+	assert_int_equal(status(fx).unproven, 1);
+	assert_int_equal(status(fx).admin_held, 1 + 1);
+	assert_int_equal(is_parked(fx, "M1"), 1);
+	/* R1: parked by the drain, released, then held by someone else */
+	assert_int_equal(drain_release_ids(fx->d, r1, 1, NOW, &err), 0);
+	fake_mta_move(fx->f, "R1", FAKE_HOLD);
+	reads = fake_mta_calls(fx->f, FAKE_OP_PROOF);
+	refresh_ok(fx, NOW + 5);
+	assert_int_equal(fake_mta_calls(fx->f, FAKE_OP_PROOF), reads + 1);
+	assert_int_equal(is_parked(fx, "R1"), 0);
+	refresh_ok(fx, NOW + 10);
+	assert_int_equal(fake_mta_calls(fx->f, FAKE_OP_PROOF), reads + 1);
+	/* a new message under H1's id is read again */
+	fake_mta_deliver(fx->f, "H1");
+	refresh_ok(fx, NOW + 15);
+	fake_mta_add(fx->f, "H1", FAKE_HOLD, NOW, NOW + DAY, SENDER);
+	prove(fx, "H1", NOW + 2, 0);
+	refresh_ok(fx, NOW + 20);
+	assert_int_equal(fake_mta_calls(fx->f, FAKE_OP_PROOF), reads + 2);
+	assert_int_equal(is_parked(fx, "H1"), 1);
+	fake_mta_set_content(fx->f, "H1", "", 0);
+	fake_mta_move(fx->f, "H1", FAKE_DEFERRED);
+	fake_mta_add(fx->f, "H2", FAKE_HOLD, NOW, NOW + DAY, SENDER);
+
+	fx->opts.failsafe = 1;
+	fx_drain(fx);
+	start_ok(fx, NOW + 60);
+	fake_mta_reset_ids(fx->f);
+	if (drain_release_all(fx->d, NOW + 60, &err) == -1)
+		fail_msg("drain_release_all: %s", err);
+	/* EDF by the deadlines of their files */
+	assert_string_equal(ids(fx, FAKE_OP_RELEASE), "M2 M3 M1");
+	drain_foreach_kept(fx->d, kept_line, kept);
+	assert_non_null(strstr(kept, "R1:released_before"));
+	assert_non_null(strstr(kept, "H2:no_proof"));
+	assert_non_null(strstr(kept, "F1:admin_queue"));
+	assert_null(strstr(kept, "M1"));
+	/* the same as JSON, cut at max_kept */
+	o = drain_failsafe_json(fx->d, 1);
+	assert_int_equal(json_integer_value(json_object_get(o, "released")),
+	    3);
+	assert_int_equal(json_integer_value(json_object_get(o, "adopted")), 0);
+	assert_int_equal(json_integer_value(json_object_get(o,
+	    "kept_total")), 3);
+	assert_int_equal(json_array_size(json_object_get(o, "kept")), 1);
+	k = json_array_get(json_object_get(o, "kept"), 0);
+	assert_non_null(json_string_value(json_object_get(k, "queue_id")));
+	assert_non_null(json_string_value(json_object_get(k, "reason")));
+	assert_non_null(json_string_value(json_object_get(k, "why")));
+	json_decref(o);
+	assert_int_equal(fake_mta_queue_of(fx->f, "H2"), FAKE_HOLD);
+	assert_int_equal(fake_mta_queue_of(fx->f, "R1"), FAKE_HOLD);
+}
+
+/*
+ * A running drain reads at most DRAIN_PROOF_MAX held files per refresh;
+ * the rest wait for the next one, none is read twice, and with no key
+ * nothing is read or adopted.
+ */
+static void
+test_adopt_bounded(void **state)
+{
+	struct fixture	*fx = *state;
+	char		 id[16];
+	size_t		 i, n = DRAIN_PROOF_MAX + 50;
+
+	for (i = 0; i < n; i++) {
+		snprintf(id, sizeof(id), "M%zu", i);
+		add(fx, id, FAKE_HOLD, HOUR);
+		if (i % 2 == 0)
+			prove(fx, id, NOW - HOUR, 0);
+	}
+	fx->opts.proof_key = NULL;
+	fx_drain(fx);
+	start_ok(fx, NOW);
+	assert_int_equal(fake_mta_calls(fx->f, FAKE_OP_PROOF), 0);
+	assert_int_equal(status(fx).unchecked, n);
+	assert_int_equal(status(fx).adopted, 0);
+
+	fx->opts.proof_key = &fx->key;
+	fx_drain(fx);
+	start_ok(fx, NOW);
+	assert_int_equal(fake_mta_calls(fx->f, FAKE_OP_PROOF),
+	    DRAIN_PROOF_MAX);
+	assert_int_equal(status(fx).unchecked, n - DRAIN_PROOF_MAX);
+	refresh_ok(fx, NOW + 5);
+	assert_int_equal(fake_mta_calls(fx->f, FAKE_OP_PROOF), n);
+	assert_int_equal(status(fx).unchecked, 0);
+	assert_int_equal(status(fx).adopted, n / 2);
+	assert_int_equal(status(fx).unproven, n / 2);
+	refresh_ok(fx, NOW + 10);
+	assert_int_equal(fake_mta_calls(fx->f, FAKE_OP_PROOF), n);
+	assert_int_equal(status(fx).parked, n / 2);
 }
 
 /*
@@ -861,7 +1048,7 @@ static const struct crash_case crash_cases[] = {
 	    FAKE_FAIL_AFTER },
 };
 
-#define NTESTS	11	/* the tests above the crash cases in main */
+#define NTESTS	13	/* the tests above the crash cases in main */
 
 static const char *const crash_ours[] = {
 	"D1", "D2", "D3", "D4", "D5", "D6"
@@ -1002,6 +1189,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_hold_ids, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_adopt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_adopt_lost_notices, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_adopt_bounded, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_failsafe, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_unreadable_parked, setup,
