@@ -31,6 +31,8 @@ static int	 cmd_adopt_exec(struct ebbctl *, int, char **);
 const struct ebbctl_cmd cmd_adopt_entry = {
 	"adopt", "--proven",
 	"record in the ledger every held message with ebb's proof",
+	"  --proven     adopt only what carries ebb's proof of the hold (the\n"
+	"               only way there is; it must be said)\n",
 	cmd_adopt_exec
 };
 

@@ -42,6 +42,7 @@
 #include "ebb/index.h"
 #include "ebb/log.h"
 #include "ebb/mta.h"
+#include "ebb/proof.h"
 #include "ebb/util.h"
 #include "sendmail.h"
 
@@ -720,6 +721,76 @@ sendmail_depth(struct mta *m)
 	return (long)index_count(sm->running);
 }
 
+/* what sm_proof_in looks for, and what it found */
+struct sm_proof {
+	struct sendmail	*sm;
+	const char	*id;
+	struct proof_search *ps;
+	int		 rc;		/* PROOF_*; PROOF_ERROR until found */
+	char		*err;
+};
+
+/*
+ * sm_proof_in - is the id's hf (a quarantined control file) in this queue
+ * directory? Then look for ebb's proof in it: the milter's header is one
+ * of its H lines, the arrival time its T line.
+ */
+static int
+sm_proof_in(void *arg, const char *path, char **err_r)
+{
+	struct sm_proof	*f = arg;
+	struct sm_qf	 qf;
+	const char	*why;
+	char		 name[4096];
+	int		 fd = -1, i;
+	ssize_t		 n;
+
+	(void)err_r;
+	for (i = 0; i < 2 && fd < 0; i++) {
+		snprintf(name, sizeof(name), "%s/%shf%s", path,
+		    i ? "qf/" : "", f->id);
+		fd = open(name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return 0;
+	n = sm_read(f->sm, fd, SM_QF_FILE_MAX, 0);
+	close(fd);
+	if (n < 0 || (size_t)n > SM_QF_FILE_MAX) {
+		f->err = xasprintf("%s: %s", name, n < 0 ? strerror(errno) :
+		    "too big");
+		return 1;
+	}
+	if (sm_qf_parse(f->sm->parser, f->sm->buf, (size_t)n, &qf,
+	    &why) != SM_QF_OK) {
+		f->err = xasprintf("%s: %s", name, why);
+		return 1;
+	}
+	proof_search_begin(f->ps, f->id, (time_t)qf.ctime);
+	proof_search_feed(f->ps, f->sm->buf, (size_t)n);
+	f->rc = proof_search_end(f->ps) ? PROOF_OK : PROOF_NONE;
+	return 1;		/* found: stop */
+}
+
+/* sendmail_proof - the proof op (mta.h) over the id's hf file */
+static int
+sendmail_proof(struct mta *m, const char *id, struct proof_search *ps,
+    char **err_r)
+{
+	struct sm_proof	 f = { sm_of(m), id, ps, PROOF_ERROR, NULL };
+	char		*err = NULL;
+
+	if (sm_foreach_dir(f.sm, sm_proof_in, &f, &err) < 0) {
+		free(f.err);
+		*err_r = err;
+		return PROOF_ERROR;
+	}
+	if (f.rc == PROOF_ERROR)
+		*err_r = f.err != NULL ? f.err : xstrdup("not quarantined");
+	else
+		free(f.err);
+	return f.rc;
+}
+
 /* sendmail_reason - the qf's M line, as the scan kept it */
 static int
 sendmail_reason(struct mta *m, const struct msg *msg, char *buf, size_t len)
@@ -745,4 +816,5 @@ const struct mta_ops sendmail_mta_ops = {
 	.depth = sendmail_depth,
 	.close = sendmail_close,
 	.reason = sendmail_reason,
+	.proof = sendmail_proof,
 };
