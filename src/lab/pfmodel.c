@@ -112,6 +112,7 @@
 #include "ebb/log.h"
 #include "ebb/msg.h"
 #include "ebb/mta.h"
+#include "ebb/proof.h"
 #include "ebb/util.h"
 #include "host.h"
 #include "pfmodel.h"
@@ -122,6 +123,7 @@
 struct pmsg {
 	char		 id[ID_DIGITS + 1];
 	uint8_t		 state;		/* enum pfmodel_state */
+	uint8_t		 proven;	/* held by the milter, with its proof */
 	double		 create_time;
 	double		 deadline;
 	double		 next_retry;
@@ -382,9 +384,10 @@ pfmodel_receive(struct pfmodel *pf, const char *sender, const char *rcpt,
 {
 	size_t	 i = pfmodel_add(pf, pf->now, pf->now, sender, rcpt);
 
-	if (hold)
+	if (hold) {
 		set_state(pf, &pf->msgs[i], PFMODEL_S_HOLD);
-	else {
+		pf->msgs[i].proven = 1;	/* the milter's header */
+	} else {
 		set_state(pf, &pf->msgs[i], PFMODEL_S_ACTIVE);
 		todo_push(pf, i);
 	}
@@ -1007,6 +1010,29 @@ pfmodel_locate(struct mta *mta, const char *id, int *due_r)
 	return queue_of(pf->msgs[i].state);
 }
 
+/*
+ * pfmodel_proof - the proof op (mta.h): a message taken into hold by the
+ * milter carries ebb's proof header, an administrator's hold does not.
+ * The model keeps no bytes, so it answers from the flag pfmodel_receive
+ * set instead of searching the file: the drain's part, refusing what is
+ * not proven and adopting what is, runs as it does on a real Postfix.
+ */
+static int
+pfmodel_proof(struct mta *mta, const char *id, struct proof_search *ps,
+    char **err_r)
+{
+	struct pfmodel	*pf = pf_of(mta);
+	long		 i;
+
+	(void)ps;
+	if ((i = pfmodel_lookup(pf, id)) < 0 ||
+	    pf->msgs[i].state != PFMODEL_S_HOLD) {
+		*err_r = xstrdup("not in hold");
+		return PROOF_ERROR;
+	}
+	return pf->msgs[i].proven ? PROOF_OK : PROOF_NONE;
+}
+
 static const char *
 pfmodel_queue_directory(struct mta *mta)
 {
@@ -1038,6 +1064,7 @@ static const struct mta_ops pfmodel_mta_ops = {
 	.release = pfmodel_release,
 	.kick = pfmodel_kick,
 	.locate = pfmodel_locate,
+	.proof = pfmodel_proof,
 	.queue_directory = pfmodel_queue_directory,
 	.depth = pfmodel_depth,
 	.close = pfmodel_close,

@@ -160,7 +160,7 @@ const struct config_key config_keys[] = {
 	{ "milter", "socket", STRING(milter_socket),
 	  "inet:8891@127.0.0.1", 0, 0, NULL, config_check_milter_socket, 0,
 	  "where the milter listens: unix:/path or inet:port@host" },
-	{ "milter", "action", ENUM(milter_action), "tempfail", 0, 0,
+	{ "milter", "action", ENUM(milter_action), "hold", 0, 0,
 	  action_values, NULL, 0,
 	  "mail under delivery pressure: refuse what can wait, or hold all" },
 	{ "milter", "remote_lifetime", DURATION(remote_lifetime), "5d", HOUR,

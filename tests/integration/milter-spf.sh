@@ -40,6 +40,7 @@ soft.test	TXT	ok	v=spf1 ip4:198.51.100.1 ~all
 temp.test	TXT	TRY_AGAIN
 EOF
 ebb_config '[milter]' "socket = inet:$MPORT@127.0.0.1" 'spf = enforce' \
+    'action = tempfail' \
     'client_rate = 0' 'net_rate = 0'
 bg_start host "$HOST" -v -c "$EBB_CONF" -z "$T/zone"
 wait_for 10 port_in_use "$MPORT" ||

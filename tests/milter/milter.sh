@@ -13,7 +13,7 @@ HOST=$top_builddir/tests/milter/ebb-milter-test
 LUA=$top_srcdir/tests/milter
 [ -x "$HOST" ] || skip_all "ebb-milter-test not built"
 
-tap_plan 11
+tap_plan 12
 
 # run_case NAME LOAD SCRIPT [CONFIG LINE...] - one script, one TAP line
 run_case() {
@@ -65,9 +65,10 @@ run_case() {
 	fi
 }
 
-run_case calm 0.01 calm.lua
-run_case loaded 6.4 loaded.lua
-run_case critical 16 critical.lua
+run_case calm 0.01 calm.lua "action = tempfail"
+WANT_LOG="reason=surge" run_case surge 0.01 surge.lua
+run_case loaded 6.4 loaded.lua "action = tempfail"
+run_case critical 16 critical.lua "action = tempfail"
 WANT_LOG="CRIT2: hold-recorded deadline=" \
     run_case critical-hold 16 critical-hold.lua "action = hold"
 WANT_LOG="reason=full_disk" \
@@ -75,13 +76,14 @@ WANT_LOG="reason=full_disk" \
     "queue_disk_free_min = 64t"
 WANT_LOG="HOLDME1: hold-recorded deadline=" \
     run_case hold 9.6 hold.lua "action = hold"
-run_case bucket 0.01 bucket.lua "client_rate = 0.0001" "client_burst = 3" \
+run_case bucket 0.01 bucket.lua "action = tempfail" \
+    "client_rate = 0.0001" "client_burst = 3" \
     "net_rate = 0.0001" "net_burst = 5"
 now=$(date +%s)
 STATE="ebb-clients 1
 a 192.0.2.50 32 20.000 $((now - 7200)).000 $((now - 7200)) 0 $((now - 7200))
-" run_case trickle 6.4 trickle.lua
-run_case malformed 6.4 malformed.lua
+" run_case trickle 6.4 trickle.lua "action = tempfail"
+run_case malformed 6.4 malformed.lua "action = tempfail"
 if grep -q '^#define HAVE_SPF2 1' "$top_builddir/config.h" 2>/dev/null; then
 	run_case spf 0.01 spf.lua "spf = header"
 else

@@ -376,7 +376,7 @@ test_defaults(void **state)
 	assert_true(cfg->target_low == 0.6 && cfg->target_high == 0.85);
 	assert_true(cfg->increase == 5 && cfg->decrease == 0.5);
 	assert_string_equal(cfg->milter_socket, "inet:8891@127.0.0.1");
-	assert_int_equal(cfg->milter_action, CONFIG_MILTER_TEMPFAIL);
+	assert_int_equal(cfg->milter_action, CONFIG_MILTER_HOLD);
 	assert_int_equal(cfg->remote_lifetime, 5 * 86400);
 	assert_int_equal(cfg->urgent, 12 * 3600);
 	assert_int_equal(cfg->trickle, 3600);
