@@ -205,7 +205,7 @@ score() {
 		}
 		$endrec or die "$senders: no end record\n";
 		my ($reboots, $dropped, $exit, $last, $safe) = (0, 0);
-		my ($usum, $un) = (0, 0);
+		my ($ua, $ub);
 		open(my $l, "<", $lablog) or die "$lablog: $!\n";
 		while (<$l>) {
 			my $e = eval { decode_json($_) } or next;
@@ -218,10 +218,12 @@ score() {
 			elsif ($ev eq "exit") { $exit = $e }
 			elsif ($ev eq "start") { $safe = $e->{safe_rate} }
 			elsif ($ev eq "sample") {
+				# the running mean of the host, differenced over the
+				# run: a sample is an instant, and a drain that
+				# releases once a second is idle at most of them
 				$last = $e;
-				if ($e->{wall} >= $start && $e->{wall} <= $end) {
-					$usum += $e->{utilization}; $un++;
-				}
+				$ua //= $e if $e->{wall} >= $start;
+				$ub = $e if $e->{wall} <= $end;
 			}
 		}
 		$exit //= $last;
@@ -251,7 +253,11 @@ score() {
 		    $endrec->{tempfailed}, $endrec->{rejected},
 		    $endrec->{connect_failed}, $endrec->{cut}, $urgent,
 		    $reboots, $dropped, $exit->{temp_peak},
-		    $exit->{above_passive}, $un ? $usum / $un : 0,
+		    $exit->{above_passive},
+		    $ua && $ub && $ub->{mono} > $ua->{mono} ?
+		    ($ub->{utilization_avg} * $ub->{mono} -
+		    $ua->{utilization_avg} * $ua->{mono}) /
+		    ($ub->{mono} - $ua->{mono}) : 0,
 		    $lastacc - $start,
 		    ($undelivered ? $end : $lastdone) - $start, $undelivered,
 		    $safe // 0, $safe ? $n / $safe : 0, $end - $start;
