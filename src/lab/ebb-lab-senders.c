@@ -148,8 +148,10 @@ lab_id(size_t i, char *buf, size_t len)
 	snprintf(buf, len, "in-%zu", i + 1);
 }
 
-/* event - one line of the event log: name, wall time, message i's fields
-   (i < nm), then fmt's members (", \"k\":v..." or "") */
+/*
+ * event - one line of the event log: its name, the wall time, message i's
+ * fields when i < nm, then fmt's members (", \"k\":v..." or "")
+ */
 static void EBB_PRINTF(4, 5)
 event(struct drv *d, const char *name, size_t i, const char *fmt, ...)
 {
@@ -242,7 +244,7 @@ slot_failed(struct drv *d, size_t k, const char *why)
 	requeue(d, i, t);
 }
 
-/* send - a command line to slot k */
+/* send_line - a command line to the session of slot sl */
 static void EBB_PRINTF(2, 3)
 send_line(struct slot *sl, const char *fmt, ...)
 {
@@ -322,7 +324,7 @@ accepted(struct drv *d, size_t k, const char *r)
 	event(d, "accepted", sl->msg, ",\"queue_id\":\"%s\"", qid);
 }
 
-/* refused - slot k's message got the final reply code r at phase */
+/* refused - slot k's message got reply code (4xx, 5xx) in its phase */
 static void
 refused(struct drv *d, size_t k, const char *code)
 {
@@ -343,7 +345,11 @@ refused(struct drv *d, size_t k, const char *code)
 	}
 }
 
-/* reply - slot k got the whole reply, code and last line r: next step */
+/*
+ * reply - slot k got a whole reply (code, and its last line r): take the
+ * session's next step. A 421 is a failure of the host to Exim; any other
+ * answer clears Exim's record, as in inbound.c.
+ */
 static void
 reply(struct drv *d, size_t k, const char *code, const char *r)
 {
@@ -359,8 +365,8 @@ reply(struct drv *d, size_t k, const char *code, const char *r)
 		return;
 	}
 	if (!ok) {
-		/* the server answered: to Exim the host works, whatever */
-		if (s->kind == SENDER_EXIM)
+		/* an answer other than 421: to Exim the host works */
+		if (s->kind == SENDER_EXIM && strcmp(code, "421") != 0)
 			sender_exim_host_ok(&s->exim);
 		if (sl->phase >= P_MAIL)
 			m->offered = 1;
