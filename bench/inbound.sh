@@ -367,6 +367,7 @@ table() {
 			printf "%16s", (v[i, "undelivered"] > 0 ? ">" : "") \
 			    v[i, "pipeline_time"]
 		printf "\n"
+		row("accepted, not in pipeline at end", "undelivered", 0)
 		row("safe bound: accepted/safe rate", "safe_bound", 0)
 		printf "%-34s", "pipeline time / safe bound"
 		for (i = 1; i <= np; i++)
