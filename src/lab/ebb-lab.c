@@ -16,7 +16,8 @@
  * metric per policy. The simulation is sim.c's; this file only parses,
  * loops and prints. The engine's own log lines (parking, releases past
  * their deadline) go to stderr only with --verbose. "inbound" and
- * "inbound-grid" (the remote senders' flood) are in ebb-lab-inbound.c.
+ * "inbound-grid" (the remote senders' flood) are in ebb-lab-inbound.c;
+ * "senders" (the same senders over real SMTP) in ebb-lab-senders.c.
  */
 #include "config.h"
 
@@ -74,7 +75,13 @@ lab_usage(FILE *fp)
 	    "           [--config FILE] [--verbose]\n"
 	    "       ebb-lab inbound-grid [--seed N] [--json] [--tmpdir DIR] "
 	    "[--config FILE]\n"
-	    "           [--verbose]\n");
+	    "           [--verbose]\n"
+	    "       ebb-lab senders --connect ADDR:PORT [--messages N] "
+	    "[--senders N]\n"
+	    "           [--mix mixed|cloud] [--seed N] [--compress C] "
+	    "[--duration S]\n"
+	    "           [--timeout S] [--rcpt-domain D] [--xclient] "
+	    "[--events FILE]\n");
 }
 
 /* lab_usage_error - a bad command line: say why, then exit 64 */
@@ -741,5 +748,7 @@ main(int argc, char **argv)
 		return lab_cmd_inbound(argc - 1, argv + 1);
 	if (strcmp(argv[1], "inbound-grid") == 0)
 		return lab_cmd_inbound_grid(argc - 1, argv + 1);
+	if (strcmp(argv[1], "senders") == 0)
+		return lab_cmd_senders(argc - 1, argv + 1);
 	lab_usage_error("unknown command \"%s\"", argv[1]);
 }

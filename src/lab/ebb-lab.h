@@ -41,4 +41,7 @@ double	 lab_pct(long n, long total);
 int	 lab_cmd_inbound(int argc, char **argv);
 int	 lab_cmd_inbound_grid(int argc, char **argv);
 
+/* the senders of the inbound flood over real SMTP (ebb-lab-senders.c) */
+int	 lab_cmd_senders(int argc, char **argv);
+
 #endif
