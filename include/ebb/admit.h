@@ -49,12 +49,15 @@
  *   spf       while loaded, fail and softfail wait first (451 4.7.1; any
  *             spf mode but off).
  *   calm      pressure below target_low, not critical (and, with hold,
- *             the gate open and no backlog): accept. When no sensor reads (known
- *             0) the governor keeps its last pressure, and so does
- *             admission; at start that is 0, so a blind ebb fails open
- *             (reason "blind") and the gate is not used.
+ *             the gate open and no backlog): accept. When no sensor reads,
+ *             or the budget is stale (known 0), the governor keeps its
+ *             last pressure, and so does admission; at start that is 0.
+ *             With tempfail a blind ebb fails open (reason "blind"); with
+ *             hold it cannot know the gate's rate, and takes the mail
+ *             into hold (reason "blind"): a parent too busy to send a
+ *             budget must not open the gate to a surge.
  *   hold      action = hold: everything else is accepted into hold,
- *             reason critical, loaded, backlog or surge.
+ *             reason blind, critical, loaded, backlog or surge.
  *   critical  action = tempfail, budget.critical: 451 4.3.2.
  *   urgency   loaded: accept when age / lifetime >= cutoff, where age
  *             counts from the oldest sane Received: date; a message with

@@ -140,6 +140,8 @@ trickle_due(const struct admit_input *in)
 static enum admit_reason
 held_why(const struct admit_input *in, int loaded)
 {
+	if (!in->known && !loaded)
+		return ADMIT_R_BLIND;
 	if (in->critical)
 		return ADMIT_R_CRITICAL;
 	if (loaded)
@@ -198,8 +200,8 @@ admit_decide(const struct admit_input *in, struct admit_decision *out)
 	 * straight in only while calm; with hold, also only within the
 	 * gate's safe rate and with no parked mail to overtake
 	 */
-	open = !loaded && (!in->hold || !in->known ||
-	    (!in->surge && !in->backlog));
+	open = !loaded && (!in->hold ||
+	    (in->known && !in->surge && !in->backlog));
 	urgent = in->received_known &&
 	    difftime(out->deadline, in->now) <= (double)in->urgent;
 	if (urgent) {

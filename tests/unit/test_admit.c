@@ -138,9 +138,10 @@ static const struct row rows[] = {
 	  HOLD(SURGE) },
 	{ "hold: calm, parked mail first", IN(CALM, HOLDS, .backlog = 1),
 	  HOLD(BACKLOG) },
-	{ "hold: blind fails open, gate or not",
-	  IN(HOLDS, .known = 0, .pressure = 0, .surge = 1, .backlog = 1),
-	  ACCEPT(BLIND) },
+	{ "hold: blind holds: the gate's rate is not known",
+	  IN(HOLDS, .known = 0, .pressure = 0), HOLD(BLIND) },
+	{ "hold: blind, loaded by the last pressure",
+	  IN(HOLDS, .known = 0), HOLD(LOADED) },
 	{ "hold: loaded, fresh", IN(HOLDS), HOLD(LOADED) },
 	{ "hold: loaded, past the cutoff", IN(HOLDS, AGE(4 * D)),
 	  HOLD(LOADED) },
@@ -396,8 +397,8 @@ test_urgent_never_refused(void **state)
 
 /*
  * with hold, mail goes straight into the queue only through an open gate:
- * calm, a token, nothing parked (or blind); and delivery pressure alone
- * never refuses it
+ * calm, a known budget, a token, nothing parked; and delivery pressure
+ * alone never refuses it
  */
 static void
 test_hold_gate(void **state)
@@ -418,8 +419,8 @@ test_hold_gate(void **state)
 		in.known = (bits & 4) != 0;
 		in.received_known = (bits & 8) != 0;
 		admit_decide(&in, &d);
-		open = pressures[i] < 0.6 && (!in.known ||
-		    (!in.surge && !in.backlog));
+		open = pressures[i] < 0.6 && in.known && !in.surge &&
+		    !in.backlog;
 		assert_int_equal(d.verdict, open ? ADMIT_ACCEPT : ADMIT_HOLD);
 	}
 }
