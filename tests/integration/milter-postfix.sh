@@ -136,7 +136,12 @@ if [ "$fd2" -le $((fd1 + 4)) ]; then
 else
 	not_ok "open files bounded" "$fd1 -> $fd2"
 fi
-if [ "$rss2" -le $((rss1 + 8192)) ]; then
+if ldd "$EBBD" 2>/dev/null | grep -q libasan; then
+	# ASan keeps freed memory in its quarantine and a cache per thread
+	# (1,000 sessions make many): its RSS grows without a leak, about
+	# 9 MB a burst here; its leak check at exit is the one that counts
+	skip "memory bounded" "an ASan build (${rss1} -> ${rss2} kB)"
+elif [ "$rss2" -le $((rss1 + 8192)) ]; then
 	ok "the child's memory stays bounded (${rss1} -> ${rss2} kB)"
 else
 	not_ok "memory bounded" "${rss1} -> ${rss2} kB"
