@@ -604,9 +604,8 @@ ebb_eom(SMFICTX *ctx)
 	if (g->hold) {
 		if (hold_proof(ctx, id) == -1) {
 			msg_free(&c->msg);
-			return internal_error(ctx, id == NULL ? "no queue id "
-			    "for the proof of a hold" : "smfi_addheader of "
-			    "the proof of a hold failed");
+			return internal_error(ctx, "the proof of a hold "
+			    "could not be added");
 		}
 		if (smfi_quarantine(ctx, "ebb: recovering from a backlog") !=
 		    MI_SUCCESS) {
