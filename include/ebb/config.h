@@ -84,6 +84,7 @@ struct config {
 	double	 increase;		/* messages/s added per calm tick */
 	double	 decrease;		/* rate factor per loaded tick */
 	long	 stall_timeout;		/* seconds: ebbctl drain gives up */
+	long	 rescan_interval;	/* seconds: ebbd's cross-check scan */
 
 	/* [milter] */
 	int	 milter_enable;		/* ebbd hosts the milter */

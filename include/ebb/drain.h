@@ -36,6 +36,7 @@ struct index;
 struct ledger;
 struct mta;
 struct proof_key;
+struct scan_stats;
 
 struct drain_opts {
 	int	 dry_run;	/* plan only: change nothing */
@@ -128,6 +129,15 @@ int		 drain_release_all(struct drain *d, time_t now,
  * drain_start.
  */
 int		 drain_refresh(struct drain *d, time_t now, char **err_r);
+
+/*
+ * drain_set_scanner - bring the index up to date with scanner(arg, ix,
+ * st, err_r) instead of mta_scan from now on (ebbd's live index,
+ * qwatch.h): it returns as mta_scan does. NULL: mta_scan again.
+ */
+void		 drain_set_scanner(struct drain *d,
+		    int (*scanner)(void *, struct index *,
+		    struct scan_stats *, char **), void *arg);
 
 /* drain_expire_recent - forget releases older than an hour (see refresh) */
 void		 drain_expire_recent(struct drain *d, time_t now);

@@ -139,6 +139,45 @@ struct mta_ops {
 	 */
 	int		(*reason)(struct mta *, const struct msg *, char *buf,
 			    size_t len);
+
+	/*
+	 * The live index (qwatch.h): optional, all four or none (NULL: the
+	 * index is kept by full scans only).
+	 *
+	 * watch: call fn for each directory holding queue files, with how
+	 * many levels of subdirectories below it hold them too; -1 and
+	 * *err_r when the queue cannot be watched (Postfix listing through
+	 * postqueue -j: it cannot read the files either).
+	 */
+	int		(*watch)(struct mta *, void (*fn)(void *arg,
+			    const char *dir, int depth), void *arg,
+			    char **err_r);
+	/*
+	 * watch_id: the queue id a file name in a watched directory stands
+	 * for, into id_r; 0, or -1 for a name that is none ("tfABC", "pid")
+	 */
+	int		(*watch_id)(struct mta *, const char *name,
+			    char id_r[MSG_QUEUE_ID_MAX]);
+	/*
+	 * refresh: bring the index's entry of one queue id up to date, as a
+	 * scan would: find its file (first in dir, the directory an event
+	 * named, when not NULL), read it again when its (inode, size, mtime)
+	 * changed, keep an unreadable held one, and remove the entry when no
+	 * queue holds the file (looking twice, as locate does, so that a
+	 * file renamed meanwhile is not taken for gone). Counts into *st.
+	 * 0, or -1 and *err_r when the queue cannot be read.
+	 */
+	int		(*refresh)(struct mta *, struct index *, const char *id,
+			    const char *dir, struct scan_stats *,
+			    char **err_r);
+	/*
+	 * refresh_begin: before a batch of refresh calls, call dirty for each
+	 * id whose entry changed without a file changing (Sendmail: a
+	 * delivery child of ebb's started or ended). NULL: nothing does.
+	 */
+	void		(*refresh_begin)(struct mta *, struct index *,
+			    void (*dirty)(void *arg, const char *id),
+			    void *arg);
 };
 
 /* the backend's handle; backends keep their state behind priv */
@@ -192,6 +231,18 @@ int		 mta_reason(struct mta *, const struct msg *, char *buf,
 		    size_t len);
 
 int		 mta_nqueues(const struct mta *);
+
+/* mta_can_watch - 1 when the backend has the live index's ops */
+int		 mta_can_watch(const struct mta *);
+/* wrappers over watch, watch_id, refresh and refresh_begin (see above) */
+int		 mta_watch(struct mta *, void (*fn)(void *, const char *, int),
+		    void *arg, char **err_r);
+int		 mta_watch_id(struct mta *, const char *name,
+		    char id_r[MSG_QUEUE_ID_MAX]);
+int		 mta_refresh(struct mta *, struct index *, const char *id,
+		    const char *dir, struct scan_stats *, char **err_r);
+void		 mta_refresh_begin(struct mta *, struct index *,
+		    void (*dirty)(void *, const char *), void *arg);
 /* mta_queue_name - a queue's name, "unknown" out of range */
 const char	*mta_queue_name(const struct mta *, int queue);
 /* mta_queue_lookup - the queue of a name, -1 if the backend has none */

@@ -8,12 +8,17 @@
  *	                           sensors, tick the governor, store a
  *	                           history sample, send the milter its
  *	                           budget, and every PARENT_REFRESH seconds
- *	                           rescan the queue, park what is waiting
- *	                           since and reorder (drain_refresh); then
+ *	                           bring the index up to date, park what is
+ *	                           waiting since and reorder (drain_refresh);
+ *	                           then
  *	                           release a batch within the budget, unless
  *	                           paused
  *	the socketpair             the child's requests (priv_proto.h),
  *	                           checked, answered in order
+ *	the inotify descriptor     what changed in the queue's directories,
+ *	                           noted for the next refresh (qwatch.h):
+ *	                           the index is kept live by re-reading what
+ *	                           changed, not by rescanning the queue
  *	the HTTP socketpair        status and history only, for ebbd's
  *	                           HTTP endpoint ([http] listen)
  *	SIGHUP                     reload the config (a bad one is kept out)
@@ -56,6 +61,7 @@
 #include "ebb/log.h"
 #include "ebb/mta.h"
 #include "ebb/pace.h"
+#include "ebb/qwatch.h"
 #include "ebb/sensor.h"
 #include "ebb/util.h"
 #include "ebbd.h"
@@ -79,6 +85,51 @@ notify(const char *state)
 #else
 	(void)state;
 #endif
+}
+
+/* on_qwatch - note what changed; the next refresh reads it */
+static void
+on_qwatch(evutil_socket_t fd, short ev, void *arg)
+{
+	struct parent	*p = arg;
+
+	(void)fd;
+	(void)ev;
+	qwatch_read(p->qwatch);
+}
+
+/*
+ * qwatch_poll - poll the watcher's descriptor, which changes when the
+ * watches are set up again (a queue directory replaced)
+ */
+static void
+qwatch_poll(struct parent *p)
+{
+	int	 fd = qwatch_fd(p->qwatch);
+
+	if (fd == p->qwatch_fd && (p->ev_qwatch != NULL || fd < 0))
+		return;
+	if (p->ev_qwatch != NULL)
+		event_free(p->ev_qwatch);
+	p->ev_qwatch = NULL;
+	p->qwatch_fd = fd;
+	if (fd < 0)
+		return;
+	p->ev_qwatch = event_new(p->base, fd, EV_READ | EV_PERSIST,
+	    on_qwatch, p);
+	event_add(p->ev_qwatch, NULL);
+}
+
+/* live_scan - the drain's scanner: the live index's update */
+static int
+live_scan(void *arg, struct index *ix, struct scan_stats *st, char **err_r)
+{
+	struct parent	*p = arg;
+	int		 rc;
+
+	rc = qwatch_update(p->qwatch, ix, ebb_now_mono(), st, err_r);
+	qwatch_poll(p);
+	return rc;
 }
 
 /* refresh - rescan, park what is new, reorder; an error waits a period */
@@ -400,6 +451,7 @@ reload(struct parent *p)
 		log_warn("reload: [general], [postfix] and [control] changes "
 		    "take effect when ebbd restarts");
 	drain_set_config(p->drain, ncfg);
+	qwatch_set_interval(p->qwatch, (double)ncfg->rescan_interval);
 	/* the governor keeps its rate, pressure and stop: no burst, no reset */
 	pace_params_from_config(ncfg, &pp);
 	pace_set_params(p->pace, &pp);
@@ -494,6 +546,9 @@ parent_main(struct parent_args *a)
 	/* a ledger made anew: what in hold is ebb's, all of it, now */
 	opts.proof_all = ledger_created(p.ledger);
 	p.drain = drain_new(p.cfg, p.mta, p.ledger, &opts);
+	p.qwatch = qwatch_new(p.mta, NULL, (double)p.cfg->rescan_interval);
+	p.qwatch_fd = -1;
+	drain_set_scanner(p.drain, live_scan, &p);
 	/* reconcile with the queue, park the backlog, order it */
 	p.scan_duration = ebb_now_mono();
 	if (drain_start(p.drain, time(NULL), &err) == -1) {
@@ -535,6 +590,9 @@ out:
 		event_free(p.ev_priv);
 	if (p.ev_http != NULL)
 		event_free(p.ev_http);
+	if (p.ev_qwatch != NULL)
+		event_free(p.ev_qwatch);
+	qwatch_free(&p.qwatch);
 	if (a->httpfd != -1)
 		close(a->httpfd);
 	stop_child(&p);

@@ -19,6 +19,7 @@ struct ledger;
 struct mta;
 struct pace;
 struct parent_args;
+struct qwatch;
 
 #define PARENT_HISTORY_POINTS	360
 
@@ -29,6 +30,9 @@ struct parent {
 	struct ledger	*ledger;
 	struct drain	*drain;
 	struct pace	*pace;		/* governor, budget, pause, rate cap */
+	struct qwatch	*qwatch;	/* the live index (qwatch.h) */
+	struct event	*ev_qwatch;	/* its descriptor's events */
+	int		 qwatch_fd;	/* the descriptor ev_qwatch polls */
 	struct sensor_sample sample, prev;
 	int		 have_sample;
 	struct event_base *base;

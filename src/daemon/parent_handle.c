@@ -25,6 +25,7 @@
 #include "ebb/msg.h"
 #include "ebb/mta.h"
 #include "ebb/pace.h"
+#include "ebb/qwatch.h"
 #include "ebb/sensor.h"
 #include "ebb/util.h"
 #include "parent.h"
@@ -81,6 +82,7 @@ parent_status(struct parent *p)
 {
 	struct drain_status st;
 	struct ledger_counts lc;
+	struct qwatch_stats qs;
 	struct budget	 b, gov;
 	size_t		 q[MSG_QUEUE_MAX], r[MSG_ROLE_COUNT];
 	size_t		 risk[DRAIN_RISK_COUNT];
@@ -151,6 +153,19 @@ parent_status(struct parent *p)
 	    "24h", (json_int_t)risk[DRAIN_RISK_24H],
 	    "later", (json_int_t)risk[DRAIN_RISK_LATER]));
 	json_object_set_new(o, "scan_duration", number(p->scan_duration));
+	/* the live index (qwatch.h): drift is what a cross-check corrected */
+	qwatch_stats(p->qwatch, &qs);
+	json_object_set_new(o, "index_drift", json_integer((json_int_t)qs.drift));
+	json_object_set_new(o, "index", json_pack("{sbsIsIsIsIsIsIsIsIsI}",
+	    "live", qs.live, "watches", (json_int_t)qs.watches,
+	    "events", (json_int_t)qs.events,
+	    "live_updates", (json_int_t)qs.live_updates,
+	    "refreshed", (json_int_t)qs.refreshed,
+	    "full_scans", (json_int_t)qs.full_scans,
+	    "checks", (json_int_t)qs.checks,
+	    "overflows", (json_int_t)qs.overflows,
+	    "drift", (json_int_t)qs.drift,
+	    "watch_failures", (json_int_t)qs.watch_failures));
 	json_object_set_new(o, "milter", parent_milter_json());
 	json_object_set_new(o, "eta", st.parked == 0 ? json_integer(0) :
 	    b.rate > 0 ? json_integer((json_int_t)ceil(st.parked / b.rate)) :

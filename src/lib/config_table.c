@@ -154,6 +154,9 @@ const struct config_key config_keys[] = {
 	  "released mail not leaving this long ends ebbctl drain (exit 75)" },
 	{ "drain", "decrease", RATIO(decrease), "0.5", 0.01, 0.99, NULL, NULL,
 	  0, "least rate factor per sample; share resumed after a stop" },
+	{ "drain", "rescan_interval", DURATION(rescan_interval), "5m", 1, DAY,
+	  NULL, NULL, 0,
+	  "how often ebbd rescans the whole queue to check its live index" },
 
 	{ "milter", "enable", BOOL(milter_enable), "no", 0, 0, NULL, NULL, 0,
 	  "run the milter in ebbd (the MTA must also be told of it)" },

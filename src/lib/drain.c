@@ -259,7 +259,8 @@ rescan(struct drain *d, char **err_r)
 	struct scan_stats st;
 
 	memset(&st, 0, sizeof(st));
-	if (mta_scan(d->mta, d->ix, &st, err_r) == -1)
+	if ((d->scanner != NULL ? d->scanner(d->scanner_arg, d->ix, &st,
+	    err_r) : mta_scan(d->mta, d->ix, &st, err_r)) == -1)
 		return -1;
 	index_foreach(d->ix, clear_parked, NULL);
 	d->corrupt = st.corrupt;
@@ -345,6 +346,14 @@ seed_recent(struct drain *d, time_t now, char **err_r)
 	}
 	free(sd.kick);
 	return 0;
+}
+
+void
+drain_set_scanner(struct drain *d, int (*scanner)(void *, struct index *,
+    struct scan_stats *, char **), void *arg)
+{
+	d->scanner = scanner;
+	d->scanner_arg = arg;
 }
 
 int

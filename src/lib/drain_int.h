@@ -14,7 +14,9 @@
 #include "ebb/drain.h"
 #include "ebb/msg.h"
 
+struct index;
 struct proof_search;
+struct scan_stats;
 
 /* a message released by this drain and not yet known to be on its way out */
 struct inflight {
@@ -56,6 +58,11 @@ struct drain {
 	struct index	*stuck;		/* released, but the MTA kept them
 					   held: parked, not tried again by
 					   this drain */
+
+	/* brings the index up to date; NULL: mta_scan (drain_set_scanner) */
+	int		(*scanner)(void *, struct index *, struct scan_stats *,
+			    char **);
+	void		*scanner_arg;
 
 	/* proofs of a hold (drain_proof.c) */
 	struct proof_search *ps;	/* NULL: no key, nothing is proven */

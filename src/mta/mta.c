@@ -246,3 +246,44 @@ mta_depth(struct mta *m)
 {
 	return m->ops->depth(m);
 }
+
+int
+mta_can_watch(const struct mta *m)
+{
+	return m->ops->watch != NULL && m->ops->watch_id != NULL &&
+	    m->ops->refresh != NULL;
+}
+
+int
+mta_watch(struct mta *m, void (*fn)(void *, const char *, int), void *arg,
+    char **err_r)
+{
+	if (!mta_can_watch(m)) {
+		*err_r = xasprintf("%s: no live index", m->ops->name);
+		return -1;
+	}
+	return m->ops->watch(m, fn, arg, err_r);
+}
+
+int
+mta_watch_id(struct mta *m, const char *name, char id_r[MSG_QUEUE_ID_MAX])
+{
+	return m->ops->watch_id(m, name, id_r);
+}
+
+int
+mta_refresh(struct mta *m, struct index *ix, const char *id, const char *dir,
+    struct scan_stats *st, char **err_r)
+{
+	if (!ebb_queue_id_valid(id) || strlen(id) >= MSG_QUEUE_ID_MAX)
+		return 0;
+	return m->ops->refresh(m, ix, id, dir, st, err_r);
+}
+
+void
+mta_refresh_begin(struct mta *m, struct index *ix,
+    void (*dirty)(void *, const char *), void *arg)
+{
+	if (m->ops->refresh_begin != NULL)
+		m->ops->refresh_begin(m, ix, dirty, arg);
+}

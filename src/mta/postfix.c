@@ -731,6 +731,145 @@ out:
 	return rc;
 }
 
+/*
+ * The live index (mta.h, qwatch.h): the queue directories and their hash
+ * subdirectories are watched; a file an event names is found and read
+ * alone, as the walk reads it.
+ */
+
+/* postfix_watch - the watch op: each queue, PF_WALK_DEPTH levels deep */
+static int
+postfix_watch(struct mta *m, void (*fn)(void *, const char *, int),
+    void *arg, char **err_r)
+{
+	struct postfix	*pf = pf_of(m);
+	char		 dir[4096];
+	size_t		 i;
+
+	if (pf->scan_mode == CONFIG_SCAN_POSTQUEUE || pf->fell_back) {
+		*err_r = xstrdup("the queue is listed by postqueue -j");
+		return -1;
+	}
+	for (i = 0; i < PF_QUEUE_COUNT; i++) {
+		snprintf(dir, sizeof(dir), "%s/%s", pf->queue_dir,
+		    postfix_queues[i].name);
+		fn(arg, dir, PF_WALK_DEPTH);
+	}
+	return 0;
+}
+
+/* postfix_watch_id - a queue file's name is its queue id */
+static int
+postfix_watch_id(struct mta *m, const char *name, char id_r[MSG_QUEUE_ID_MAX])
+{
+	(void)m;
+	if (!postfix_id_ok(name))
+		return -1;
+	ebb_strlcpy(id_r, name, MSG_QUEUE_ID_MAX);
+	return 0;
+}
+
+/*
+ * postfix_where - find id: in dir first (an event's directory, absolute),
+ * then in each queue; its path relative to the queue directory in path,
+ * its queue returned, -1 when no queue holds it
+ */
+static int
+postfix_where(struct postfix *pf, int qfd, const char *id, const char *dir,
+    struct stat *sb, char *path, size_t pathlen)
+{
+	size_t		 n = strlen(pf->queue_dir), i;
+	char		 queue[32];
+	int		 q;
+
+	if (dir != NULL && strncmp(dir, pf->queue_dir, n) == 0 &&
+	    dir[n] == '/') {
+		dir += n + 1;
+		ebb_strlcpy(queue, dir, sizeof(queue));
+		queue[strcspn(queue, "/")] = '\0';
+		snprintf(path, pathlen, "%s/%s", dir, id);
+		if ((q = pf_queue_lookup(queue)) >= 0 &&
+		    fstatat(qfd, path, sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(sb->st_mode))
+			return q;
+	}
+	for (i = 0; i < PF_QUEUE_COUNT; i++)
+		if (postfix_find(qfd, postfix_queues[i].name, id,
+		    i == PF_QUEUE_DEFERRED, sb, path, pathlen))
+			return (int)i;
+	return -1;
+}
+
+/*
+ * postfix_refresh - the refresh op. A file that vanishes between the look
+ * and the read was moved on: look again, a few times, before giving up on
+ * it (the next event or scan finds it).
+ */
+static int
+postfix_refresh(struct mta *m, struct index *ix, const char *id,
+    const char *dir, struct scan_stats *st, char **err_r)
+{
+	struct postfix	*pf = pf_of(m);
+	struct pf_scan	 sc = { pf, ix, st, 0 };
+	struct index_stamp stamp;
+	struct stat	 sb;
+	char		 path[512], *slash;
+	size_t		 vanished;
+	int		 qfd, dfd, q = -1, try;
+
+	if ((qfd = open(pf->queue_dir, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0) {
+		*err_r = xasprintf("%s: %s", pf->queue_dir, strerror(errno));
+		return -1;
+	}
+	for (try = 0; try < 3; try++) {
+		/* twice, as locate: a file renamed between two looks */
+		if ((q = postfix_where(pf, qfd, id, dir, &sb, path,
+		    sizeof(path))) < 0 && (q = postfix_where(pf, qfd, id,
+		    NULL, &sb, path, sizeof(path))) < 0)
+			break;
+		stamp.ino = sb.st_ino;
+		stamp.size = (uint64_t)sb.st_size;
+		stamp.mtime = sb.st_mtim.tv_sec;
+		stamp.mtime_nsec = (uint32_t)sb.st_mtim.tv_nsec;
+		if ((sb.st_mode & S_IXUSR) == 0) {
+			/* as the walk: being written, or damaged in hold */
+			if (postfix_queues[q].role == MSG_ROLE_HELD)
+				postfix_bad(&sc, id, q, &stamp, "incomplete",
+				    "no owner-execute bit", 0);
+			else {
+				st->incomplete++;
+				if (index_remove(ix, id) == 0)
+					st->removed++;
+			}
+			break;
+		}
+		st->files++;
+		if (index_scan_unchanged(ix, id, &stamp, q,
+		    q == PF_QUEUE_DEFERRED ? sb.st_mtime : 0)) {
+			st->unchanged++;
+			break;
+		}
+		slash = strrchr(path, '/');
+		*slash = '\0';
+		if ((dfd = openat(qfd, path, O_RDONLY | O_DIRECTORY |
+		    O_NOFOLLOW | O_CLOEXEC)) < 0)
+			continue;	/* its hash directory went: look again */
+		vanished = st->vanished;
+		postfix_read_file(&sc, dfd, id, q, &sb, &stamp);
+		close(dfd);
+		if (st->vanished == vanished)
+			break;
+	}
+	close(qfd);
+	if (q < 0) {
+		if (index_remove(ix, id) == 0)
+			st->removed++;
+		index_remove(pf->bad, id);
+	}
+	return 0;
+}
+
 const struct mta_ops postfix_mta_ops = {
 	.name = "postfix",
 	.queues = postfix_queues,
@@ -746,4 +885,7 @@ const struct mta_ops postfix_mta_ops = {
 	.depth = postfix_depth,
 	.close = postfix_close,
 	.reason = postfix_reason,	/* postfix_reason.c */
+	.watch = postfix_watch,
+	.watch_id = postfix_watch_id,
+	.refresh = postfix_refresh,
 };
