@@ -80,6 +80,7 @@ struct metrics {
 	long	 parked;
 	long	 released_total;
 	long	 expired_total;
+	long	 index_drift;	/* corrected by ebbd's cross-check scans */
 	long	 at_risk[METRICS_RISK_COUNT];
 	double	 scan_duration;	/* seconds, the last queue scan */
 	double	 eta;		/* seconds until the parked mail is out */

@@ -213,6 +213,7 @@ metrics_from_status(const char *text, size_t len, struct metrics *m,
 	m->parked = get_count(o, "parked");
 	m->released_total = get_count(o, "released_total");
 	m->expired_total = get_count(o, "expired");
+	m->index_drift = get_count(o, "index_drift");
 	m->scan_duration = get_real(o, "scan_duration");
 	m->eta = get_real(o, "eta");
 	/* it becomes an integer: out of range is unknown, not undefined */
@@ -486,6 +487,9 @@ metrics_render(const struct metrics *m)
 		    risk_label[k], m->at_risk[k]);
 	gauge(&o, "ebb_scan_duration_seconds", "gauge",
 	    "How long the last scan of the queue took.", m->scan_duration);
+	gauge(&o, "ebb_index_drift_total", "counter", "Messages a cross-check "
+	    "scan found ebbd's live index had wrong, missing or extra.",
+	    (double)m->index_drift);
 	gauge(&o, "ebb_paused", "gauge", "1 while \"ebbctl pause\" holds "
 	    "releases.", m->paused);
 	gauge(&o, "ebb_uptime_seconds", "gauge", "Seconds since ebbd started.",

@@ -802,6 +802,218 @@ sendmail_reason(struct mta *m, const struct msg *msg, char *buf, size_t len)
 	return 0;
 }
 
+/*
+ * The live index (mta.h, qwatch.h): each queue directory is watched with
+ * its qf/ and df/ subdirectories; an event on qfID, hfID or dfID names
+ * the message ID, whose control file is then found and read alone, as
+ * sm_scan_dir reads it. A directory a "*" names that appears later is
+ * not watched: the cross-check scan finds its mail.
+ */
+
+/* what sendmail_watch passes down */
+struct sm_watch {
+	void		(*fn)(void *, const char *, int);
+	void		*arg;
+};
+
+static int
+sm_watch_one(void *arg, const char *path, char **err_r)
+{
+	struct sm_watch	*w = arg;
+
+	(void)err_r;
+	w->fn(w->arg, path, 1);
+	return 0;
+}
+
+/* sendmail_watch - the watch op: each queue directory, one level deep */
+static int
+sendmail_watch(struct mta *m, void (*fn)(void *, const char *, int),
+    void *arg, char **err_r)
+{
+	struct sm_watch	 w = { fn, arg };
+
+	return sm_foreach_dir(sm_of(m), sm_watch_one, &w, err_r);
+}
+
+/* sendmail_watch_id - the id of a qf, hf or df file */
+static int
+sendmail_watch_id(struct mta *m, const char *name,
+    char id_r[MSG_QUEUE_ID_MAX])
+{
+	int		 quarantined;
+	const char	*id;
+
+	(void)m;
+	if (name[0] == 'd' && name[1] == 'f')	/* its size is the df's */
+		id = strlen(name + 2) < MSG_QUEUE_ID_MAX &&
+		    ebb_queue_id_valid(name + 2) ? name + 2 : NULL;
+	else
+		id = sm_id(name, &quarantined);
+	if (id == NULL)
+		return -1;
+	ebb_strlcpy(id_r, id, MSG_QUEUE_ID_MAX);
+	return 0;
+}
+
+/* what sm_refresh_in looks for */
+struct sm_refresh {
+	struct sm_scan	 sc;
+	const char	*id;
+	int		 found;
+};
+
+/*
+ * sm_refresh_in - the id's qf or hf in the queue directory path (or its
+ * qf/ subdirectory): read it as sm_scan_dir does, unless unchanged
+ */
+static int
+sm_refresh_in(void *arg, const char *path, char **err_r)
+{
+	struct sm_refresh *r = arg;
+	struct index_stamp stamp;
+	struct stat	 sb;
+	struct msg	*old;
+	char		 name[MSG_QUEUE_ID_MAX + 2];
+	int		 qdir, dfd, parent = -1, i, q;
+
+	(void)err_r;
+	if ((qdir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return 0;
+	dfd = qdir;
+	if ((i = openat(qdir, "qf", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) >= 0) {
+		dfd = i;
+		parent = qdir;
+	}
+	for (i = 0; i < 2 && !r->found; i++) {
+		snprintf(name, sizeof(name), "%cf%s", i ? 'h' : 'q', r->id);
+		if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(sb.st_mode))
+			continue;
+		r->found = 1;
+		r->sc.st->files++;
+		stamp.ino = sb.st_ino;
+		stamp.size = (uint64_t)sb.st_size;
+		stamp.mtime = sb.st_mtim.tv_sec;
+		stamp.mtime_nsec = (uint32_t)sb.st_mtim.tv_nsec;
+		old = index_lookup(r->sc.ix, r->id);
+		if (i == 0)
+			q = index_lookup(r->sc.sm->running, r->id) != NULL ?
+			    SM_QUEUE_RUNNING : SM_QUEUE_QUEUE;
+		else if (old != NULL && !(old->flags & MSG_F_UNREADABLE) &&
+		    (old->queue == SM_QUEUE_QUARANTINE ||
+		    old->queue == SM_QUEUE_ADMIN))
+			q = old->queue;
+		else
+			q = -1;
+		if (q >= 0 && index_scan_unchanged(r->sc.ix, r->id, &stamp, q,
+		    0))
+			r->sc.st->unchanged++;
+		else
+			sm_read_file(&r->sc, dfd, parent, name, r->id, i,
+			    &stamp);
+	}
+	if (parent >= 0)
+		close(dfd);
+	close(qdir);
+	return r->found;		/* found: stop */
+}
+
+/*
+ * sendmail_refresh - the refresh op: in the event's queue directory
+ * first, then in each, twice (a qf renamed to hf between two looks)
+ */
+static int
+sendmail_refresh(struct mta *m, struct index *ix, const char *id,
+    const char *dir, struct scan_stats *st, char **err_r)
+{
+	struct sendmail	*sm = sm_of(m);
+	struct sm_refresh r = { { sm, ix, st }, id, 0 };
+	char		 qdir[4096], *slash;
+	int		 pass;
+
+	if (dir != NULL) {
+		ebb_strlcpy(qdir, dir, sizeof(qdir));
+		/* an event in qf/ or df/: the queue directory above it */
+		if ((slash = strrchr(qdir, '/')) != NULL &&
+		    (strcmp(slash, "/qf") == 0 || strcmp(slash, "/df") == 0))
+			*slash = '\0';
+		sm_refresh_in(&r, qdir, err_r);
+	}
+	for (pass = 0; pass < 2 && !r.found; pass++)
+		if (sm_foreach_dir(sm, sm_refresh_in, &r, err_r) < 0)
+			return -1;
+	if (!r.found) {
+		if (index_remove(ix, id) == 0)
+			st->removed++;
+		index_remove(sm->bad, id);
+	}
+	return 0;
+}
+
+/* what sm_running_gone collects: entries running by the index only */
+struct sm_gone {
+	struct sendmail	*sm;
+	void		(*dirty)(void *, const char *);
+	void		*arg;
+};
+
+static int
+sm_running_gone(struct msg *msg, void *arg)
+{
+	struct sm_gone	*g = arg;
+
+	if (msg->queue == SM_QUEUE_RUNNING &&
+	    index_lookup(g->sm->running, msg->queue_id) == NULL)
+		g->dirty(g->arg, msg->queue_id);
+	return 0;
+}
+
+/* what sm_running_new counts */
+struct sm_new {
+	struct index	*ix;
+	void		(*dirty)(void *, const char *);
+	void		*arg;
+	size_t		 running;	/* running in both */
+};
+
+static int
+sm_running_new(struct msg *k, void *arg)
+{
+	struct sm_new	*n = arg;
+	struct msg	*msg;
+
+	if ((msg = index_lookup(n->ix, k->queue_id)) == NULL)
+		return 0;
+	if (msg->queue == SM_QUEUE_RUNNING)
+		n->running++;
+	else if (msg->queue == SM_QUEUE_QUEUE)
+		n->dirty(n->arg, k->queue_id);
+	return 0;
+}
+
+/*
+ * sendmail_refresh_begin - a qf's queue is "running" while one of ebb's
+ * delivery children has it, which no file event tells: the ids whose
+ * child started or ended since are dirty. The index is walked only when
+ * a child ended (fewer running there than here).
+ */
+static void
+sendmail_refresh_begin(struct mta *m, struct index *ix,
+    void (*dirty)(void *, const char *), void *arg)
+{
+	struct sendmail	*sm = sm_of(m);
+	struct sm_new	 n = { ix, dirty, arg, 0 };
+	struct sm_gone	 g = { sm, dirty, arg };
+
+	sendmail_reap(sm);
+	index_foreach(sm->running, sm_running_new, &n);
+	if (index_count_queue(ix, SM_QUEUE_RUNNING) > n.running)
+		index_foreach(ix, sm_running_gone, &g);
+	sm_sweep_kicked(sm, ix);
+}
+
 const struct mta_ops sendmail_mta_ops = {
 	.name = "sendmail",
 	.queues = sendmail_queues,
@@ -817,4 +1029,8 @@ const struct mta_ops sendmail_mta_ops = {
 	.close = sendmail_close,
 	.reason = sendmail_reason,
 	.proof = sendmail_proof,
+	.watch = sendmail_watch,
+	.watch_id = sendmail_watch_id,
+	.refresh = sendmail_refresh,
+	.refresh_begin = sendmail_refresh_begin,
 };

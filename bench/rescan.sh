@@ -1,0 +1,34 @@
+#!/bin/sh
+# bench/rescan.sh [BUILDDIR] - bringing the index up to date after 1% of
+# the queue changed: ebbd's live path (inotify, qwatch.h) against a rescan
+# and a full scan, in one run
+#
+# On a deferred queue of BENCH_MESSAGES (default 100,000) messages, the
+# median of BENCH_RUNS (default 5) runs of bench/rescanbench: change the
+# mtime of a different 1% of the files, then time the live update, the
+# rescan (every file stat'ed) and a full scan. Budget (issue 12): the live
+# update costs <= 10% of a full scan.
+. "$(dirname "$0")/common.sh"
+N=${BENCH_MESSAGES:-100000}
+RUNS=${BENCH_RUNS:-5}
+
+echo "building a queue of $N deferred messages..."
+deferred_queue "$N"
+pf_stop				# a quiet queue: nothing moves but the 1%
+ebb_config
+make -s -C "$top_builddir" bench/rescanbench >/dev/null ||
+    bail_out "make bench failed"
+"$top_builddir/bench/rescanbench" "$EBB_CONF" "$RUNS" >"$T/runs" ||
+    bail_out "rescanbench failed"
+live=$(awk '{ print $1 }' "$T/runs" | median)
+re=$(awk '{ print $2 }' "$T/runs" | median)
+full=$(awk '{ print $3 }' "$T/runs" | median)
+set -- $(tail -1 "$T/runs")
+echo
+echo "index update after $5 of $4 files changed, median of $RUNS runs (seconds):"
+printf '  %-34s %9s\n' "live (inotify, ids read: $6)" "$live" \
+    "rescan (stat every file)" "$re" "full scan (fresh index)" "$full"
+echo "ratios:"
+echo "  live / full scan     $(ratio "$live" "$full")   (budget <= 0.10)"
+echo "  rescan / full scan   $(ratio "$re" "$full")"
+echo "  live / rescan        $(ratio "$live" "$re")"

@@ -1,0 +1,186 @@
+/*
+ * rescanbench.c - the cost of bringing the index up to date after 1% of
+ * the queue changed, three ways (bench/rescan.sh runs it)
+ *
+ * rescanbench CONFIG N: two indexes of the same queue, one kept by ebbd's
+ * live path (qwatch.h: inotify, then only the files events name are
+ * read), one by rescans (mta_scan on the same index: every file stat'ed,
+ * the changed ones read). N runs of: change the mtime of a different 1% of
+ * the queue files (as a retry would), update each index, time each; then
+ * a full scan into a fresh index, timed. One line per run: "live rescan
+ * full messages changed refreshed", seconds and counts; a live update
+ * that fell back to a full scan is an error, not a number.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ebb/config.h"
+#include "ebb/index.h"
+#include "ebb/log.h"
+#include "ebb/mta.h"
+#include "ebb/qwatch.h"
+#include "ebb/util.h"
+
+struct files {
+	char	**path;
+	size_t	 n, cap;
+};
+
+/* list - every regular file under dir, recursively */
+static void
+list(struct files *f, const char *dir)
+{
+	struct dirent	*de;
+	struct stat	 sb;
+	char		 path[4096];
+	DIR		*dp;
+
+	if ((dp = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(dp)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (lstat(path, &sb) == -1)
+			continue;
+		if (S_ISDIR(sb.st_mode))
+			list(f, path);
+		else if (S_ISREG(sb.st_mode)) {
+			if (f->n == f->cap) {
+				f->cap = f->cap ? f->cap * 2 : 1024;
+				f->path = xreallocarray(f->path, f->cap,
+				    sizeof(*f->path));
+			}
+			f->path[f->n++] = xstrdup(path);
+		}
+	}
+	closedir(dp);
+}
+
+/* change - move the mtime of every 100th file, from k on, a minute on */
+static size_t
+change(const struct files *f, int k)
+{
+	struct timespec	 ts[2];
+	struct stat	 sb;
+	size_t		 i, n = 0;
+
+	for (i = (size_t)k % 100; i < f->n; i += 100) {
+		if (stat(f->path[i], &sb) == -1)
+			continue;
+		ts[0] = sb.st_atim;
+		ts[1] = sb.st_mtim;
+		ts[1].tv_sec += 60;
+		if (utimensat(AT_FDCWD, f->path[i], ts, 0) == 0)
+			n++;
+	}
+	return n;
+}
+
+static double
+now(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct qwatch_stats qs0, qs;
+	struct scan_stats st;
+	struct files	 f = { NULL, 0, 0 };
+	struct config	*cfg;
+	struct qwatch	*q;
+	struct index	*live, *scanned, *fresh;
+	struct mta	*mta;
+	char		*err = NULL, dir[4096];
+	double		 t0, t_live, t_rescan, t_full;
+	size_t		 changed;
+	int		 i, n;
+
+	if (argc != 3 || (n = atoi(argv[2])) < 1) {
+		fprintf(stderr, "usage: rescanbench CONFIG N\n");
+		return 64;
+	}
+	log_init("rescanbench", 1, 0);
+	if (config_load(argv[1], &cfg, &err) == -1 ||
+	    mta_open(cfg, &mta, &err) == -1) {
+		fprintf(stderr, "rescanbench: %s\n", err);
+		return 1;
+	}
+	snprintf(dir, sizeof(dir), "%s/deferred", mta_queue_directory(mta));
+	list(&f, dir);
+	if (f.n == 0) {
+		snprintf(dir, sizeof(dir), "%s", mta_queue_directory(mta));
+		list(&f, dir);		/* Sendmail: qf and df files */
+	}
+	live = index_new();
+	scanned = index_new();
+	q = qwatch_new(mta, NULL, 1e9);
+	if (qwatch_update(q, live, now(), &st, &err) == -1 ||
+	    mta_scan(mta, scanned, &st, &err) == -1) {
+		fprintf(stderr, "rescanbench: %s\n", err);
+		return 1;
+	}
+	qwatch_stats(q, &qs0);
+	if (!qs0.live) {
+		fprintf(stderr, "rescanbench: cannot watch the queue\n");
+		return 1;
+	}
+	for (i = 0; i < n; i++) {
+		changed = change(&f, i);
+		t0 = now();
+		if (qwatch_update(q, live, now(), &st, &err) == -1) {
+			fprintf(stderr, "rescanbench: %s\n", err);
+			return 1;
+		}
+		t_live = now() - t0;
+		qwatch_stats(q, &qs);
+		if (qs.full_scans != qs0.full_scans) {
+			fprintf(stderr, "rescanbench: the live update fell "
+			    "back to a full scan\n");
+			return 1;
+		}
+		t0 = now();
+		if (mta_scan(mta, scanned, &st, &err) == -1) {
+			fprintf(stderr, "rescanbench: %s\n", err);
+			return 1;
+		}
+		t_rescan = now() - t0;
+		fresh = index_new();
+		t0 = now();
+		if (mta_scan(mta, fresh, &st, &err) == -1) {
+			fprintf(stderr, "rescanbench: %s\n", err);
+			return 1;
+		}
+		t_full = now() - t0;
+		if (index_count(fresh) != index_count(live)) {
+			fprintf(stderr, "rescanbench: the live index has %zu "
+			    "messages, a full scan %zu\n", index_count(live),
+			    index_count(fresh));
+			return 1;
+		}
+		printf("%.6f %.6f %.6f %zu %zu %llu\n", t_live, t_rescan,
+		    t_full, index_count(fresh), changed,
+		    (unsigned long long)(qs.refreshed - qs0.refreshed));
+		qs0 = qs;
+		index_free(&fresh);
+	}
+	qwatch_free(&q);
+	index_free(&live);
+	index_free(&scanned);
+	mta_close(&mta);
+	config_free(&cfg);
+	return 0;
+}
