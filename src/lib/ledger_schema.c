@@ -87,7 +87,7 @@ static const char *const schema_migrations[] = {
 	 * the milter's counts in the history (NULL: no milter ran), so the
 	 * page can chart the mail coming in beside the mail going out
 	 */
-	"CREATE TABLE timeline ("
+	"CREATE TABLE IF NOT EXISTS timeline ("
 	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
 	"  time INTEGER NOT NULL,"
 	"  kind TEXT NOT NULL,"
