@@ -112,6 +112,7 @@ struct config {
 	char	*http_allow;
 	long	 http_max_connections;
 	long	 http_idle_timeout;	/* seconds */
+	char	*http_title;		/* the page's banner; "": host name */
 };
 
 /* config_defaults - a config holding every key's default; never NULL */

@@ -93,6 +93,9 @@ struct timeline {
 /* timeline_kind_name - "found" ...; NULL out of range */
 const char	*timeline_kind_name(int kind);
 
+/* timeline_kind_title - a short headline: "Delivery paused" ...; NULL */
+const char	*timeline_kind_title(int kind);
+
 /* timeline_kind_lookup - the kind of a name, or -1 */
 int		 timeline_kind_lookup(const char *name);
 

@@ -19,6 +19,19 @@ static const char *const kind_names[TIMELINE_KIND_COUNT] = {
 	"cleared", "note"
 };
 
+static const char *const kind_titles[TIMELINE_KIND_COUNT] = {
+	"Mail is waiting", "Delivery started", "Delivery paused by load",
+	"Delivery resumed", "Half delivered", "Mail past its deadline",
+	"Backlog cleared", "Note from the administrators"
+};
+
+const char *
+timeline_kind_title(int kind)
+{
+	return kind >= 0 && kind < TIMELINE_KIND_COUNT ? kind_titles[kind] :
+	    NULL;
+}
+
 const char *
 timeline_kind_name(int kind)
 {

@@ -899,6 +899,42 @@ test_summary_honest(void **state)
 	assert_string_equal(m.since_local, "");
 }
 
+/* the Atom feed: every text escaped, ids stable, an empty feed valid */
+static void
+test_feed(void **state)
+{
+	static const char hist[] = "{\"ok\":true,\"timeline\":["
+	    "{\"id\":7,\"time\":1714651380,\"local\":\"2024-05-02 14:03 "
+	    "CEST\",\"iso\":\"2024-05-02T14:03:00+02:00\",\"kind\":\"note\","
+	    "\"text\":\"<script>x</script> & \\\"q\\\" 'a' ]]>\"},"
+	    "{\"id\":3,\"time\":1714650000,\"local\":\"l\",\"iso\":"
+	    "\"2024-05-02T13:40:00+02:00\",\"kind\":\"found\","
+	    "\"text\":\"The mail server fell behind\"}]}";
+	char	*feed;
+
+	(void)state;
+	feed = http_feed(hist, "mx1.example.org <&>", 0);
+	assert_non_null(strstr(feed, "<feed xmlns=\"http://www.w3.org/2005/"
+	    "Atom\">"));
+	assert_non_null(strstr(feed, "<title>mx1.example.org &lt;&amp;&gt;: "
+	    "mail delivery status</title>"));
+	assert_non_null(strstr(feed, "<id>urn:ebb:status:mx1.example.org</id>"));
+	assert_non_null(strstr(feed, "<updated>2024-05-02T14:03:00+02:00"
+	    "</updated>"));
+	assert_non_null(strstr(feed, "<id>urn:ebb:status:mx1.example.org:"
+	    "entry:7</id>\n<title>Note from the administrators</title>"));
+	assert_non_null(strstr(feed, "&lt;script&gt;x&lt;/script&gt; &amp; "
+	    "&quot;q&quot; &apos;a&apos; ]]&gt;"));
+	assert_null(strstr(feed, "<script>"));
+	assert_true(strstr(feed, "entry:7") < strstr(feed, "entry:3"));
+	free(feed);
+	feed = http_feed("not json", "t", 0);
+	assert_non_null(strstr(feed, "<updated>1970-01-01T00:00:00Z</updated>"));
+	assert_null(strstr(feed, "<entry>"));
+	assert_non_null(strstr(feed, "</feed>\n"));
+	free(feed);
+}
+
 static void
 test_page(void **state)
 {
@@ -979,6 +1015,7 @@ main(void)
 		cmocka_unit_test(test_hist_add),
 		cmocka_unit_test(test_eta),
 		cmocka_unit_test(test_summary_honest),
+		cmocka_unit_test(test_feed),
 		cmocka_unit_test(test_page),
 		cmocka_unit_test(test_history_packet),
 	};
