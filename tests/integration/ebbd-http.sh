@@ -19,7 +19,7 @@
 require_root
 require_cmd postfix smtp-source smtp-sink jq perl useradd curl
 
-tap_plan 30
+tap_plan 31
 N=30
 ebb_user
 backlog $N
@@ -309,7 +309,7 @@ else
 	not_ok "oversized headers are refused" "$c1 $c2"
 fi
 
-# 20-24: headless Chromium draws the charts
+# 20-25: headless Chromium draws the charts
 if command -v chromium >/dev/null 2>&1; then
 	sleep 3		# a few history samples to chart
 	chrome() {
@@ -353,7 +353,7 @@ if command -v chromium >/dev/null 2>&1; then
 	    grep -Eq '<p id="since"[^>]*>Since 20[0-9-]+ [0-9:]+ CES?T\.</p>' "$T/dom.html" &&
 	    grep -q 'class="found"><time>' "$T/dom.html" &&
 	    grep -q 'Delivery of the backlog is paused by the administrators' "$T/dom.html" &&
-	    grep -q 'id="eta">no estimate: delivery is paused' "$T/dom.html" &&
+	    grep -q 'id="eta">no estimate</b><small id="eta-why"[^>]*>delivery is paused by the administrators<' "$T/dom.html" &&
 	    ! grep -q 'parked by ebb' "$T/dom.html"; then
 		ok "Chromium shows the banner (title, since, no estimate and why) and the timeline ($ntl entries)"
 	else
@@ -367,15 +367,47 @@ if command -v chromium >/dev/null 2>&1; then
 	else
 		not_ok "the note is shown as text" "$(grep -o '<li class="note">.*</li>' "$T/dom.html" | head -c 400)"
 	fi
+	# the page's script on crafted data: an hour with no samples is a
+	# gap (once per line of the backlog chart), the milter's counts
+	# make the incoming chart; the live page has no gap
+	/usr/bin/python3 -c '
+import json, re, sys
+page = open(sys.argv[1]).read()
+t0 = 1700000000
+pts = [[t0 + 10 * i, 0.5, 100 - i, 90 - i, 2.0, 5 * i, 2 * i] for i in range(30)]
+pts += [[t0 + 3600 + 10 * i, 0.6, 50, 40, 2.0, 400 + 5 * i, 100 + i] for i in range(30)]
+data = {"summary": {"state": "recovering", "words": "w", "waiting": 50, "rate": 2,
+        "eta": 25, "eta_words": "a few minutes", "released_total": 5, "time": t0,
+        "title": "t", "since": None, "since_local": None, "expired": 0, "advice": ""},
+        "history": {"step": 10, "interval": 1, "points": pts, "timeline": []}}
+text = json.dumps(data).replace("<", "\\u003c")
+page, n = re.subn(r"(<script id=\"data\" type=\"application/json\">).*?(</script>)",
+                  lambda m: m.group(1) + text + m.group(2), page, count=1, flags=re.S)
+assert n == 1
+open(sys.argv[2], "w").write(page)' "$T/page.html" "$T/gap.html" ||
+	    diag "cannot craft the gap page"
+	timeout 60 chromium --headless --no-sandbox --disable-gpu --no-first-run \
+	    --user-data-dir="$(mktemp -d "$T/chrome.XXXXXX")" \
+	    --window-size=1000,1600 --virtual-time-budget=3000 --dump-dom \
+	    "file://$T/gap.html" >"$T/gapdom.html" 2>>"$T/chromium.err"
+	gaps=$(sed -n 's/.*data-gaps="\([0-9]*\)".*/\1/p' "$T/gapdom.html")
+	inki=$(sed -n 's/.*data-ink-incoming="\([0-9]*\)".*/\1/p' "$T/gapdom.html")
+	live=$(sed -n 's/.*data-gaps="\([0-9]*\)".*/\1/p' "$T/dom.html")
+	if [ "$gaps" = 2 ] && [ "$live" = 0 ] && [ "${inki:-0}" -gt 100 ]; then
+		ok "a stretch without samples is a gap; incoming mail is charted ($inki px)"
+	else
+		not_ok "gaps and the incoming chart" "gaps=$gaps live=$live incoming=$inki"
+	fi
 else
 	skip "Chromium draws the charts" "no chromium (apt-get install chromium)"
 	skip "the chart lines are on the canvas" "no chromium"
 	skip "the screenshot shows both chart lines" "no chromium"
 	skip "Chromium shows the banner and the timeline" "no chromium"
 	skip "the note is shown as text" "no chromium"
+	skip "gaps and the incoming chart" "no chromium"
 fi
 
-# 25-26: no growth in the unprivileged process: fds and RSS after 10,000
+# 26-27: no growth in the unprivileged process: fds and RSS after 10,000
 # control requests (on 1,000 connections) and 2,000 HTTP requests
 child_pid() {
 	_ppid=$(cat "$T/ebbd.pid")
@@ -440,7 +472,7 @@ else
 	skip "no memory growth" "no child"
 fi
 
-# 27: IPv6, and the default allow (loopback, ::1 included)
+# 28: IPv6, and the default allow (loopback, ::1 included)
 bg_stop ebbd
 if grep -qs '^0*1 ' /proc/net/if_inet6; then
 	HPORT=$(free_port)
@@ -459,7 +491,7 @@ else
 	skip "IPv6: /metrics on [::1]" "no IPv6 loopback"
 fi
 
-# 28-30: TLS, the key readable by root only (read before dropping)
+# 29-31: TLS, the key readable by root only (read before dropping)
 if command -v openssl >/dev/null 2>&1; then
 	bg_stop ebbd
 	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
