@@ -113,6 +113,7 @@ struct config {
 	char	*http_allow;
 	long	 http_max_connections;
 	long	 http_idle_timeout;	/* seconds */
+	char	*http_title;		/* the page's banner; "": host name */
 };
 
 /* config_defaults - a config holding every key's default; never NULL */

@@ -115,6 +115,7 @@ int		 config_check_user(const char *, char **why_r);
 int		 config_check_milter_socket(const char *, char **why_r);
 int		 config_check_listen(const char *, char **why_r);
 int		 config_check_allow(const char *, char **why_r);
+int		 config_check_title(const char *, char **why_r);
 int		 config_check_domain_lifetimes(const char *, char **why_r);
 
 /*

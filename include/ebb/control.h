@@ -10,6 +10,7 @@
  *	{"command": "release", "ids": ["3F1C2A7B", ...]}
  *	{"command": "hold", "ids": ["3F1C2A7B", ...]}
  *	{"command": "failsafe"}
+ *	{"command": "note", "text": "Mail flows again"}
  *
  *	{"ok": true, ...}                     what the command reports
  *	{"ok": false, "error": "why"}
@@ -18,7 +19,10 @@
  * a longer one is refused and the connection closed. Unknown commands,
  * unknown members, members of the wrong type, more than CONTROL_IDS_MAX
  * ids and ids that fail ebb_queue_id_valid are refused with an error and
- * change nothing. An answer is at most CONTROL_REPLY_MAX bytes.
+ * change nothing. A note's text is one line of 1 to CONTROL_NOTE_MAX
+ * bytes of UTF-8 without control characters (ebb_text_line_valid); the
+ * page and the feed escape it. An answer is at most CONTROL_REPLY_MAX
+ * bytes.
  *
  * The parser is pure (a buffer and its length in, a struct out) so that
  * it can be unit-tested and fuzzed; the same struct crosses from ebbd's
@@ -36,6 +40,7 @@
 #define CONTROL_REPLY_MAX	65536	/* one answer, newline included */
 #define CONTROL_IDS_MAX		100	/* ids per release or hold */
 #define CONTROL_RATE_MAX	1e6	/* messages/s */
+#define CONTROL_NOTE_MAX	280	/* bytes of an administrator's note */
 
 enum control_command {
 	CONTROL_STATUS,
@@ -45,6 +50,7 @@ enum control_command {
 	CONTROL_RELEASE,
 	CONTROL_HOLD,
 	CONTROL_FAILSAFE,
+	CONTROL_NOTE,
 	CONTROL_COMMAND_COUNT
 };
 
@@ -54,6 +60,7 @@ struct control_request {
 	double	 rate;		/* CONTROL_RATE: cap, messages/s */
 	size_t	 nids;		/* release, hold: 1.. */
 	char	 ids[CONTROL_IDS_MAX][MSG_QUEUE_ID_MAX];
+	char	 note[CONTROL_NOTE_MAX + 1];	/* CONTROL_NOTE: the text */
 };
 
 /* control_command_name - "status" ...; NULL for an unknown command */
@@ -73,7 +80,8 @@ int		 control_request_parse(const char *buf, size_t len,
 /*
  * control_request_check - 0 when *r is a request the protocol allows
  * (known command, rate finite in 0..CONTROL_RATE_MAX, ids present exactly
- * for release and hold, each valid and NUL-terminated), else -1 and
+ * for release and hold, each valid and NUL-terminated, a note's text
+ * exactly for note, valid as above), else -1 and
  * *err_r (allocated)
  */
 int		 control_request_check(const struct control_request *r,

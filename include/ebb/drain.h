@@ -79,6 +79,13 @@ struct drain_status {
 				   administrator's (of admin_held) */
 	size_t	 unchecked;	/* held, no ledger row, not checked yet (no
 				   key, or past DRAIN_PROOF_MAX) */
+	/*
+	 * what the released messages did, since drain_new: left the queue
+	 * (delivered, or bounced: the queue cannot tell them apart), or
+	 * tried and waiting for a retry again
+	 */
+	size_t	 left;
+	size_t	 deferred_again;
 };
 
 /*
@@ -264,6 +271,13 @@ enum drain_risk {
 /* drain_at_risk - ebb's parked messages by time left to their deadline */
 void		 drain_at_risk(const struct drain *d, time_t now,
 		    size_t counts_r[DRAIN_RISK_COUNT]);
+
+/*
+ * drain_foreach_msg - call fn for every message of the last scan, in no
+ * order; stops when fn returns non-zero and returns that (0: all seen)
+ */
+int		 drain_foreach_msg(const struct drain *d,
+		    int (*fn)(void *arg, const struct msg *m), void *arg);
 
 /* drain_status - counts for progress and the summary */
 void		 drain_status(const struct drain *d, struct drain_status *r);

@@ -59,7 +59,7 @@
 struct ledger;
 
 #define LEDGER_FILE		"ledger.db"
-#define LEDGER_SCHEMA_VERSION	3	/* PRAGMA user_version */
+#define LEDGER_SCHEMA_VERSION	4	/* PRAGMA user_version */
 
 /*
  * ledger_open - open STATE/ledger.db, creating the state directory (mode
@@ -216,6 +216,8 @@ struct ledger_sample {
 	long	 held;
 	long	 admin;
 	long	 parked;	/* of held, parked by ebb */
+	long	 admitted;	/* the milter's counts since ebbd started: */
+	long	 deferred;	/* let in; tempfailed or held. -1: no milter */
 };
 
 /*
@@ -238,6 +240,39 @@ int	ledger_history_since(struct ledger *, time_t since,
 
 /* ledger_history_prune - delete the samples older than before */
 int	ledger_history_prune(struct ledger *, time_t before, char **err_r);
+
+/*
+ * The incident timeline (timeline.h): what ebbd saw happen, and the
+ * administrator's notes, newest last. kind is a timeline_kind_name,
+ * text at most LEDGER_EVENT_TEXT_MAX bytes of valid UTF-8 without
+ * control characters, count what the event counts (messages; 0: none).
+ */
+#define LEDGER_EVENT_TEXT_MAX	512
+#define LEDGER_EVENT_KIND_MAX	16
+#define LEDGER_EVENTS_KEEP	200	/* entries kept; older ones go */
+
+struct ledger_event {
+	long	 id;
+	time_t	 time;
+	long	 count;
+	char	 kind[LEDGER_EVENT_KIND_MAX];
+	char	 text[LEDGER_EVENT_TEXT_MAX + 1];
+};
+
+/*
+ * ledger_event_add - store an event (its id is ignored), then forget all
+ * but the newest LEDGER_EVENTS_KEEP
+ */
+int	ledger_event_add(struct ledger *, const struct ledger_event *e,
+	    char **err_r);
+
+/*
+ * ledger_events_recent - call fn for the newest max events, oldest of
+ * them first; stops when fn returns non-zero. 0, 1 (stopped) or -1.
+ */
+int	ledger_events_recent(struct ledger *, size_t max,
+	    int (*fn)(void *arg, const struct ledger_event *e), void *arg,
+	    char **err_r);
 
 /*
  * ledger_lock - take STATE/NAME.lock (flock, exclusive, not waiting),

@@ -33,6 +33,30 @@ struct metrics_sensor {
 	char	 name[METRICS_NAME_MAX];
 	int	 present;
 	double	 ratio;		/* NAN when absent */
+	double	 value;		/* the raw reading, in its unit; NAN */
+	double	 limit;		/* what ratio 1 is, in the same unit; NAN */
+};
+
+/*
+ * The queue histograms, with postfix_exporter's buckets so that the
+ * dashboards built for postfix_showq_message_size_bytes and
+ * postfix_showq_message_age_seconds read ebb's alike
+ */
+#define METRICS_SIZE_BUCKETS	7	/* 1e3 .. 1e9 bytes, then +Inf */
+#define METRICS_AGE_BUCKETS	8	/* 1e1 .. 1e8 seconds, then +Inf */
+#define METRICS_QUEUES_MAX	8
+
+extern const double metrics_size_bounds[METRICS_SIZE_BUCKETS];
+extern const double metrics_age_bounds[METRICS_AGE_BUCKETS];
+
+/* one queue's messages; each bucket its own count, not cumulative */
+struct metrics_hist {
+	char	 name[METRICS_NAME_MAX];
+	long	 count;
+	long	 size[METRICS_SIZE_BUCKETS + 1];
+	double	 size_sum;	/* bytes */
+	long	 age[METRICS_AGE_BUCKETS + 1];
+	double	 age_sum;	/* seconds */
 };
 
 /* a count under a name checked fit for a label value */
@@ -88,7 +112,31 @@ struct metrics {
 	int	 stopped;
 	long	 uptime;
 	struct metrics_milter milter;
+	size_t	 nhists;	/* the status's "messages", per queue */
+	struct metrics_hist hist[METRICS_QUEUES_MAX];
+	long	 left;		/* released, then gone: delivered or
+				   bounced; -1 unknown */
+	long	 deferred_again; /* released, then waiting again; -1 */
+	/* the incident the timeline is in; since 0: none */
+	long	 since;
+	char	 since_local[40];	/* when, in the host's time zone */
+	long	 incident_expired;	/* its messages past their deadline */
+	char	 title[128];	/* [http] title or the host name; the
+				   caller sets it, for the summary */
 };
+
+/* metrics_hist_add - one message of size bytes, age seconds old */
+void		 metrics_hist_add(struct metrics_hist *h, double size,
+		    double age);
+
+/*
+ * metrics_eta - how long until waiting messages are out at rate
+ * messages/s: 1 and *eta_r (seconds; 0 when nothing waits), or 0 and
+ * *why_r, in plain words, why there is no estimate (paused, stopped by
+ * the load, no rate yet, too far ahead)
+ */
+int		 metrics_eta(long waiting, double rate, int paused,
+		    int stopped, double *eta_r, const char **why_r);
 
 /* metrics_risk_label - "expired", "lt1h", "lt6h", "lt24h", "later" */
 const char	*metrics_risk_label(int bucket);
@@ -113,9 +161,19 @@ int		 metrics_from_status(const char *text, size_t len,
 char		*metrics_render(const struct metrics *m);
 
 /*
+ * metrics_render_down - the text when the parent did not answer: ebb_up
+ * 0 and ebb_build_info. Returns allocated text.
+ */
+char		*metrics_render_down(void);
+
+/*
  * metrics_summary - the public summary as a JSON object (allocated text):
  * state ("normal", "recovering", "busy", "paused"), words (one plain
- * paragraph), waiting, rate, eta, pressure, released_total, time (now)
+ * paragraph), waiting, rate, eta (null: see eta_words), eta_words (an
+ * estimate, or why there is none), pressure, released_total, time
+ * (now), title, since and since_local (the incident's start; null when
+ * none), expired (its messages past their deadline) and advice (what
+ * senders should do, "" when nothing)
  */
 char		*metrics_summary(const struct metrics *m, time_t now);
 

@@ -37,6 +37,13 @@ size_t	 ebb_strlcpy(char *, const char *, size_t);
 /* ebb_queue_id_valid - true when id matches ^[0-9A-Za-z]+$ and is short */
 int	 ebb_queue_id_valid(const char *);
 
+/*
+ * ebb_text_line_valid - true when s[0..len) is one line of text fit to
+ * show anyone: valid UTF-8 (no overlong forms, no surrogates), no NUL,
+ * no control character (C0, DEL, C1) and not only spaces
+ */
+int	 ebb_text_line_valid(const char *s, size_t len);
+
 /* ebb_now_mono - the monotonic clock, in seconds (for intervals) */
 double	 ebb_now_mono(void);
 

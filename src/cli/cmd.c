@@ -31,6 +31,7 @@ extern const struct ebbctl_cmd cmd_resume_entry;
 extern const struct ebbctl_cmd cmd_rate_entry;
 extern const struct ebbctl_cmd cmd_release_entry;
 extern const struct ebbctl_cmd cmd_hold_entry;
+extern const struct ebbctl_cmd cmd_note_entry;
 
 const struct ebbctl_cmd *const ebbctl_cmds[] = {
 	&cmd_sensors_entry,
@@ -46,6 +47,7 @@ const struct ebbctl_cmd *const ebbctl_cmds[] = {
 	&cmd_rate_entry,
 	&cmd_release_entry,
 	&cmd_hold_entry,
+	&cmd_note_entry,
 	NULL
 };
 

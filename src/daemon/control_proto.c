@@ -18,7 +18,8 @@
 #include "ebb/util.h"
 
 static const char *const control_names[CONTROL_COMMAND_COUNT] = {
-	"status", "pause", "resume", "rate", "release", "hold", "failsafe"
+	"status", "pause", "resume", "rate", "release", "hold", "failsafe",
+	"note"
 };
 
 const char *
@@ -79,6 +80,44 @@ parse_ids(json_t *a, struct control_request *r, char **err_r)
 	return 0;
 }
 
+/* parse_note - the "text" of a note: a string, checked by note_check */
+static int
+parse_note(json_t *v, struct control_request *r, char **err_r)
+{
+	if (!json_is_string(v))
+		return fail(err_r, "\"text\" must be a string");
+	if (json_string_length(v) > CONTROL_NOTE_MAX) {
+		*err_r = xasprintf("a note is at most %d bytes",
+		    CONTROL_NOTE_MAX);
+		return -1;
+	}
+	/* a NUL inside is caught by note_check: the lengths differ */
+	memcpy(r->note, json_string_value(v), json_string_length(v));
+	r->note[json_string_length(v)] = '\0';
+	if (strlen(r->note) != json_string_length(v))
+		return fail(err_r, "a note holds a NUL byte");
+	return 0;
+}
+
+/* note_check - a note's text as control.h allows it */
+static int
+note_check(const struct control_request *r, char **err_r)
+{
+	size_t	 n = strnlen(r->note, sizeof(r->note));
+
+	if (r->command != CONTROL_NOTE)
+		return n == 0 ? 0 : fail(err_r, "unexpected note text");
+	if (n == 0 || n > CONTROL_NOTE_MAX) {
+		*err_r = xasprintf("a note must be 1 to %d bytes",
+		    CONTROL_NOTE_MAX);
+		return -1;
+	}
+	if (!ebb_text_line_valid(r->note, n))
+		return fail(err_r, "a note must be one line of text: UTF-8, "
+		    "no control characters");
+	return 0;
+}
+
 int
 control_request_parse(const char *buf, size_t len, struct control_request *r,
     char **err_r)
@@ -126,6 +165,9 @@ control_request_parse(const char *buf, size_t len, struct control_request *r,
 		    (cmd == CONTROL_RELEASE || cmd == CONTROL_HOLD)) {
 			if (parse_ids(v, r, err_r) == -1)
 				goto out;
+		} else if (strcmp(key, "text") == 0 && cmd == CONTROL_NOTE) {
+			if (parse_note(v, r, err_r) == -1)
+				goto out;
 		} else {
 			*err_r = xasprintf("unexpected \"%.40s\" in a %s "
 			    "request", key, control_names[cmd]);
@@ -134,6 +176,10 @@ control_request_parse(const char *buf, size_t len, struct control_request *r,
 	}
 	if (cmd == CONTROL_RATE && json_object_get(o, "rate") == NULL) {
 		fail(err_r, "rate: no \"rate\"");
+		goto out;
+	}
+	if (cmd == CONTROL_NOTE && json_object_get(o, "text") == NULL) {
+		fail(err_r, "note: no \"text\"");
 		goto out;
 	}
 	rc = control_request_check(r, err_r);
@@ -165,7 +211,7 @@ control_request_check(const struct control_request *r, char **err_r)
 			    r->ids[i]);
 			return -1;
 		}
-	return 0;
+	return note_check(r, err_r);
 }
 
 char *
@@ -178,6 +224,8 @@ control_request_format(const struct control_request *r)
 	o = json_pack("{ss}", "command", control_names[r->command]);
 	if (r->command == CONTROL_RATE)
 		json_object_set_new(o, "rate", json_real(r->rate));
+	if (r->command == CONTROL_NOTE)
+		json_object_set_new(o, "text", json_string(r->note));
 	if (r->nids > 0) {
 		a = json_array();
 		for (i = 0; i < r->nids; i++)

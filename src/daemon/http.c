@@ -53,12 +53,14 @@
 #include "priv_proto.h"
 
 enum route {
-	ROUTE_PAGE, ROUTE_SUMMARY, ROUTE_HISTORY, ROUTE_METRICS, ROUTE_STATUS
+	ROUTE_PAGE, ROUTE_SUMMARY, ROUTE_HISTORY, ROUTE_METRICS, ROUTE_STATUS,
+	ROUTE_FEED
 };
 
 enum { CACHE_STATUS, CACHE_HISTORY };
 
 struct pending {
+	struct http		*h;
 	struct evhttp_request	*req;	/* NULL: answered already */
 	enum route		 route;
 	int			 next;	/* CACHE_*: the answer due */
@@ -86,6 +88,7 @@ struct http {
 	/* the parent's last answers, status and history, for HTTP_CACHE s */
 	char			*cache[2];
 	double			 cache_at[2];
+	char			 title[128];	/* [http] title, or host name */
 };
 
 
@@ -279,6 +282,14 @@ http_new(const struct config *cfg)
 	h->listenfd = listen_on(cfg->http_listen);
 	h->listen = xstrdup(cfg->http_listen);
 	h->idle = (int)cfg->http_idle_timeout;
+	/* as root, before the sandbox: the host name as the page's title */
+	if (cfg->http_title[0] != '\0')
+		ebb_strlcpy(h->title, cfg->http_title, sizeof(h->title));
+	else if (gethostname(h->title, sizeof(h->title) - 1) == -1 ||
+	    !ebb_text_line_valid(h->title, strnlen(h->title,
+	    sizeof(h->title))))
+		ebb_strlcpy(h->title, "Mail", sizeof(h->title));
+	h->title[sizeof(h->title) - 1] = '\0';
 	return h;
 }
 
@@ -349,11 +360,25 @@ answer(struct pending *pd, int ok, const char *text)
 
 	if (!ok) {
 		log_warn("http: the parent refused: %s", text);
+		if (pd->route == ROUTE_METRICS) {
+			/* a scrape that says so: ebb_up 0 */
+			out = metrics_render_down();
+			reply(pd->req, HTTP_OK, "OK",
+			    "text/plain; version=0.0.4; charset=utf-8", out,
+			    strlen(out));
+			free(out);
+			return;
+		}
 		reply_text(pd->req, HTTP_SERVUNAVAIL, "Unavailable",
 		    "ebbd cannot answer now\n");
 		return;
 	}
 	switch (pd->route) {
+	case ROUTE_FEED:
+		out = http_feed(text, pd->h->title, time(NULL));
+		reply(pd->req, HTTP_OK, "OK",
+		    "application/atom+xml; charset=utf-8", out, strlen(out));
+		break;
 	case ROUTE_STATUS:
 		out = xasprintf("%s\n", text);
 		reply(pd->req, HTTP_OK, "OK", "application/json", out,
@@ -375,6 +400,7 @@ answer(struct pending *pd, int ok, const char *text)
 			    "bad status\n");
 			break;
 		}
+		ebb_strlcpy(m.title, pd->h->title, sizeof(m.title));
 		if (pd->route == ROUTE_METRICS) {
 			out = metrics_render(&m);
 			reply(pd->req, HTTP_OK, "OK",
@@ -482,18 +508,19 @@ answer_cached(struct http *h, struct evhttp_request *req, enum route route)
 	struct pending	 pd;
 	const char	*status = NULL, *history = NULL;
 
-	if (route != ROUTE_HISTORY &&
-	    (status = cache_get(h, CACHE_STATUS)) == NULL)
+	int		 hist = route == ROUTE_HISTORY || route == ROUTE_FEED;
+
+	if (!hist && (status = cache_get(h, CACHE_STATUS)) == NULL)
 		return 0;
-	if ((route == ROUTE_HISTORY || route == ROUTE_PAGE) &&
+	if ((hist || route == ROUTE_PAGE) &&
 	    (history = cache_get(h, CACHE_HISTORY)) == NULL)
 		return 0;
 	memset(&pd, 0, sizeof(pd));
+	pd.h = h;
 	pd.req = req;
 	pd.route = route;
 	pd.status = route == ROUTE_PAGE ? xstrdup(status) : NULL;
-	answer(&pd, 1, route == ROUTE_PAGE || route == ROUTE_HISTORY ?
-	    history : status);
+	answer(&pd, 1, route == ROUTE_PAGE || hist ? history : status);
 	free(pd.status);
 	return 1;
 }
@@ -511,6 +538,7 @@ route_of(const char *path, int *found_r)
 		{ "/history.json", ROUTE_HISTORY },
 		{ "/metrics", ROUTE_METRICS },
 		{ "/status", ROUTE_STATUS },
+		{ "/feed.atom", ROUTE_FEED },
 	};
 	size_t	 i;
 
@@ -531,7 +559,7 @@ on_request(struct evhttp_request *req, void *arg)
 	const char	*path;
 	struct pending	*pd;
 	enum route	 route;
-	int		 found;
+	int		 found, hist;
 
 	path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
 	if (path == NULL || *path == '\0')
@@ -556,15 +584,17 @@ on_request(struct evhttp_request *req, void *arg)
 		reply_text(req, HTTP_SERVUNAVAIL, "Busy", "busy\n");
 		return;
 	}
-	if (ask(h, route == ROUTE_HISTORY) == -1) {
+	hist = route == ROUTE_HISTORY || route == ROUTE_FEED;
+	if (ask(h, hist) == -1) {
 		reply_text(req, HTTP_SERVUNAVAIL, "Unavailable",
 		    "ebbd is stopping\n");
 		return;
 	}
 	pd = &h->pending[h->npending++];
+	pd->h = h;
 	pd->req = req;
 	pd->route = route;
-	pd->next = route == ROUTE_HISTORY ? CACHE_HISTORY : CACHE_STATUS;
+	pd->next = hist ? CACHE_HISTORY : CACHE_STATUS;
 	pd->left = 1;
 	pd->status = NULL;
 	if (route == ROUTE_PAGE) {

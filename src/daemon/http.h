@@ -15,6 +15,7 @@
  *	               in plain words
  *	/summary.json  the page's summary (public): no ids, no addresses
  *	/history.json  backlog and pressure over the last hours (public)
+ *	/feed.atom     the incident timeline as an Atom feed (public)
  *	/metrics       Prometheus text (allow-listed)
  *	/status        the JSON of "ebbctl status --json" (allow-listed)
  */
@@ -22,6 +23,7 @@
 #define EBB_HTTP_H
 
 #include <stddef.h>
+#include <time.h>
 
 struct config;
 struct event_base;
@@ -66,5 +68,11 @@ void		 http_free(struct http **hp);
  * Returns allocated text.
  */
 char		*http_page(const char *summary, const char *history);
+
+/*
+ * http_feed - the history answer's timeline as an Atom feed under title,
+ * every text escaped; now dates an empty feed. Returns allocated text.
+ */
+char		*http_feed(const char *history, const char *title, time_t now);
 
 #endif

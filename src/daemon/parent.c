@@ -174,6 +174,8 @@ history(struct parent *p)
 	s.held = (long)r[MSG_ROLE_HELD];
 	s.admin = (long)r[MSG_ROLE_ADMIN];
 	s.parked = (long)st.parked;
+	parent_milter_incoming(&s.admitted, &s.deferred);
+	parent_timeline_tick(p, now);
 	if (ledger_history_add(p->ledger, &s, &err) == -1)
 		goto fail;
 	if (now - p->last_prune >= PRUNE_EVERY) {
@@ -557,6 +559,7 @@ parent_main(struct parent_args *a)
 		free(err);
 	}
 	drain_ledger_warn(p.drain);
+	parent_timeline_restore(&p);
 	p.scan_duration = ebb_now_mono() - p.scan_duration;
 	p.next_refresh = ebb_now_mono() + PARENT_REFRESH;
 	p.last_prune = 0;

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "ebb/sensor.h"
+#include "ebb/timeline.h"
 
 struct control_request;
 struct drain;
@@ -22,6 +23,7 @@ struct parent_args;
 struct qwatch;
 
 #define PARENT_HISTORY_POINTS	360
+#define PARENT_TIMELINE_SHOWN	50	/* entries the page and feed show */
 
 struct parent {
 	struct parent_args *a;
@@ -43,6 +45,8 @@ struct parent {
 	time_t		 last_prune;
 	time_t		 started;
 	int		 rc;		/* exit status */
+	struct timeline	 timeline;	/* parent_timeline.c */
+	struct timeline_obs seen;	/* its last observation */
 };
 
 /*
@@ -63,6 +67,21 @@ char	*parent_status(struct parent *);
  * pressure|null, backlog, parked, rate]...]}, oldest first
  */
 char	*parent_history(struct parent *, time_t span, int *ok_r);
+
+/*
+ * parent_timeline.c: the incident timeline. parent_timeline_restore
+ * picks it up from the ledger at start; parent_timeline_tick observes
+ * once per sample and writes what changed; parent_timeline_json is the
+ * newest max entries, newest first, for the page and its feed;
+ * parent_incident_json the incident now (null: none), for the status;
+ * parent_note adds the administrator's entry (an answer as
+ * parent_handle's).
+ */
+void	 parent_timeline_restore(struct parent *);
+void	 parent_timeline_tick(struct parent *, time_t now);
+struct json_t *parent_timeline_json(struct parent *, size_t max);
+struct json_t *parent_incident_json(struct parent *);
+char	*parent_note(struct parent *, const char *text, int *ok_r);
 
 /* parent_failsafe - release all ebb parked and stop; answer as above */
 char	*parent_failsafe(struct parent *, int *ok_r);

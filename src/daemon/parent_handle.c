@@ -22,6 +22,7 @@
 #include "ebb/drain.h"
 #include "ebb/ledger.h"
 #include "ebb/log.h"
+#include "ebb/metrics.h"
 #include "ebb/msg.h"
 #include "ebb/mta.h"
 #include "ebb/pace.h"
@@ -75,6 +76,60 @@ sensors_json(const struct sensor_sample *s)
 		json_array_append_new(a, o);
 	}
 	return a;
+}
+
+/* the queue histograms: one struct metrics_hist per queue of the MTA */
+struct hist_walk {
+	struct parent	*p;
+	struct metrics_hist h[MSG_QUEUE_MAX];
+	time_t		 now;
+};
+
+static int
+hist_one(void *arg, const struct msg *m)
+{
+	struct hist_walk *w = arg;
+
+	if (m->queue < MSG_QUEUE_MAX)
+		metrics_hist_add(&w->h[m->queue], (double)m->size,
+		    m->arrival_time > 0 ? difftime(w->now, m->arrival_time) :
+		    0);
+	return 0;
+}
+
+static json_t *
+buckets_json(const long *b, size_t n)
+{
+	json_t	*a = json_array();
+	size_t	 i;
+
+	for (i = 0; i <= n; i++)
+		json_array_append_new(a, json_integer((json_int_t)b[i]));
+	return a;
+}
+
+/* messages_json - per queue: count, size and age histograms */
+static json_t *
+messages_json(struct parent *p, time_t now)
+{
+	struct hist_walk *w = xcalloc(1, sizeof(*w));
+	const struct metrics_hist *h;
+	json_t		*o = json_object();
+	int		 q;
+
+	w->p = p;
+	w->now = now;
+	drain_foreach_msg(p->drain, hist_one, w);
+	for (q = 0; q < mta_nqueues(p->mta) && q < MSG_QUEUE_MAX; q++) {
+		h = &w->h[q];
+		json_object_set_new(o, mta_queue_name(p->mta, q),
+		    json_pack("{sIsfsfsoso}", "count", (json_int_t)h->count,
+		    "size_sum", h->size_sum, "age_sum", h->age_sum,
+		    "size", buckets_json(h->size, METRICS_SIZE_BUCKETS),
+		    "age", buckets_json(h->age, METRICS_AGE_BUCKETS)));
+	}
+	free(w);
+	return o;
 }
 
 char *
@@ -167,6 +222,11 @@ parent_status(struct parent *p)
 	    "drift", (json_int_t)qs.drift,
 	    "watch_failures", (json_int_t)qs.watch_failures));
 	json_object_set_new(o, "milter", parent_milter_json());
+	json_object_set_new(o, "messages", messages_json(p, now));
+	json_object_set_new(o, "outcomes", json_pack("{sIsI}", "left",
+	    (json_int_t)st.left, "deferred_again",
+	    (json_int_t)st.deferred_again));
+	json_object_set_new(o, "incident", parent_incident_json(p));
 	json_object_set_new(o, "eta", st.parked == 0 ? json_integer(0) :
 	    b.rate > 0 ? json_integer((json_int_t)ceil(st.parked / b.rate)) :
 	    json_null());
@@ -185,10 +245,12 @@ struct history_walk {
 static json_t *
 history_json(const struct ledger_sample *s)
 {
-	return json_pack("[IoIIf]", (json_int_t)s->time,
+	return json_pack("[IoIIfoo]", (json_int_t)s->time,
 	    isnan(s->pressure) ? json_null() : json_real(s->pressure),
 	    (json_int_t)(s->leaving + s->waiting + s->held + s->admin),
-	    (json_int_t)s->parked, s->rate);
+	    (json_int_t)s->parked, s->rate,
+	    s->admitted >= 0 ? json_integer(s->admitted) : json_null(),
+	    s->deferred >= 0 ? json_integer(s->deferred) : json_null());
 }
 
 static int
@@ -229,9 +291,18 @@ parent_history(struct parent *p, time_t span, int *ok_r)
 	/* the newest sample always ends the chart, however coarse the step */
 	if (w.last.time != 0 && !w.last_in)
 		json_array_append_new(w.points, history_json(&w.last));
-	o = json_pack("{sbsIsIso}", "ok", 1, "now", (json_int_t)now, "step",
-	    (json_int_t)w.step, "points", w.points);
-	/* 361 points of 5 short numbers: well under PRIV_TEXT_MAX */
+	o = json_pack("{sbsIsIsIso}", "ok", 1, "now", (json_int_t)now, "step",
+	    (json_int_t)w.step, "interval", (json_int_t)p->cfg->interval,
+	    "points", w.points);
+	json_object_set_new(o, "timeline", parent_timeline_json(p,
+	    PARENT_TIMELINE_SHOWN));
+	json_object_set_new(o, "incident", parent_incident_json(p));
+	/*
+	 * 361 points of 7 short numbers, about 20 kB, and at most
+	 * PARENT_TIMELINE_SHOWN entries of LEDGER_EVENT_TEXT_MAX bytes
+	 * (escaped, 6 for a control character, which a note cannot hold):
+	 * under PRIV_TEXT_MAX
+	 */
 	if (o == NULL || (s = json_dumps(o, JSON_COMPACT |
 	    JSON_REAL_PRECISION(5))) == NULL)
 		log_fatal("out of memory");
@@ -296,6 +367,8 @@ parent_handle(struct parent *p, const struct control_request *r, int *ok_r)
 		    (json_int_t)r->nids));
 	case CONTROL_FAILSAFE:
 		return parent_failsafe(p, ok_r);
+	case CONTROL_NOTE:
+		return parent_note(p, r->note, ok_r);
 	default:
 		err = xstrdup("unknown command");
 		break;

@@ -206,6 +206,17 @@ spf_name(int i)
 	return admit_spf_name((enum admit_spf)i);
 }
 
+int
+parent_milter_incoming(long *admitted_r, long *deferred_r)
+{
+	*admitted_r = *deferred_r = -1;
+	if (!have_stats || stats.held > stats.accepted)
+		return 0;
+	*admitted_r = (long)(stats.accepted - stats.held);
+	*deferred_r = (long)(stats.held + stats.tempfailed);
+	return 1;
+}
+
 json_t *
 parent_milter_json(void)
 {

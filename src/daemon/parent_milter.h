@@ -24,6 +24,13 @@ void	 parent_milter_tick(struct parent *p);
 int	 parent_milter_notice(struct parent *p, const unsigned char *buf,
 	    size_t len);
 
+/*
+ * parent_milter_incoming - the mail the milter let in (accepted, not
+ * held) and kept out for now (held, or tempfailed) since ebbd started:
+ * 1, or 0 and both -1 when no counters came yet
+ */
+int	 parent_milter_incoming(long *admitted_r, long *deferred_r);
+
 /* parent_milter_json - the counters as a new JSON object, or null */
 json_t	*parent_milter_json(void);
 

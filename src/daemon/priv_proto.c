@@ -60,11 +60,19 @@ priv_encode_request(const struct control_request *r, unsigned char *buf,
 			len += n;
 		}
 		break;
+	case CONTROL_NOTE:
+		n = strlen(r->note) + 1;
+		if (PRIV_HDR_LEN + n > size)
+			return 0;
+		memcpy(buf + PRIV_HDR_LEN, r->note, n);
+		len = n;
+		break;
 	default:
 		break;
 	}
-	/* the request types follow enum control_command, one up */
-	put_hdr(buf, (uint32_t)r->command + PRIV_STATUS, (uint32_t)len);
+	/* the request types follow enum control_command, one up; not note */
+	put_hdr(buf, r->command == CONTROL_NOTE ? PRIV_NOTE :
+	    (uint32_t)r->command + PRIV_STATUS, (uint32_t)len);
 	return PRIV_HDR_LEN + len;
 }
 
@@ -83,9 +91,12 @@ priv_decode_request(const unsigned char *buf, size_t len,
 	memcpy(&plen, buf + 4, sizeof(plen));
 	if (plen != len - PRIV_HDR_LEN)
 		return fail(err_r, "length disagrees with the packet");
-	if (type < PRIV_STATUS || type > PRIV_FAILSAFE)
+	if (type == PRIV_NOTE)
+		r->command = CONTROL_NOTE;
+	else if (type < PRIV_STATUS || type > PRIV_FAILSAFE)
 		return fail(err_r, "unknown request type");
-	r->command = (int)(type - PRIV_STATUS);
+	else
+		r->command = (int)(type - PRIV_STATUS);
 	p = (const char *)buf + PRIV_HDR_LEN;
 	end = p + plen;
 	switch (r->command) {
@@ -112,6 +123,12 @@ priv_decode_request(const unsigned char *buf, size_t len,
 			r->nids++;
 			p = nul + 1;
 		}
+		break;
+	case CONTROL_NOTE:
+		if (plen < 2 || plen > CONTROL_NOTE_MAX + 1 ||
+		    end[-1] != '\0' || memchr(p, '\0', plen - 1) != NULL)
+			return fail(err_r, "note: not one NUL-terminated text");
+		memcpy(r->note, p, plen);
 		break;
 	default:
 		if (plen != 0)

@@ -18,6 +18,9 @@
  *	                    1..CONTROL_IDS_MAX queue ids, each followed by
  *	                    a NUL; nothing after the last NUL
  *
+ *	PRIV_NOTE           the note's text (1..CONTROL_NOTE_MAX bytes,
+ *	                    control.h) followed by a NUL
+ *
  *	PRIV_HISTORY        8 bytes: an int64_t, the span in seconds of
  *	                    history wanted, 1..PRIV_HISTORY_SPAN_MAX; asked
  *	                    only on the HTTP channel, whose parent end takes
@@ -68,6 +71,7 @@ enum priv_type {
 	PRIV_HOLD,
 	PRIV_FAILSAFE,
 	PRIV_HISTORY,		/* the HTTP channel only */
+	PRIV_NOTE = 20,
 	PRIV_OK = 100,
 	PRIV_ERR,
 	PRIV_BUDGET = 200,		/* notices: no answer */

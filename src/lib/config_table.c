@@ -218,6 +218,9 @@ const struct config_key config_keys[] = {
 	  "most HTTP connections at once; more wait their turn" },
 	{ "http", "idle_timeout", DURATION(http_idle_timeout), "10s", 1, HOUR,
 	  NULL, NULL, 0, "an HTTP connection idle this long is closed" },
+	{ "http", "title", STRING(http_title), "", 0, 0, NULL,
+	  config_check_title, CONFIG_KEY_EMPTY_OK,
+	  "the status page's title; empty: the host name" },
 };
 
 const size_t config_nkeys = nitems(config_keys);
@@ -469,6 +472,20 @@ config_check_allow(const char *s, char **why_r)
 	}
 	free(a);
 	return rc;
+}
+
+/* config_check_title - one line of text people read: at most 120 bytes */
+int
+config_check_title(const char *s, char **why_r)
+{
+	if (*s == '\0')
+		return 0;
+	if (strlen(s) > 120 || !ebb_text_line_valid(s, strlen(s))) {
+		*why_r = xstrdup("not a title: one line of UTF-8 text, no "
+		    "control characters, at most 120 bytes");
+		return -1;
+	}
+	return 0;
 }
 
 /* config_check_domain_lifetimes - the deadline module's parser decides */

@@ -424,12 +424,16 @@ settle_inflight(struct drain *d, double mono)
 		r = mta_locate_role(d->mta, d->inflight[i].id, &due);
 		if (r < 0) {		/* delivered (or bounced): it left */
 			d->fb_delivered++;
+			d->left++;
 			d->fb_latency += MAXIMUM(mono -
 			    d->inflight[i].released, 0);
 			continue;
 		}
-		if (!(r == MSG_ROLE_LEAVING || (r == MSG_ROLE_WAITING && due)))
+		if (!(r == MSG_ROLE_LEAVING || (r == MSG_ROLE_WAITING && due))) {
+			/* tried and deferred again (or held by someone) */
+			d->deferred_again += r == MSG_ROLE_WAITING;
 			continue;
+		}
 		/* entries below keep are final: point at them, not at i */
 		d->inflight[keep] = d->inflight[i];
 		if (r == MSG_ROLE_WAITING && !d->opts.failsafe &&
@@ -660,6 +664,30 @@ drain_status(const struct drain *d, struct drain_status *r)
 	r->refused = d->refused;
 	r->unproven = index_count(d->unproven);
 	r->unchecked = d->unchecked;
+	r->left = d->left;
+	r->deferred_again = d->deferred_again;
+}
+
+struct foreach_msg {
+	int	(*fn)(void *, const struct msg *);
+	void	*arg;
+};
+
+static int
+foreach_msg_one(struct msg *m, void *arg)
+{
+	struct foreach_msg *f = arg;
+
+	return f->fn(f->arg, m);
+}
+
+int
+drain_foreach_msg(const struct drain *d,
+    int (*fn)(void *arg, const struct msg *m), void *arg)
+{
+	struct foreach_msg f = { fn, arg };
+
+	return index_foreach(d->ix, foreach_msg_one, &f);
 }
 
 void

@@ -54,6 +54,8 @@ struct drain {
 	size_t		 unreadable;	/* parked, file unreadable */
 	long		 fb_delivered;	/* since drain_feedback: left the */
 	double		 fb_latency;	/* queue, and their time from release */
+	size_t		 left;		/* released, then gone from the queue */
+	size_t		 deferred_again; /* released, then waiting again */
 	int		 seeded;	/* recent holds the ledger's */
 	struct index	*stuck;		/* released, but the MTA kept them
 					   held: parked, not tried again by

@@ -90,12 +90,22 @@ static const char *const ledger_sql[ST_COUNT] = {
 	    "LIMIT 1",
 	[ST_HISTORY_ADD] =
 	    "INSERT OR REPLACE INTO history (time, pressure, rate, leaving, "
-	    "waiting, held, admin, parked) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	    "waiting, held, admin, parked, admitted, deferred) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
 	[ST_HISTORY_SINCE] =
 	    "SELECT time, pressure, rate, leaving, waiting, held, admin, "
-	    "parked FROM history WHERE time >= ?1 ORDER BY time",
+	    "parked, admitted, deferred FROM history WHERE time >= ?1 "
+	    "ORDER BY time",
 	[ST_HISTORY_PRUNE] = "DELETE FROM history WHERE time < ?1",
+	[ST_EVENT_ADD] =
+	    "INSERT INTO timeline (time, kind, count, text) "
+	    "VALUES (?1, ?2, ?3, ?4)",
+	[ST_EVENT_PRUNE] =
+	    "DELETE FROM timeline WHERE id <= (SELECT max(id) FROM timeline) "
+	    "- ?1",
+	[ST_EVENT_RECENT] =
+	    "SELECT id, time, kind, count, text FROM (SELECT * FROM timeline "
+	    "ORDER BY id DESC LIMIT ?1) ORDER BY id",
 };
 
 enum ledger_state {

@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #include <sqlite3.h>
@@ -43,6 +44,14 @@ ledger_history_add(struct ledger *l, const struct ledger_sample *s,
 	sqlite3_bind_int64(st, 6, s->held);
 	sqlite3_bind_int64(st, 7, s->admin);
 	sqlite3_bind_int64(st, 8, s->parked);
+	/* the milter's counts: both known, or neither */
+	if (s->admitted >= 0 && s->deferred >= 0) {
+		sqlite3_bind_int64(st, 9, s->admitted);
+		sqlite3_bind_int64(st, 10, s->deferred);
+	} else {
+		sqlite3_bind_null(st, 9);
+		sqlite3_bind_null(st, 10);
+	}
 	return ledger_run(l, ST_HISTORY_ADD, "history", err_r);
 }
 
@@ -82,6 +91,14 @@ history_row(sqlite3_stmt *st, struct ledger_sample *s)
 	s->held = (long)v[3];
 	s->admin = (long)v[4];
 	s->parked = (long)v[5];
+	s->admitted = s->deferred = -1;
+	if (sqlite3_column_type(st, 8) != SQLITE_NULL) {
+		if (ledger_col_int(st, 8, 0, LONG_MAX, &v[0]) == -1 ||
+		    ledger_col_int(st, 9, 0, LONG_MAX, &v[1]) == -1)
+			return -1;
+		s->admitted = (long)v[0];
+		s->deferred = (long)v[1];
+	}
 	return 0;
 }
 
@@ -120,4 +137,93 @@ ledger_history_prune(struct ledger *l, time_t before, char **err_r)
 {
 	sqlite3_bind_int64(l->st[ST_HISTORY_PRUNE], 1, (sqlite3_int64)before);
 	return ledger_run(l, ST_HISTORY_PRUNE, "pruning history", err_r);
+}
+
+/* event_ok - an event ebb may store, or read back: see ledger.h */
+static int
+event_ok(const struct ledger_event *e)
+{
+	size_t	 n = strnlen(e->text, sizeof(e->text));
+	size_t	 k = strnlen(e->kind, sizeof(e->kind));
+
+	return n <= LEDGER_EVENT_TEXT_MAX && ebb_text_line_valid(e->text, n) &&
+	    k > 0 && k < sizeof(e->kind) &&
+	    strspn(e->kind, "abcdefghijklmnopqrstuvwxyz_") == k &&
+	    e->count >= 0;
+}
+
+int
+ledger_event_add(struct ledger *l, const struct ledger_event *e,
+    char **err_r)
+{
+	sqlite3_stmt	*st = l->st[ST_EVENT_ADD];
+
+	if (!event_ok(e)) {
+		*err_r = xstrdup("ledger: a timeline entry that is not one "
+		    "line of text");
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)e->time);
+	sqlite3_bind_text(st, 2, e->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, e->count);
+	sqlite3_bind_text(st, 4, e->text, -1, SQLITE_STATIC);
+	if (ledger_run(l, ST_EVENT_ADD, "timeline", err_r) == -1)
+		return -1;
+	sqlite3_bind_int64(l->st[ST_EVENT_PRUNE], 1, LEDGER_EVENTS_KEEP);
+	return ledger_run(l, ST_EVENT_PRUNE, "pruning the timeline", err_r);
+}
+
+/* event_row - one timeline row read back, checked */
+static int
+event_row(sqlite3_stmt *st, struct ledger_event *e)
+{
+	const char	*kind, *text;
+	int64_t		 v;
+
+	memset(e, 0, sizeof(*e));
+	if (ledger_col_int(st, 0, 1, LONG_MAX, &v) == -1)
+		return -1;
+	e->id = (long)v;
+	if (ledger_col_int(st, 1, INT64_MIN, INT64_MAX, &v) == -1)
+		return -1;
+	e->time = (time_t)v;
+	if (ledger_col_int(st, 3, 0, LONG_MAX, &v) == -1)
+		return -1;
+	e->count = (long)v;
+	kind = (const char *)sqlite3_column_text(st, 2);
+	text = (const char *)sqlite3_column_text(st, 4);
+	if (kind == NULL || text == NULL ||
+	    (size_t)sqlite3_column_bytes(st, 2) >= sizeof(e->kind) ||
+	    (size_t)sqlite3_column_bytes(st, 4) > LEDGER_EVENT_TEXT_MAX)
+		return -1;
+	memcpy(e->kind, kind, (size_t)sqlite3_column_bytes(st, 2));
+	memcpy(e->text, text, (size_t)sqlite3_column_bytes(st, 4));
+	return event_ok(e) ? 0 : -1;
+}
+
+int
+ledger_events_recent(struct ledger *l, size_t max,
+    int (*fn)(void *arg, const struct ledger_event *e), void *arg,
+    char **err_r)
+{
+	sqlite3_stmt	*st = l->st[ST_EVENT_RECENT];
+	struct ledger_event e;
+	int		 rc;
+
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)MINIMUM(max, INT32_MAX));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (event_row(st, &e) == -1) {
+			sqlite3_reset(st);
+			return ledger_bad_row(l, "a timeline row out of range",
+			    err_r);
+		}
+		if (fn(arg, &e) != 0) {
+			sqlite3_reset(st);
+			return 1;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return ledger_error(l, "reading the timeline", err_r);
+	return 0;
 }

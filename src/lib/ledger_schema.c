@@ -82,6 +82,20 @@ static const char *const schema_migrations[] = {
 	 * released (and someone held again) from one it never recorded
 	 */
 	"CREATE INDEX IF NOT EXISTS settled_queue_id ON settled (queue_id);",
+	/*
+	 * 4: the incident timeline the status page and its feed show, and
+	 * the milter's counts in the history (NULL: no milter ran), so the
+	 * page can chart the mail coming in beside the mail going out
+	 */
+	"CREATE TABLE IF NOT EXISTS timeline ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  time INTEGER NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  count INTEGER NOT NULL DEFAULT 0,"
+	"  text TEXT NOT NULL"
+	");"
+	"ALTER TABLE history ADD COLUMN admitted INTEGER;"
+	"ALTER TABLE history ADD COLUMN deferred INTEGER;",
 };
 
 _Static_assert(sizeof(schema_migrations) / sizeof(schema_migrations[0]) ==

@@ -31,6 +31,63 @@ static const char *const risk_key[METRICS_RISK_COUNT] = {
 	"expired", "1h", "6h", "24h", "later"
 };
 
+const double metrics_size_bounds[METRICS_SIZE_BUCKETS] = {
+	1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9
+};
+const double metrics_age_bounds[METRICS_AGE_BUCKETS] = {
+	1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8
+};
+
+/* bucket_of - the first bucket whose bound holds v; n: +Inf */
+static size_t
+bucket_of(const double *bounds, size_t n, double v)
+{
+	size_t	 i;
+
+	for (i = 0; i < n && v > bounds[i]; i++)
+		;
+	return i;
+}
+
+void
+metrics_hist_add(struct metrics_hist *h, double size, double age)
+{
+	if (!(size >= 0))
+		size = 0;
+	if (!(age >= 0))
+		age = 0;	/* a clock that went back: as new */
+	h->count++;
+	h->size[bucket_of(metrics_size_bounds, METRICS_SIZE_BUCKETS,
+	    size)]++;
+	h->size_sum += size;
+	h->age[bucket_of(metrics_age_bounds, METRICS_AGE_BUCKETS, age)]++;
+	h->age_sum += age;
+}
+
+int
+metrics_eta(long waiting, double rate, int paused, int stopped,
+    double *eta_r, const char **why_r)
+{
+	*eta_r = 0;
+	*why_r = NULL;
+	if (waiting <= 0)
+		return 1;
+	if (paused)
+		*why_r = "no estimate: delivery is paused by the "
+		    "administrators";
+	else if (stopped)
+		*why_r = "no estimate: delivery waits for the server's load "
+		    "to drop";
+	else if (!(rate > 0))
+		*why_r = "no estimate yet: delivery has not started";
+	else if ((double)waiting / rate > METRICS_ETA_MAX)
+		*why_r = "no estimate: too slow to tell";
+	if (*why_r != NULL)
+		return 0;
+	*eta_r = ceil((double)waiting / rate);
+	return 1;
+}
+
 const char *
 metrics_risk_label(int bucket)
 {
@@ -168,6 +225,80 @@ read_latency(json_t *o, struct metrics_milter *mm)
 	mm->nbuckets = n + 1;
 }
 
+/*
+ * read_buckets - an array of exactly n + 1 counts into b[]; their sum, or
+ * -1 when it is not such an array
+ */
+static long
+read_buckets(json_t *a, long *b, size_t n)
+{
+	json_t	*v;
+	size_t	 i;
+	long	 sum = 0;
+
+	if (!json_is_array(a) || json_array_size(a) != n + 1)
+		return -1;
+	json_array_foreach(a, i, v) {
+		if ((b[i] = count_value(v)) == -1)
+			return -1;
+		sum += b[i];
+	}
+	return sum;
+}
+
+/*
+ * read_hists - the status's "messages": per queue, histograms of size and
+ * age. A queue whose buckets do not add up to its count is left out.
+ */
+static void
+read_hists(json_t *o, struct metrics *m)
+{
+	struct metrics_hist *h;
+	const char	*key;
+	json_t		*v;
+
+	if (!json_is_object(o))
+		return;
+	json_object_foreach(o, key, v) {
+		if (m->nhists == METRICS_QUEUES_MAX)
+			break;
+		if (!label_ok(key) || !json_is_object(v))
+			continue;
+		h = &m->hist[m->nhists];
+		memset(h, 0, sizeof(*h));
+		ebb_strlcpy(h->name, key, sizeof(h->name));
+		h->count = get_total(v, "count");
+		h->size_sum = get_real(v, "size_sum");
+		h->age_sum = get_real(v, "age_sum");
+		if (h->count < 0 || !(h->size_sum >= 0) || !(h->age_sum >= 0) ||
+		    read_buckets(json_object_get(v, "size"), h->size,
+		    METRICS_SIZE_BUCKETS) != h->count ||
+		    read_buckets(json_object_get(v, "age"), h->age,
+		    METRICS_AGE_BUCKETS) != h->count)
+			continue;
+		m->nhists++;
+	}
+}
+
+/* read_incident - the status's "incident", when there is one */
+static void
+read_incident(json_t *o, struct metrics *m)
+{
+	const char	*s;
+	long		 since;
+
+	if (!json_is_object(o) || (since = get_total(o, "since")) <= 0)
+		return;
+	s = json_string_value(json_object_get(o, "since_local"));
+	/* shown on the page: a short plain line, or nothing */
+	if (s == NULL || strlen(s) >= sizeof(m->since_local) ||
+	    !ebb_text_line_valid(s, strlen(s)))
+		s = "";
+	m->since = since;
+	ebb_strlcpy(m->since_local, s, sizeof(m->since_local));
+	m->incident_expired = get_count(o, "expired");
+}
+
 /* read_milter - the status object's "milter", when it is an object */
 static void
 read_milter(json_t *o, struct metrics_milter *mm)
@@ -201,6 +332,7 @@ metrics_from_status(const char *text, size_t len, struct metrics *m,
 
 	memset(m, 0, sizeof(*m));
 	m->pressure = m->rate = m->scan_duration = m->eta = NAN;
+	m->left = m->deferred_again = -1;
 	o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
 	if (o == NULL || !json_is_object(o)) {
 		json_decref(o);
@@ -243,8 +375,15 @@ metrics_from_status(const char *text, size_t len, struct metrics *m,
 		ebb_strlcpy(ms->name, name, sizeof(ms->name));
 		ms->present = json_is_true(json_object_get(s, "present"));
 		ms->ratio = ms->present ? get_real(s, "ratio") : NAN;
+		ms->value = ms->present ? get_real(s, "value") : NAN;
+		ms->limit = ms->present ? get_real(s, "limit") : NAN;
 	}
 	read_milter(json_object_get(o, "milter"), &m->milter);
+	read_hists(json_object_get(o, "messages"), m);
+	q = json_object_get(o, "outcomes");
+	m->left = get_total(q, "left");
+	m->deferred_again = get_total(q, "deferred_again");
+	read_incident(json_object_get(o, "incident"), m);
 	json_decref(o);
 	return 0;
 }
@@ -430,6 +569,95 @@ render_milter(struct out *o, const struct metrics_milter *mm)
 	render_latency(o, mm);
 }
 
+/* which - what render_sensors writes of each sensor */
+enum { SENSOR_RATIO, SENSOR_VALUE, SENSOR_LIMIT };
+
+/* sensor_field - the field of a present sensor, NAN when absent */
+static double
+sensor_field(const struct metrics_sensor *ms, int which)
+{
+	if (!ms->present)
+		return NAN;
+	return which == SENSOR_RATIO ? ms->ratio : which == SENSOR_VALUE ?
+	    ms->value : ms->limit;
+}
+
+/* render_sensors - one family, a sample per present sensor */
+static void
+render_sensors(struct out *o, const struct metrics *m, const char *name,
+    int which, const char *help)
+{
+	size_t	 i;
+	double	 v;
+
+	family(o, name, "gauge", help);
+	for (i = 0; i < m->nsensors; i++) {
+		if (isnan(v = sensor_field(&m->sensor[i], which)))
+			continue;
+		out_label(o, name, "sensor", m->sensor[i].name);
+		out_printf(o, " %.17g\n", v);
+	}
+}
+
+/* render_hist - one histogram family, a series per queue */
+static void
+render_hist(struct out *o, const struct metrics *m, const char *name,
+    const char *help, int age)
+{
+	const struct metrics_hist *h;
+	const double	*bounds = age ? metrics_age_bounds :
+	    metrics_size_bounds;
+	size_t		 nb = age ? METRICS_AGE_BUCKETS : METRICS_SIZE_BUCKETS;
+	size_t		 q, i;
+	long		 sum;
+
+	if (m->nhists == 0)
+		return;
+	family(o, name, "histogram", help);
+	for (q = 0; q < m->nhists; q++) {
+		h = &m->hist[q];
+		sum = 0;
+		for (i = 0; i <= nb; i++) {
+			sum += age ? h->age[i] : h->size[i];
+			if (i < nb)
+				out_printf(o, "%s_bucket{queue=\"%s\","
+				    "le=\"%.17g\"} %ld\n", name, h->name,
+				    bounds[i], sum);
+			else
+				out_printf(o, "%s_bucket{queue=\"%s\","
+				    "le=\"+Inf\"} %ld\n", name, h->name, sum);
+		}
+		out_printf(o, "%s_sum{queue=\"%s\"} %.17g\n", name, h->name,
+		    age ? h->age_sum : h->size_sum);
+		out_printf(o, "%s_count{queue=\"%s\"} %ld\n", name, h->name,
+		    h->count);
+	}
+}
+
+/* render_up - ebb_up and ebb_build_info, first in every rendering */
+static void
+render_up(struct out *o, int up)
+{
+	gauge(o, "ebb_up", "gauge", "1 when ebbd's drain answered this "
+	    "scrape, 0 when it did not.", up);
+	family(o, "ebb_build_info", "gauge",
+	    "Always 1; the version of ebb that answers, as a label.");
+	out_label(o, "ebb_build_info", "version", PACKAGE_VERSION);
+	out_printf(o, " 1\n");
+}
+
+char *
+metrics_render_down(void)
+{
+	struct out	 o = { NULL, 0, 0 };
+
+	o.size = 512;
+	o.buf = xmalloc(o.size);
+	o.buf[0] = '\0';
+	render_up(&o, 0);
+	return o.buf;
+}
+
 char *
 metrics_render(const struct metrics *m)
 {
@@ -440,16 +668,16 @@ metrics_render(const struct metrics *m)
 	o.size = 4096;
 	o.buf = xmalloc(o.size);
 	o.buf[0] = '\0';
+	render_up(&o, 1);
 	gauge(&o, "ebb_pressure", "gauge", "Host pressure: the largest "
 	    "sensor ratio (1 means a limit is reached).", m->pressure);
-	family(&o, "ebb_sensor_ratio", "gauge",
+	render_sensors(&o, m, "ebb_sensor_ratio", SENSOR_RATIO,
 	    "Each present sensor's reading divided by its limit.");
-	for (i = 0; i < m->nsensors; i++)
-		if (m->sensor[i].present && !isnan(m->sensor[i].ratio)) {
-			out_label(&o, "ebb_sensor_ratio", "sensor",
-			    m->sensor[i].name);
-			out_printf(&o, " %.17g\n", m->sensor[i].ratio);
-		}
+	render_sensors(&o, m, "ebb_sensor_value", SENSOR_VALUE,
+	    "Each present sensor's raw reading, in its unit (ebbctl "
+	    "sensors).");
+	render_sensors(&o, m, "ebb_sensor_limit", SENSOR_LIMIT,
+	    "Each present sensor's limit, in the unit of its reading.");
 	family(&o, "ebb_sensor_present", "gauge",
 	    "1 when the host has the sensor, 0 when it is absent.");
 	for (i = 0; i < m->nsensors; i++) {
@@ -485,6 +713,22 @@ metrics_render(const struct metrics *m)
 	for (k = 0; k < METRICS_RISK_COUNT; k++)
 		out_printf(&o, "ebb_at_risk{bucket=\"%s\"} %ld\n",
 		    risk_label[k], m->at_risk[k]);
+	if (m->left >= 0 && m->deferred_again >= 0) {
+		family(&o, "ebb_release_outcomes_total", "counter", "What "
+		    "the messages this ebbd released did next: left the queue "
+		    "(delivered, or bounced: the queue cannot tell which), or "
+		    "were tried and deferred again.");
+		out_printf(&o, "ebb_release_outcomes_total{outcome=\"left\"} "
+		    "%ld\n", m->left);
+		out_printf(&o, "ebb_release_outcomes_total{outcome="
+		    "\"deferred_again\"} %ld\n", m->deferred_again);
+	}
+	render_hist(&o, m, "ebb_queue_message_size_bytes", "Size of the "
+	    "messages in each MTA queue, in bytes (postfix_exporter's "
+	    "buckets).", 0);
+	render_hist(&o, m, "ebb_queue_message_age_seconds", "Age of the "
+	    "messages in each MTA queue since they arrived, in seconds "
+	    "(postfix_exporter's buckets).", 1);
 	gauge(&o, "ebb_scan_duration_seconds", "gauge",
 	    "How long the last scan of the queue took.", m->scan_duration);
 	gauge(&o, "ebb_index_drift_total", "counter", "Messages a cross-check "
@@ -531,57 +775,98 @@ duration_words(double s, char *buf, size_t size)
 		snprintf(buf, size, "about %.0f days", s / 86400);
 }
 
+/* null_or - a JSON string, or null for "" */
+static json_t *
+null_or(const char *s)
+{
+	return s[0] != '\0' ? json_string(s) : json_null();
+}
+
 char *
 metrics_summary(const struct metrics *m, time_t now)
 {
-	const char	*state;
-	char		 words[512], n[32], eta[64];
+	const char	*state, *why;
+	char		 words[1024], n[32], eta[96], since[80];
+	char		 lost[320], advice[256];
 	long		 waiting = m->parked +
 	    MAXIMUM(m->role[MSG_ROLE_WAITING], 0);
+	long		 expired = MAXIMUM(m->incident_expired,
+	    m->at_risk[METRICS_RISK_EXPIRED]);
+	double		 secs;
+	int		 have_eta;
 	json_t		*o;
 	char		*s, *text;
 
 	count_words(waiting, n, sizeof(n));
+	have_eta = metrics_eta(waiting, m->rate, m->paused, m->stopped,
+	    &secs, &why);
+	if (have_eta && waiting > 0)
+		duration_words(secs, eta, sizeof(eta));
+	else
+		snprintf(eta, sizeof(eta), "%s", have_eta ? "done" : why);
+	if (m->since > 0 && m->since_local[0] != '\0')
+		snprintf(since, sizeof(since), " since %s", m->since_local);
+	else
+		since[0] = '\0';
+	/* honest: "no mail is lost" only while none is past its deadline */
+	advice[0] = '\0';
+	if (expired > 0) {
+		snprintf(lost, sizeof(lost), " %ld message%s waited past the "
+		    "time the server keeps trying and may be returned to "
+		    "%s sender%s as undeliverable.", expired,
+		    expired == 1 ? "" : "s", expired == 1 ? "its" : "their",
+		    expired == 1 ? "" : "s");
+		snprintf(advice, sizeof(advice), "If you sent mail%s and it "
+		    "came back as undeliverable, please send it again.",
+		    since[0] != '\0' ? since : " recently");
+	} else
+		snprintf(lost, sizeof(lost), " No mail is lost: it waits "
+		    "safely in the queue.");
 	if (waiting == 0) {
 		state = "normal";
 		snprintf(words, sizeof(words), "Mail is flowing normally: "
-		    "no backlog is waiting for delivery.");
+		    "no backlog is waiting for delivery.%s",
+		    expired > 0 ? lost : "");
 	} else if (m->paused) {
 		state = "paused";
 		snprintf(words, sizeof(words), "%s message%s waiting. "
 		    "Delivery of the backlog is paused by the administrators "
-		    "for now; no mail is lost, it waits safely in the queue.",
-		    n, waiting == 1 ? " is" : "s are");
+		    "for now.%s", n, waiting == 1 ? " is" : "s are", lost);
 	} else if (m->stopped || !(m->rate > 0)) {
 		state = "busy";
 		snprintf(words, sizeof(words), "The mail server is under "
-		    "heavy load. %s message%s waiting; delivery resumes as "
-		    "soon as the load drops. No mail is lost: it waits safely "
-		    "in the queue.", n, waiting == 1 ? " is" : "s are");
+		    "heavy load%s. %s message%s waiting; delivery resumes as "
+		    "soon as the load drops.%s", since, n,
+		    waiting == 1 ? " is" : "s are", lost);
 	} else {
 		state = "recovering";
-		if (!isnan(m->eta) && m->eta > 0)
-			duration_words(m->eta, eta, sizeof(eta));
-		else
-			snprintf(eta, sizeof(eta), "a while");
 		snprintf(words, sizeof(words), "The mail server is catching "
-		    "up after an outage. %s message%s waiting and being "
+		    "up after an outage%s. %s message%s waiting and being "
 		    "delivered at about %.0f per second, the mail closest to "
 		    "its deadline first. At this pace the backlog is gone in "
-		    "%s. No mail is lost.", n,
-		    waiting == 1 ? " is" : "s are", m->rate < 1 ? 1 : m->rate,
-		    eta);
+		    "%s.%s", since, n, waiting == 1 ? " is" : "s are",
+		    m->rate < 1 ? 1 : m->rate,
+		    have_eta ? eta : "a while", lost);
 	}
 	o = json_pack("{sssssIsI}", "state", state, "words", words,
 	    "waiting", (json_int_t)waiting, "released_total",
 	    (json_int_t)m->released_total);
 	json_object_set_new(o, "rate", isnan(m->rate) ? json_null() :
 	    json_real(m->rate));
-	json_object_set_new(o, "eta", isnan(m->eta) ? json_null() :
-	    json_integer((json_int_t)m->eta));
+	json_object_set_new(o, "eta", have_eta ?
+	    json_integer((json_int_t)secs) : json_null());
+	json_object_set_new(o, "eta_words", json_string(eta));
 	json_object_set_new(o, "pressure", isnan(m->pressure) ? json_null() :
 	    json_real(m->pressure));
 	json_object_set_new(o, "time", json_integer((json_int_t)now));
+	json_object_set_new(o, "title", json_string(m->title[0] != '\0' ?
+	    m->title : "Mail delivery"));
+	json_object_set_new(o, "since", m->since > 0 ?
+	    json_integer((json_int_t)m->since) : json_null());
+	json_object_set_new(o, "since_local", null_or(m->since > 0 ?
+	    m->since_local : ""));
+	json_object_set_new(o, "expired", json_integer((json_int_t)expired));
+	json_object_set_new(o, "advice", json_string(advice));
 	if ((s = json_dumps(o, JSON_COMPACT)) == NULL)
 		abort();
 	json_decref(o);

@@ -124,6 +124,51 @@ ebb_queue_id_valid(const char *id)
 	return i > 0;
 }
 
+int
+ebb_text_line_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+	unsigned long	 c;
+	size_t		 n, i;
+	int		 seen = 0;
+
+	while (p < end) {
+		if (*p < 0x80) {
+			if (*p < 0x20 || *p == 0x7f)
+				return 0;
+			seen |= *p != ' ';
+			p++;
+			continue;
+		}
+		if (*p >= 0xc2 && *p <= 0xdf) {
+			n = 1;
+			c = *p & 0x1f;
+		} else if (*p >= 0xe0 && *p <= 0xef) {
+			n = 2;
+			c = *p & 0x0f;
+		} else if (*p >= 0xf0 && *p <= 0xf4) {
+			n = 3;
+			c = *p & 0x07;
+		} else
+			return 0;
+		if ((size_t)(end - p) <= n)
+			return 0;
+		for (i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return 0;
+			c = (c << 6) | (p[i] & 0x3f);
+		}
+		/* overlong, surrogate, beyond Unicode, or a C1 control */
+		if ((n == 2 && c < 0x800) || (n == 3 && c < 0x10000) ||
+		    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff ||
+		    (c >= 0x80 && c <= 0x9f))
+			return 0;
+		seen = 1;
+		p += n + 1;
+	}
+	return seen;
+}
+
 double
 ebb_now_mono(void)
 {

@@ -8,14 +8,18 @@
 # and in the screenshot's pixels, png-ink.pl); TLS with a root-only key; and no fd or memory
 # growth in the unprivileged process over 10,000 control requests and
 # 2,000 HTTP requests (under ASan with its quarantine off, ebbd-lib.sh, so
-# that freed memory is not held back and counted as growth).
+# that freed memory is not held back and counted as growth). The incident
+# timeline: ebbd writes it, "ebbctl note" adds to it (bad notes refused by
+# ebbctl and by ebbd alike, a hostile one shown as text), /feed.atom is
+# valid Atom (python3's xml.etree), the page shows it with the banner, in
+# the host's time zone (TZ).
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/drain-lib.sh"
 . "$top_srcdir/tests/integration/ebbd-lib.sh"
 require_root
 require_cmd postfix smtp-source smtp-sink jq perl useradd curl
 
-tap_plan 23
+tap_plan 31
 N=30
 ebb_user
 backlog $N
@@ -47,7 +51,11 @@ fi
 
 MPORT=$(free_port)
 ebbd_config '[http]' "listen = 127.0.0.1:$HPORT" 'allow = 127.0.0.1/32, ::1' \
+    'title = Example & <Mail>' \
     '[milter]' 'enable = yes' "socket = inet:$MPORT@127.0.0.1"
+# the timeline's times are the host's: ebbd formats them in its zone
+TZ=Europe/Zurich
+export TZ
 ebbd_start || bail_out "ebbd did not start"
 ebbctl pause >/dev/null
 wait_for 20 st_eq .parked $N || bail_out "ebbd did not park the backlog"
@@ -69,7 +77,7 @@ else
 	not_ok "/status is the JSON of ebbctl status --json" "$a" "$b"
 fi
 
-# 4-7: /metrics: Prometheus text, every family, values agree
+# 4-9: /metrics: Prometheus text, every family, values agree
 get /metrics >"$T/metrics.txt"
 is "$(code)" 200 "/metrics answers the allowed client"
 if awk '
@@ -120,14 +128,130 @@ for f in ebb_pressure 'ebb_sensor_ratio{sensor="load"}' ebb_release_rate \
     'ebb_at_risk{bucket="lt1h"}' 'ebb_at_risk{bucket="later"}' \
     ebb_scan_duration_seconds ebb_milter_connections_total \
     ebb_milter_messages_total 'ebb_milter_decision_seconds_bucket{le="+Inf"}' \
-    ebb_milter_decision_seconds_count; do
+    ebb_milter_decision_seconds_count ebb_up \
+    'ebb_sensor_value{sensor="load"}' 'ebb_sensor_limit{sensor="load"}' \
+    'ebb_release_outcomes_total{outcome="left"}' \
+    'ebb_release_outcomes_total{outcome="deferred_again"}' \
+    'ebb_queue_message_size_bytes_bucket{queue="hold",le="+Inf"}' \
+    'ebb_queue_message_age_seconds_count{queue="hold"}'; do
 	grep -qF "$f " "$T/metrics.txt" || missing="$missing $f"
 done
 is "$missing" "" "/metrics has every family ebbd(8) lists"
 is "$(sed -n 's/^ebb_parked //p' "$T/metrics.txt")" "$N" \
     "ebb_parked agrees with the status"
+# the new families, read by the Prometheus client library: up, build,
+# the queue histograms with postfix_exporter's buckets, raw sensors
+if /usr/bin/python3 -c '
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+n = int(sys.argv[1])
+fams = {f.name: f for f in text_string_to_metric_families(sys.stdin.read())}
+def one(fam, name, **labels):
+    v = [s.value for s in fams[fam].samples
+         if s.name == name and all(s.labels.get(k) == w for k, w in labels.items())]
+    assert len(v) == 1, (fam, name, labels, v)
+    return v[0]
+assert one("ebb_up", "ebb_up") == 1
+assert one("ebb_build_info", "ebb_build_info") == 1
+assert fams["ebb_build_info"].samples[0].labels["version"]
+for fam, bounds in (("ebb_queue_message_size_bytes", [1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9]),
+                    ("ebb_queue_message_age_seconds", [1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8])):
+    assert fams[fam].type == "histogram", fam
+    les = [float(s.labels["le"]) for s in fams[fam].samples
+           if s.name == fam + "_bucket" and s.labels["queue"] == "hold"]
+    assert les == bounds + [float("inf")], (fam, les)
+    assert one(fam, fam + "_count", queue="hold") == n, fam
+    assert one(fam, fam + "_bucket", queue="hold", le="+Inf") == n, fam
+# small test messages, all under 10 kB
+assert one("ebb_queue_message_size_bytes", "ebb_queue_message_size_bytes_bucket", queue="hold", le="10000") == n
+v = one("ebb_sensor_value", "ebb_sensor_value", sensor="load")
+l = one("ebb_sensor_limit", "ebb_sensor_limit", sensor="load")
+r = one("ebb_sensor_ratio", "ebb_sensor_ratio", sensor="load")
+assert l > 0 and v >= 0, (v, l)
+assert fams["ebb_release_outcomes"].type == "counter"
+print("%d families" % len(fams))' "$N" <"$T/metrics.txt" >"$T/promnew.out" 2>&1; then
+	ok "the new families parse: up, build_info, queue histograms, raw sensors ($(cat "$T/promnew.out"))"
+else
+	not_ok "the new families parse" "$(tail -3 "$T/promnew.out")"
+fi
 
-# 8-10: [http] allow: 127.0.0.2 is loopback but not allowed
+# 10-13: the incident timeline, the administrator's notes, the feed
+NOTE='<img src=x onerror=alert(1)> Ask your senders & "resend" ]]> ✔'
+wait_for 10 sh -c "curl -sf '$URL/history.json' |
+    jq -e '.timeline | map(select(.kind == \"found\")) | length == 1' >/dev/null" ||
+    diag "no \"found\" entry in the timeline: $(get /history.json)"
+out=$(ebbctl note "$NOTE" 2>&1)
+rc=$?
+if [ $rc -eq 0 ] && [ "$out" = noted ]; then
+	ok "ebbctl note adds the administrator's entry"
+else
+	not_ok "ebbctl note adds the administrator's entry" "rc=$rc" "$out"
+fi
+nl='two
+lines'
+bad=0
+ebbctl note "$nl" >/dev/null 2>&1; [ $? -eq 64 ] || bad="$bad newline"
+ebbctl note "$(printf 'esc\033[2J')" >/dev/null 2>&1; [ $? -eq 64 ] || bad="$bad escape"
+ebbctl note "$(head -c 281 /dev/zero | tr '\0' x)" >/dev/null 2>&1
+[ $? -eq 64 ] || bad="$bad long"
+ebbctl note >/dev/null 2>&1; [ $? -eq 64 ] || bad="$bad empty"
+raw '{"command":"note","text":"a\u001bb"}' \
+    '{"command":"note","text":"a\nb"}' \
+    '{"command":"note","text":"   "}' \
+    "{\"command\":\"note\",\"text\":\"$(head -c 300 /dev/zero | tr '\0' y)\"}" \
+    '{"command":"note","text":"bad \udc00"}' >"$T/rawnote.out"
+[ "$(grep -c '"ok":false' "$T/rawnote.out")" -eq 5 ] || bad="$bad raw:$(cat "$T/rawnote.out")"
+is "$bad" 0 "bad notes are refused by ebbctl (64) and by ebbd"
+# the page's answers are cached for a second: wait for the note
+wait_for 5 sh -c "curl -sf '$URL/history.json' |
+    jq -e '[.timeline[] | select(.kind == \"note\")] | length > 0' >/dev/null"
+get /history.json >"$T/history2.json"
+notes=$(jq -c '[.timeline[] | select(.kind == "note") | .text]' "$T/history2.json")
+want=$(jq -cn --arg t "$NOTE" '[$t]')
+if [ "$notes" = "$want" ] &&
+    jq -e '.timeline[0].kind == "note" and
+        (.timeline[0].local | test("^20[0-9-]+ [0-9:]+ CES?T$")) and
+        (.timeline[0].iso | test("T[0-9:]+\\+0[12]:00$")) and
+        ([.timeline[] | select(.kind == "found")] | length == 1)' \
+    "$T/history2.json" >/dev/null; then
+	ok "the timeline holds ebbd's entry and the note as written, in the host's time zone"
+else
+	not_ok "the timeline holds the note" "$notes" "$(jq -c '.timeline' "$T/history2.json")"
+fi
+# /feed.atom: valid Atom, every text escaped and read back as written
+curl -s -D "$T/feed.head" -o "$T/feed.xml" --max-time 10 "$URL/feed.atom"
+if grep -qi '^content-type: application/atom+xml' "$T/feed.head" &&
+    /usr/bin/python3 -c '
+import re, sys
+import xml.etree.ElementTree as ET
+A = "{http://www.w3.org/2005/Atom}"
+root = ET.parse(sys.argv[1]).getroot()
+assert root.tag == A + "feed", root.tag
+for k in ("id", "updated", "title"):
+    assert (root.findtext(A + k) or "").strip(), k
+assert root.find(A + "author/" + A + "name") is not None
+assert root.findtext(A + "title").startswith("Example & <Mail>")
+rfc3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d([+-]\d\d:\d\d|Z)$")
+assert rfc3339.match(root.findtext(A + "updated"))
+entries = root.findall(A + "entry")
+assert len(entries) >= 2, len(entries)
+ids = set()
+for e in entries:
+    for k in ("id", "updated", "title"):
+        assert (e.findtext(A + k) or "").strip(), k
+    assert rfc3339.match(e.findtext(A + "updated")), e.findtext(A + "updated")
+    ids.add(e.findtext(A + "id"))
+assert len(ids) == len(entries), "ids not unique"
+note = [e for e in entries if e.findtext(A + "title").startswith("Note")]
+assert len(note) == 1 and note[0].findtext(A + "content").endswith(sys.argv[2]),     note[0].findtext(A + "content")
+assert "<img" not in open(sys.argv[1]).read()
+print(len(entries))' "$T/feed.xml" "$NOTE" >"$T/feed.out" 2>&1; then
+	ok "/feed.atom is valid Atom with the timeline, the note escaped ($(cat "$T/feed.out") entries)"
+else
+	not_ok "/feed.atom is valid Atom" "$(tail -3 "$T/feed.out")" "$(head -c 600 "$T/feed.xml")"
+fi
+
+# 14-16: [http] allow: 127.0.0.2 is loopback but not allowed
 get /metrics --interface 127.0.0.2 >/dev/null
 c1=$(code)
 get /status --interface 127.0.0.2 >/dev/null
@@ -153,10 +277,12 @@ else
 	not_ok "the public summary says it in words" "leak:$leak" "$(cat "$T/summary.json")"
 fi
 
-# 11-13: the page is self-contained; bad requests are refused, ebbd lives
+# 17-19: the page is self-contained; bad requests are refused, ebbd lives
 curl -sI --max-time 10 "$URL/" >"$T/page.head" 2>/dev/null
+# (the data embedded as JSON holds the note, "<img src=x ...", as text)
 if grep -q '<canvas id="backlog">' "$T/page.html" &&
-    ! grep -Eq '(src|href)=|https?://' "$T/page.html" &&
+    ! sed '/^<script id="data"/d' "$T/page.html" |
+    grep -Eq '(src|href)=|https?://' &&
     grep -qi "^content-security-policy: default-src 'none'" "$T/page.head"; then
 	ok "the page is one document with no external assets"
 else
@@ -183,7 +309,7 @@ else
 	not_ok "oversized headers are refused" "$c1 $c2"
 fi
 
-# 14-16: headless Chromium draws the charts
+# 20-25: headless Chromium draws the charts
 if command -v chromium >/dev/null 2>&1; then
 	sleep 3		# a few history samples to chart
 	chrome() {
@@ -191,7 +317,7 @@ if command -v chromium >/dev/null 2>&1; then
 		    --disable-quic --no-first-run --disable-background-networking \
 		    --disable-component-update --disable-sync \
 		    --user-data-dir="$(mktemp -d "$T/chrome.XXXXXX")" \
-		    --window-size=1000,700 "$@" "$URL/" 2>>"$T/chromium.err"
+		    --window-size=1000,1600 "$@" "$URL/" 2>>"$T/chromium.err"
 	}
 	chrome --virtual-time-budget=3000 --dump-dom >"$T/dom.html"
 	chrome --virtual-time-budget=3000 --screenshot="$T/page.png" >/dev/null
@@ -200,7 +326,8 @@ if command -v chromium >/dev/null 2>&1; then
 	inkp=$(sed -n 's/.*data-ink-pressure="\([0-9]*\)".*/\1/p' "$T/dom.html")
 	is "$drawn" 2 "Chromium ran the page's script and drew both charts"
 	# the legend swatch alone is 56 pixels; a line across the chart (400
-	# pixels wide at this window size) adds hundreds more
+	# pixels wide at this window size) adds hundreds more; the window is
+	# tall enough for the banner, the timeline and the charts
 	if [ "${inkb:-0}" -gt 250 ] && [ "${inkp:-0}" -gt 250 ]; then
 		ok "the backlog and pressure lines are on the canvas ($inkb, $inkp px)"
 	else
@@ -219,13 +346,68 @@ if command -v chromium >/dev/null 2>&1; then
 		    "backlog=$pngb pressure=$pngp" "$(tail -3 "$T/chromium.err")"
 	fi
 	[ -n "${EBB_SCREENSHOT:-}" ] && cp "$T/page.png" "$EBB_SCREENSHOT"
+	# the banner and the timeline, as Chromium rendered them
+	ntl=$(sed -n 's/.*data-timeline="\([0-9]*\)".*/\1/p' "$T/dom.html")
+	if [ "${ntl:-0}" -ge 2 ] &&
+	    grep -q '<h1 id="title">Example &amp; &lt;Mail&gt;: mail delivery status</h1>' "$T/dom.html" &&
+	    grep -Eq '<p id="since"[^>]*>Since 20[0-9-]+ [0-9:]+ CES?T\.</p>' "$T/dom.html" &&
+	    grep -q 'class="found"><time>' "$T/dom.html" &&
+	    grep -q 'Delivery of the backlog is paused by the administrators' "$T/dom.html" &&
+	    grep -q 'id="eta">no estimate</b><small id="eta-why"[^>]*>delivery is paused by the administrators<' "$T/dom.html" &&
+	    ! grep -q 'parked by ebb' "$T/dom.html"; then
+		ok "Chromium shows the banner (title, since, no estimate and why) and the timeline ($ntl entries)"
+	else
+		not_ok "Chromium shows the banner and the timeline" "entries=$ntl" \
+		    "$(grep -o '<h1.*</ol>' "$T/dom.html" | head -c 1500)"
+	fi
+	# the hostile note is text on the page, never an element
+	if grep -qF '&lt;img src=x onerror=alert(1)&gt; Ask your senders &amp; "resend" ]]&gt; ✔' "$T/dom.html" &&
+	    ! grep -q '<img' "$T/dom.html"; then
+		ok "the note is shown as text: no markup gets into the page"
+	else
+		not_ok "the note is shown as text" "$(grep -o '<li class="note">.*</li>' "$T/dom.html" | head -c 400)"
+	fi
+	# the page's script on crafted data: an hour with no samples is a
+	# gap (once per line of the backlog chart), the milter's counts
+	# make the incoming chart; the live page has no gap
+	/usr/bin/python3 -c '
+import json, re, sys
+page = open(sys.argv[1]).read()
+t0 = 1700000000
+pts = [[t0 + 10 * i, 0.5, 100 - i, 90 - i, 2.0, 5 * i, 2 * i] for i in range(30)]
+pts += [[t0 + 3600 + 10 * i, 0.6, 50, 40, 2.0, 400 + 5 * i, 100 + i] for i in range(30)]
+data = {"summary": {"state": "recovering", "words": "w", "waiting": 50, "rate": 2,
+        "eta": 25, "eta_words": "a few minutes", "released_total": 5, "time": t0,
+        "title": "t", "since": None, "since_local": None, "expired": 0, "advice": ""},
+        "history": {"step": 10, "interval": 1, "points": pts, "timeline": []}}
+text = json.dumps(data).replace("<", "\\u003c")
+page, n = re.subn(r"(<script id=\"data\" type=\"application/json\">).*?(</script>)",
+                  lambda m: m.group(1) + text + m.group(2), page, count=1, flags=re.S)
+assert n == 1
+open(sys.argv[2], "w").write(page)' "$T/page.html" "$T/gap.html" ||
+	    diag "cannot craft the gap page"
+	timeout 60 chromium --headless --no-sandbox --disable-gpu --no-first-run \
+	    --user-data-dir="$(mktemp -d "$T/chrome.XXXXXX")" \
+	    --window-size=1000,1600 --virtual-time-budget=3000 --dump-dom \
+	    "file://$T/gap.html" >"$T/gapdom.html" 2>>"$T/chromium.err"
+	gaps=$(sed -n 's/.*data-gaps="\([0-9]*\)".*/\1/p' "$T/gapdom.html")
+	inki=$(sed -n 's/.*data-ink-incoming="\([0-9]*\)".*/\1/p' "$T/gapdom.html")
+	live=$(sed -n 's/.*data-gaps="\([0-9]*\)".*/\1/p' "$T/dom.html")
+	if [ "$gaps" = 2 ] && [ "$live" = 0 ] && [ "${inki:-0}" -gt 100 ]; then
+		ok "a stretch without samples is a gap; incoming mail is charted ($inki px)"
+	else
+		not_ok "gaps and the incoming chart" "gaps=$gaps live=$live incoming=$inki"
+	fi
 else
 	skip "Chromium draws the charts" "no chromium (apt-get install chromium)"
 	skip "the chart lines are on the canvas" "no chromium"
 	skip "the screenshot shows both chart lines" "no chromium"
+	skip "Chromium shows the banner and the timeline" "no chromium"
+	skip "the note is shown as text" "no chromium"
+	skip "gaps and the incoming chart" "no chromium"
 fi
 
-# 17-18: no growth in the unprivileged process: fds and RSS after 10,000
+# 26-27: no growth in the unprivileged process: fds and RSS after 10,000
 # control requests (on 1,000 connections) and 2,000 HTTP requests
 child_pid() {
 	_ppid=$(cat "$T/ebbd.pid")
@@ -290,7 +472,7 @@ else
 	skip "no memory growth" "no child"
 fi
 
-# 19: IPv6, and the default allow (loopback, ::1 included)
+# 28: IPv6, and the default allow (loopback, ::1 included)
 bg_stop ebbd
 if grep -qs '^0*1 ' /proc/net/if_inet6; then
 	HPORT=$(free_port)
@@ -309,7 +491,7 @@ else
 	skip "IPv6: /metrics on [::1]" "no IPv6 loopback"
 fi
 
-# 20-22: TLS, the key readable by root only (read before dropping)
+# 29-31: TLS, the key readable by root only (read before dropping)
 if command -v openssl >/dev/null 2>&1; then
 	bg_stop ebbd
 	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \

@@ -77,6 +77,25 @@ static const struct row rows[] = {
 	  -1, 0, 0, NULL, "not a queue id" },
 	{ "{\"command\":\"status\",\"ids\":[\"ABC\"]}", -1, 0, 0, NULL,
 	  "unexpected" },
+
+	/* an administrator's note: one line of text, or nothing */
+	{ "{\"command\":\"note\",\"text\":\"Mail flows <again> & \\\"ok\\\"\"}",
+	  CONTROL_NOTE, 0, 0, NULL, NULL },
+	{ "{\"command\":\"note\"}", -1, 0, 0, NULL, "no \"text\"" },
+	{ "{\"command\":\"note\",\"text\":7}", -1, 0, 0, NULL, "string" },
+	{ "{\"command\":\"note\",\"text\":\"\"}", -1, 0, 0, NULL, "1 to" },
+	{ "{\"command\":\"note\",\"text\":\"   \"}", -1, 0, 0, NULL,
+	  "one line" },
+	{ "{\"command\":\"note\",\"text\":\"a\\nb\"}", -1, 0, 0, NULL,
+	  "one line" },
+	{ "{\"command\":\"note\",\"text\":\"esc\\u001b[2J\"}", -1, 0, 0, NULL,
+	  "one line" },
+	{ "{\"command\":\"note\",\"text\":\"nul\\u0000x\"}", -1, 0, 0, NULL,
+	  "NUL" },
+	{ "{\"command\":\"note\",\"text\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}", -1, 0, 0, NULL,
+	  "at most" },
+	{ "{\"command\":\"status\",\"text\":\"hi\"}", -1, 0, 0, NULL,
+	  "unexpected" },
 };
 
 static void
@@ -160,6 +179,9 @@ test_round_trip(void **state)
 		r.command = cmd;
 		if (cmd == CONTROL_RATE)
 			r.rate = 12.25;
+		if (cmd == CONTROL_NOTE)
+			ebb_strlcpy(r.note, "Mail flows again \xe2\x9c\x94",
+			    sizeof(r.note));
 		if (cmd == CONTROL_RELEASE || cmd == CONTROL_HOLD) {
 			ebb_strlcpy(r.ids[0], "4XyZ09", sizeof(r.ids[0]));
 			ebb_strlcpy(r.ids[1], "B", sizeof(r.ids[1]));

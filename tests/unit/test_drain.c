@@ -344,6 +344,9 @@ test_window_inflight(void **state)
 	assert_int_equal(tick(fx, 100, 3, 2), 1);	/* kicked at 2 */
 	assert_string_equal(ids(fx, FAKE_OP_RELEASE), "W1 W2 W3 W4");
 	assert_int_equal(status(fx).inflight, 3);
+	/* what the released did next: the outcomes ebbd's /metrics shows */
+	assert_int_equal(status(fx).deferred_again, 1);
+	assert_int_equal(status(fx).left, 0);
 
 	/* W2 deferred but due: still on its way, still in the window */
 	fake_mta_defer(fx->f, "W2", 1);
@@ -373,6 +376,9 @@ test_window_inflight(void **state)
 	assert_int_equal(tick(fx, 100, 3, 12), 0);
 	assert_int_equal(status(fx).inflight, 0);
 	assert_true(drain_done(fx->d));
+	/* due and kicked again is not deferred again; delivered is left */
+	assert_int_equal(status(fx).deferred_again, 1);
+	assert_int_equal(status(fx).left, 5);
 	/* W1 waits for its retry: the MTA's, not parked again */
 	assert_int_equal(fake_mta_queue_of(fx->f, "W1"), FAKE_DEFERRED);
 }

@@ -56,7 +56,14 @@ _Static_assert(MILTER_LATENCY_BUCKETS <= METRICS_BUCKETS_MAX, "buckets");
 	"\"admin_held\":10,\"inflight\":5,\"released\":700,\"expired\":7," \
 	"\"released_total\":1700,\"corrupt\":0,\"at_risk\":{\"expired\":1," \
 	"\"1h\":2,\"6h\":3,\"24h\":4,\"later\":3980},\"scan_duration\":0.25," \
-	"\"eta\":320"
+	"\"eta\":320,\"outcomes\":{\"left\":600,\"deferred_again\":90}," \
+	"\"messages\":{\"deferred\":{\"count\":3,\"size_sum\":3500.0," \
+	"\"age_sum\":700.0,\"size\":[1,2,0,0,0,0,0,0]," \
+	"\"age\":[0,1,2,0,0,0,0,0,0]},\"hold\":{\"count\":1," \
+	"\"size_sum\":2e9,\"age_sum\":5,\"size\":[0,0,0,0,0,0,0,1]," \
+	"\"age\":[1,0,0,0,0,0,0,0,0]},\"active\":{\"count\":9," \
+	"\"size_sum\":1,\"age_sum\":1,\"size\":[1,0,0,0,0,0,0,0]," \
+	"\"age\":[1,0,0,0,0,0,0,0,0]}}"
 
 static const char status[] = "{" STATUS_BASE "}";
 
@@ -212,7 +219,7 @@ struct hist {
 static void
 hist_close(struct hist *h)
 {
-	if (h->open && (!h->inf || !h->counted))
+	if (h->open && (h->inf || !h->counted))
 		fail_msg("a histogram without its +Inf bucket or _count");
 	memset(h, 0, sizeof(*h));
 	h->le = -INFINITY;
@@ -240,7 +247,11 @@ hist_sample(struct hist *h, const char *suffix, const char *le, double v)
 		h->last = v;
 	} else if (strcmp(suffix, "_count") == 0) {
 		assert_true(h->inf && v == h->last);
+		/* the series ends; another (other labels) may follow */
 		h->counted = 1;
+		h->inf = 0;
+		h->le = -INFINITY;
+		h->last = 0;
 	} else if (strcmp(suffix, "_sum") != 0)
 		fail_msg("histogram sample with suffix %s", suffix);
 }
@@ -726,6 +737,204 @@ test_summary(void **state)
 	json_decref(o);
 }
 
+/* the queue histograms: cumulative, postfix_exporter's bounds */
+static void
+test_render_queues(void **state)
+{
+	struct metrics	 m = load(status);
+	char		*text;
+
+	(void)state;
+	/* "active" does not add up: left out, not written wrong */
+	assert_int_equal(m.nhists, 2);
+	text = metrics_render(&m);
+	assert_non_null(strstr(text, "# TYPE ebb_queue_message_size_bytes "
+	    "histogram\n"));
+	assert_non_null(strstr(text, "ebb_queue_message_size_bytes_bucket{"
+	    "queue=\"deferred\",le=\"1000\"} 1\n"
+	    "ebb_queue_message_size_bytes_bucket{queue=\"deferred\","
+	    "le=\"10000\"} 3\n"));
+	assert_non_null(strstr(text, "ebb_queue_message_size_bytes_bucket{"
+	    "queue=\"hold\",le=\"1000000000\"} 0\n"
+	    "ebb_queue_message_size_bytes_bucket{queue=\"hold\","
+	    "le=\"+Inf\"} 1\n"
+	    "ebb_queue_message_size_bytes_sum{queue=\"hold\"} 2000000000\n"
+	    "ebb_queue_message_size_bytes_count{queue=\"hold\"} 1\n"));
+	assert_non_null(strstr(text, "ebb_queue_message_age_seconds_bucket{"
+	    "queue=\"deferred\",le=\"100000000\"} 3\n"));
+	assert_null(strstr(text, "queue=\"active\",le="));
+	assert_non_null(strstr(text, "ebb_release_outcomes_total{outcome="
+	    "\"left\"} 600\nebb_release_outcomes_total{outcome="
+	    "\"deferred_again\"} 90\n"));
+	assert_non_null(strstr(text, "ebb_sensor_value{sensor=\"load\"} 1\n"));
+	assert_non_null(strstr(text, "ebb_sensor_limit{sensor=\"load\"} 2\n"));
+	assert_null(strstr(text, "ebb_sensor_value{sensor=\"psi_cpu\"}"));
+	assert_non_null(strstr(text, "ebb_up 1\n"));
+	assert_non_null(strstr(text, "ebb_build_info{version=\""
+	    PACKAGE_VERSION "\"} 1\n"));
+	free(text);
+	text = metrics_render_down();
+	assert_non_null(strstr(text, "ebb_up 0\n"));
+	assert_null(strstr(text, "ebb_pressure"));
+	free(text);
+}
+
+/* metrics_hist_add: a value on a bound is in that bucket */
+static void
+test_hist_add(void **state)
+{
+	static const struct {
+		double	 size, age;
+		int	 sb, ab;
+	} t[] = {
+		{ 0, 0, 0, 0 }, { 1000, 10, 0, 0 }, { 1001, 11, 1, 1 },
+		{ 1e9, 1e8, 6, 7 }, { 1e9 + 1, 1e8 + 1, 7, 8 },
+		{ -5, -5, 0, 0 },
+	};
+	struct metrics_hist h;
+	size_t	 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		memset(&h, 0, sizeof(h));
+		metrics_hist_add(&h, t[i].size, t[i].age);
+		assert_int_equal(h.count, 1);
+		if (h.size[t[i].sb] != 1 || h.age[t[i].ab] != 1)
+			fail_msg("size %g age %g: not in buckets %d, %d",
+			    t[i].size, t[i].age, t[i].sb, t[i].ab);
+	}
+}
+
+/* the ETA of the banner: an estimate, or why there is none */
+static void
+test_eta(void **state)
+{
+	static const struct {
+		long		 waiting;
+		double		 rate;
+		int		 paused, stopped, have;
+		double		 eta;
+		const char	*why;
+	} t[] = {
+		{ 0, NAN, 0, 0, 1, 0, NULL },
+		{ 0, 0, 1, 1, 1, 0, NULL },
+		{ 100, 10, 0, 0, 1, 10, NULL },
+		{ 101, 10, 0, 0, 1, 11, NULL },
+		{ 100, 10, 1, 0, 0, 0, "paused" },
+		{ 100, 10, 0, 1, 0, 0, "load" },
+		{ 100, 0, 0, 0, 0, 0, "not started" },
+		{ 100, NAN, 0, 0, 0, 0, "not started" },
+		{ 1000000000, 1e-3, 0, 0, 0, 0, "too slow" },
+	};
+	const char	*why;
+	double		 eta;
+	size_t		 i;
+	int		 have;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		have = metrics_eta(t[i].waiting, t[i].rate, t[i].paused,
+		    t[i].stopped, &eta, &why);
+		if (have != t[i].have || (have && eta != t[i].eta) ||
+		    (!have && (why == NULL || strstr(why, t[i].why) == NULL)))
+			fail_msg("case %zu: have %d eta %g why %s", i, have,
+			    eta, why != NULL ? why : "-");
+	}
+}
+
+/* the banner is honest: mail past its deadline is said, and what to do */
+static void
+test_summary_honest(void **state)
+{
+	static const char inc[] = "{\"parked\":50,\"rate\":5,"
+	    "\"incident\":{\"since\":1699990000,\"since_local\":"
+	    "\"2023-11-14 20:26 CET\",\"expired\":%d}}";
+	char		 st[512];
+	struct metrics	 m;
+	json_t		*o;
+	const char	*words, *advice;
+	char		*text;
+
+	(void)state;
+	snprintf(st, sizeof(st), inc, 0);
+	o = summary(st, "recovering");
+	words = json_string_value(json_object_get(o, "words"));
+	assert_non_null(strstr(words, "since 2023-11-14 20:26 CET"));
+	assert_non_null(strstr(words, "No mail is lost"));
+	assert_null(strstr(words, "park"));
+	assert_null(strstr(words, "ebb"));
+	assert_string_equal(json_string_value(json_object_get(o, "advice")),
+	    "");
+	assert_string_equal(json_string_value(json_object_get(o, "eta_words")),
+	    "a few minutes");
+	assert_int_equal(json_integer_value(json_object_get(o, "since")),
+	    1699990000);
+	json_decref(o);
+	snprintf(st, sizeof(st), inc, 12);
+	o = summary(st, "recovering");
+	words = json_string_value(json_object_get(o, "words"));
+	advice = json_string_value(json_object_get(o, "advice"));
+	assert_null(strstr(words, "No mail is lost"));
+	assert_non_null(strstr(words, "12 messages waited past"));
+	assert_non_null(strstr(advice, "send it again"));
+	assert_non_null(strstr(advice, "since 2023-11-14 20:26 CET"));
+	assert_int_equal(json_integer_value(json_object_get(o, "expired")),
+	    12);
+	json_decref(o);
+	/* the title, and a paused drain: no estimate, and why */
+	m = load("{\"parked\":5,\"paused\":true,\"rate\":3}");
+	ebb_strlcpy(m.title, "mx1.example.org", sizeof(m.title));
+	text = metrics_summary(&m, 1700000000);
+	o = json_loads(text, 0, NULL);
+	free(text);
+	assert_string_equal(json_string_value(json_object_get(o, "title")),
+	    "mx1.example.org");
+	assert_true(json_is_null(json_object_get(o, "eta")));
+	assert_non_null(strstr(json_string_value(json_object_get(o,
+	    "eta_words")), "paused"));
+	json_decref(o);
+	/* a since_local that is not a plain line is not shown */
+	m = load("{\"parked\":5,\"incident\":{\"since\":5,"
+	    "\"since_local\":\"a\\nb\"}}");
+	assert_string_equal(m.since_local, "");
+}
+
+/* the Atom feed: every text escaped, ids stable, an empty feed valid */
+static void
+test_feed(void **state)
+{
+	static const char hist[] = "{\"ok\":true,\"timeline\":["
+	    "{\"id\":7,\"time\":1714651380,\"local\":\"2024-05-02 14:03 "
+	    "CEST\",\"iso\":\"2024-05-02T14:03:00+02:00\",\"kind\":\"note\","
+	    "\"text\":\"<script>x</script> & \\\"q\\\" 'a' ]]>\"},"
+	    "{\"id\":3,\"time\":1714650000,\"local\":\"l\",\"iso\":"
+	    "\"2024-05-02T13:40:00+02:00\",\"kind\":\"found\","
+	    "\"text\":\"The mail server fell behind\"}]}";
+	char	*feed;
+
+	(void)state;
+	feed = http_feed(hist, "mx1.example.org <&>", 0);
+	assert_non_null(strstr(feed, "<feed xmlns=\"http://www.w3.org/2005/"
+	    "Atom\">"));
+	assert_non_null(strstr(feed, "<title>mx1.example.org &lt;&amp;&gt;: "
+	    "mail delivery status</title>"));
+	assert_non_null(strstr(feed, "<id>urn:ebb:status:mx1.example.org</id>"));
+	assert_non_null(strstr(feed, "<updated>2024-05-02T14:03:00+02:00"
+	    "</updated>"));
+	assert_non_null(strstr(feed, "<id>urn:ebb:status:mx1.example.org:"
+	    "entry:7</id>\n<title>Note from the administrators</title>"));
+	assert_non_null(strstr(feed, "&lt;script&gt;x&lt;/script&gt; &amp; "
+	    "&quot;q&quot; &apos;a&apos; ]]&gt;"));
+	assert_null(strstr(feed, "<script>"));
+	assert_true(strstr(feed, "entry:7") < strstr(feed, "entry:3"));
+	free(feed);
+	feed = http_feed("not json", "t", 0);
+	assert_non_null(strstr(feed, "<updated>1970-01-01T00:00:00Z</updated>"));
+	assert_null(strstr(feed, "<entry>"));
+	assert_non_null(strstr(feed, "</feed>\n"));
+	free(feed);
+}
+
 static void
 test_page(void **state)
 {
@@ -802,6 +1011,11 @@ main(void)
 		cmocka_unit_test(test_milter_odd),
 		cmocka_unit_test(test_milter_tables),
 		cmocka_unit_test(test_summary),
+		cmocka_unit_test(test_render_queues),
+		cmocka_unit_test(test_hist_add),
+		cmocka_unit_test(test_eta),
+		cmocka_unit_test(test_summary_honest),
+		cmocka_unit_test(test_feed),
 		cmocka_unit_test(test_page),
 		cmocka_unit_test(test_history_packet),
 	};

@@ -680,11 +680,82 @@ test_damaged_rows(void **state)
 	ledger_close(&f->l);
 
 	raw_sql(f, "DELETE FROM parked; INSERT INTO history VALUES "
-	    "(5, 0.5, 1.0, -3, 0, 0, 0, 0)");
+	    "(5, 0.5, 1.0, -3, 0, 0, 0, 0, NULL, NULL)");
 	open_ok(f);
 	assert_int_equal(ledger_history_since(f->l, 0, no_sample, NULL,
 	    &err), -1);
 	free(err);
+}
+
+/* the timeline: stored, read back newest last, bounded, checked */
+struct events {
+	size_t	 n;
+	struct ledger_event e[LEDGER_EVENTS_KEEP + 1];
+};
+
+static int
+event_one(void *arg, const struct ledger_event *e)
+{
+	struct events	*ev = arg;
+
+	if (ev->n < sizeof(ev->e) / sizeof(ev->e[0]))
+		ev->e[ev->n++] = *e;
+	return 0;
+}
+
+static void
+test_timeline(void **state)
+{
+	static const char *const bad[] = {
+		"", "two\nlines", "bell\a", "bad \xff utf-8", "   ",
+	};
+	struct fixture	*f = *state;
+	struct ledger	*l = open_ok(f);
+	struct ledger_event e;
+	struct events	*ev = xcalloc(1, sizeof(*ev));
+	char		*err = NULL;
+	size_t		 i;
+
+	memset(&e, 0, sizeof(e));
+	ebb_strlcpy(e.kind, "note", sizeof(e.kind));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ebb_strlcpy(e.text, bad[i], sizeof(e.text));
+		assert_int_equal(ledger_event_add(l, &e, &err), -1);
+		free(err);
+		err = NULL;
+	}
+	ebb_strlcpy(e.text, "ok", sizeof(e.text));
+	ebb_strlcpy(e.kind, "Note;", sizeof(e.kind));
+	assert_int_equal(ledger_event_add(l, &e, &err), -1);
+	free(err);
+	err = NULL;
+	ebb_strlcpy(e.kind, "found", sizeof(e.kind));
+	for (i = 0; i < LEDGER_EVENTS_KEEP + 50; i++) {
+		e.time = NOW + (time_t)i;
+		e.count = (long)i;
+		snprintf(e.text, sizeof(e.text), "entry %zu <b>&</b>", i);
+		if (ledger_event_add(l, &e, &err) == -1)
+			fail_msg("%s", err);
+	}
+	assert_int_equal(ledger_events_recent(l, 1000, event_one, ev, &err),
+	    0);
+	assert_int_equal(ev->n, LEDGER_EVENTS_KEEP);
+	assert_int_equal(ev->e[0].count, 50);
+	assert_int_equal(ev->e[ev->n - 1].count, LEDGER_EVENTS_KEEP + 49);
+	assert_string_equal(ev->e[ev->n - 1].text, "entry 249 <b>&</b>");
+	ev->n = 0;
+	assert_int_equal(ledger_events_recent(l, 3, event_one, ev, &err), 0);
+	assert_int_equal(ev->n, 3);
+	assert_int_equal(ev->e[0].count, LEDGER_EVENTS_KEEP + 47);
+	ledger_close(&f->l);
+	/* a row ebb never writes is damage, not text to show */
+	raw_sql(f, "INSERT INTO timeline (time, kind, text) VALUES "
+	    "(1, 'note', 'a' || char(10) || 'b')");
+	l = open_ok(f);
+	ev->n = 0;
+	assert_int_equal(ledger_events_recent(l, 5, event_one, ev, &err), -1);
+	free(err);
+	free(ev);
 }
 
 static void
@@ -766,6 +837,37 @@ test_schema_migrate_v1(void **state)
 	assert_int_equal(h.s[0].admin, 0);
 	assert_int_equal(h.s[0].parked, 35);
 	assert_int_equal(is_parked(l, "M1"), 1);
+}
+
+/* a version 3 ledger gains the timeline, its history the milter's */
+static void
+test_schema_migrate_v3(void **state)
+{
+	struct fixture	*f = *state;
+	struct ledger	*l;
+	struct ledger_event e;
+	struct hist	 h;
+	char		*err = NULL;
+
+	l = open_ok(f);
+	ledger_close(&f->l);
+	raw_sql(f, "DROP TABLE timeline; DROP TABLE history;"
+	    "CREATE TABLE history (time INTEGER PRIMARY KEY, pressure REAL,"
+	    "rate REAL NOT NULL, leaving INTEGER NOT NULL,"
+	    "waiting INTEGER NOT NULL, held INTEGER NOT NULL,"
+	    "admin INTEGER NOT NULL, parked INTEGER NOT NULL);"
+	    "INSERT INTO history VALUES (7, 0.25, 3.0, 1, 2, 3, 0, 3);"
+	    "PRAGMA user_version = 3");
+	l = open_ok(f);
+	memset(&h, 0, sizeof(h));
+	assert_int_equal(ledger_history_since(l, 0, hist_one, &h, &err), 0);
+	assert_int_equal(h.n, 1);
+	assert_int_equal(h.s[0].admitted, -1);
+	assert_int_equal(h.s[0].deferred, -1);
+	memset(&e, 0, sizeof(e));
+	ebb_strlcpy(e.kind, "note", sizeof(e.kind));
+	ebb_strlcpy(e.text, "after the upgrade", sizeof(e.text));
+	assert_int_equal(ledger_event_add(l, &e, &err), 0);
 }
 
 static int
@@ -953,6 +1055,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_schema_versions, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_history, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_timeline, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_schema_migrate_v3, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_batch_10k, setup,
 		    teardown),
 	};

@@ -68,6 +68,9 @@ test_round_trip(void **state)
 		r.command = cmd;
 		if (cmd == CONTROL_RATE)
 			r.rate = 0.5;
+		if (cmd == CONTROL_NOTE)
+			ebb_strlcpy(r.note, "Mail flows again \xe2\x9c\x94",
+			    sizeof(r.note));
 		if (cmd == CONTROL_RELEASE || cmd == CONTROL_HOLD) {
 			for (i = 0; i < CONTROL_IDS_MAX; i++)
 				snprintf(r.ids[i], sizeof(r.ids[i]),
