@@ -216,7 +216,10 @@ score() {
 			} elsif ($ev eq "down") { $reboots++ }
 			elsif ($ev eq "dropped") { $dropped++ }
 			elsif ($ev eq "exit") { $exit = $e }
-			elsif ($ev eq "start") { $safe = $e->{safe_rate} }
+			elsif ($ev eq "start") {
+				# as ebb-lab: within ebb's default limits too
+				$safe = $e->{safe_rate_limits} // $e->{safe_rate};
+			}
 			elsif ($ev eq "sample") {
 				# the running mean of the host, differenced over the
 				# run: a sample is an instant, and a drain that
@@ -374,7 +377,8 @@ table() {
 			printf "%16s", (v[i, "undelivered"] > 0 ? ">" : "") \
 			    (v[i, "safe_bound"] > 0 ? sprintf("%.2f",
 			    v[i, "pipeline_time"] / v[i, "safe_bound"]) : "-")
-		printf "\n\n%d messages from %s senders; safe rate %s msg/s\n",
+		printf "\n\n%d messages from %s senders; safe rate %s msg/s " \
+		    "(passive trip and ebb'"'"'s default limits, as ebb-lab)\n",
 		    n, ENVIRON["SENDERS"], v[1, "safe_rate"]
 	}
 	function row(name, key, pct,   i, x) {

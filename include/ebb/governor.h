@@ -19,6 +19,7 @@ struct governor;
 #define GOVERNOR_RESTART_TICKS	1	/* calm intervals before a restart */
 #define GOVERNOR_GROWTH		1.5	/* rate factor per tick, slow start */
 #define GOVERNOR_GAIN		0.5	/* of the rate's log per unit of p */
+#define GOVERNOR_LEAD		4.0	/* s, how far ahead s's trend is read */
 #define GOVERNOR_STEP_MAX	1.25	/* rate factor per tick, at most */
 #define GOVERNOR_SLOWER		0.8	/* leaving below this share: a
 					   bottleneck */

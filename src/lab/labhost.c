@@ -43,6 +43,7 @@
 #include "ebb/log.h"
 #include "ebb/util.h"
 #include "lab/labhost.h"
+#include "lab/sim.h"
 
 #define EX_USAGE_	64
 #define SIZE_MAX_DEFAULT (10L << 20)	/* message bytes, as Postfix */
@@ -245,9 +246,18 @@ static void
 log_start(struct labhost *lab)
 {
 	const struct lab_host_params	*p = &lab->params;
+	double				 limited = 0;
+	char				*err = NULL;
 
+	/* the bound ebb-lab scores by: the passive trip or ebb's default
+	   limits (temperature_margin below the trip, load_per_cpu),
+	   whichever is lower */
+	if (lab_sim_safe_rate(p, NULL, &limited, &err) == -1) {
+		limited = 0;
+		free(err);
+	}
 	log_put(lab, json_pack("{s:s, s:f, s:f, s:I, s:{s:f, s:i, s:I, s:f, "
-	    "s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}, s:f, s:f}",
+	    "s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}, s:f, s:f, s:f}",
 	    "event", "start", "mono", 0.0, "wall", ms(lab->t0_wall),
 	    "pid", (json_int_t)getpid(), "params",
 	    "capacity", p->capacity, "cpus", p->cpus,
@@ -259,7 +269,8 @@ log_start(struct labhost *lab)
 	    p->trip_critical, "reboot_time", p->reboot_time,
 	    "load_lag", p->load_lag,
 	    "safe_rate", ms(lab_host_safe_rate(p, 0)),
-	    "safe_utilization", ms(lab_host_safe_utilization(p, 0))));
+	    "safe_utilization", ms(lab_host_safe_utilization(p, 0)),
+	    "safe_rate_limits", ms(limited)));
 }
 
 void

@@ -145,7 +145,7 @@ const struct config_key config_keys[] = {
 	  "most released messages not yet delivered" },
 	{ "drain", "target_low", RATIO(target_low), "0.6", 0.01, 0.99, NULL,
 	  NULL, 0, "pressure at which the slow start ends" },
-	{ "drain", "target_high", RATIO(target_high), "0.85", 0.01, 1, NULL,
+	{ "drain", "target_high", RATIO(target_high), "0.95", 0.01, 1, NULL,
 	  NULL, 0, "pressure the governor holds the release rate at" },
 	{ "drain", "increase", REAL(increase), "5.0", 0.01, 1e5, NULL, NULL, 0,
 	  "most messages per second added to the rate per sample" },

@@ -131,7 +131,7 @@ recovery_score() {
 			$qid2lab{$qid} = $lab;
 		}
 		my ($reboots, $dropped, $busy, $exit, $last) = (0, 0, 0);
-		my ($usum, $un, $params, $safe) = (0, 0);
+		my ($usum, $un, $params, $safe, $safe_lim) = (0, 0);
 		open(my $l, "<", $lablog) or die "$lablog: $!\n";
 		while (<$l>) {
 			my $e = eval { decode_json($_) } or next;
@@ -144,7 +144,10 @@ recovery_score() {
 			elsif ($ev eq "dropped") { $dropped++ }
 			elsif ($ev eq "refused" && $e->{reason} eq "busy") { $busy++ }
 			elsif ($ev eq "exit") { $exit = $e }
-			elsif ($ev eq "start") { $safe = $e->{safe_rate} }
+			elsif ($ev eq "start") {
+				$safe = $e->{safe_rate};
+				$safe_lim = $e->{safe_rate_limits};
+			}
 			elsif ($ev eq "sample") {
 				$last = $e;
 				if ($e->{wall} >= $start && $e->{wall} <= $end) {
@@ -177,12 +180,13 @@ recovery_score() {
 		printf "n=%d\non_time=%d\nlate=%d\nbounced=%d\nleft=%d\n" .
 		    "duplicates=%d\nreboots=%d\ndropped=%d\nbusy=%d\n" .
 		    "temp_peak=%.1f\nabove_passive=%.0f\nutilization=%.2f\n" .
-		    "drain_time=%.0f\ndrained=%d\nrun_time=%.0f\nsafe_rate=%s\n",
+		    "drain_time=%.0f\ndrained=%d\nrun_time=%.0f\nsafe_rate=%s\n" .
+		    "safe_rate_limits=%s\n",
 		    $n, $on, $late, $bnc, $left, $dup // 0, $reboots, $dropped,
 		    $busy, $exit->{temp_peak}, $exit->{above_passive},
 		    $un ? $usum / $un : 0,
 		    ($left ? $end : $lastdone) - $start, $left ? 0 : 1,
-		    $end - $start, $safe // 0;
+		    $end - $start, $safe // 0, $safe_lim // $safe // 0;
 	' "$T/backlog" "$T/lab.log" "$PF_DIR/maillog" "$1" "$2"
 }
 
@@ -217,7 +221,9 @@ recovery_table() {
 				split(line, kv, "=")
 				v[i, kv[1]] = kv[2]
 			}
-		safe = v[1, "safe_rate"]
+		trip = v[1, "safe_rate"]
+		safe = v[1, "safe_rate_limits"]
+		if (!(safe > 0)) safe = trip
 		printf "\n%-28s", ""
 		for (i = 1; i <= np; i++) printf "%14s", pol[i]
 		printf "\n"
@@ -240,8 +246,13 @@ recovery_table() {
 		printf "\n%-28s", "drain time / safe bound"
 		for (i = 1; i <= np; i++)
 			printf "%14s", drain(i, n / safe)
-		printf "\n\nN/R = %s s; safe rate %s msg/s, safe bound N / safe rate = %.0f s\n",
-		    nr, safe, n / safe
+		printf "\n%-28s", "  / passive-trip bound"
+		for (i = 1; i <= np; i++)
+			printf "%14s", drain(i, n / trip)
+		printf "\n\nN/R = %s s; safe rate %s msg/s (passive trip and ebb'"'"'s " \
+		    "default limits, as ebb-lab),\nsafe bound N / safe rate = %.0f s; " \
+		    "at the passive trip alone %s msg/s, %.0f s\n",
+		    nr, safe, n / safe, trip, n / trip
 	}
 	# drain - the drain time of column i over unit; ">" when mail was left
 	function drain(i, unit,   x) {

@@ -373,7 +373,7 @@ test_defaults(void **state)
 	assert_int_equal(cfg->drain_mode, CONFIG_DRAIN_HOLD);
 	assert_true(cfg->max_rate == 100 && cfg->min_rate == 1);
 	assert_int_equal(cfg->window, 500);
-	assert_true(cfg->target_low == 0.6 && cfg->target_high == 0.85);
+	assert_true(cfg->target_low == 0.6 && cfg->target_high == 0.95);
 	assert_true(cfg->increase == 5 && cfg->decrease == 0.5);
 	assert_string_equal(cfg->milter_socket, "inet:8891@127.0.0.1");
 	assert_int_equal(cfg->milter_action, CONFIG_MILTER_HOLD);
@@ -636,8 +636,8 @@ test_same_name_other_section(void **state)
 static void
 test_cross_key(void **state)
 {
-	assert_load_error("[drain]\ntarget_low = 0.9\n",
-	    "ebb.conf:2: target_low: must be below target_high (0.85)");
+	assert_load_error("[drain]\ntarget_low = 0.96\n",
+	    "ebb.conf:2: target_low: must be below target_high (0.95)");
 	assert_load_error("[drain]\ntarget_low = 0.5\ntarget_high = 0.5\n",
 	    "ebb.conf:3: target_high: must be above target_low (0.5)");
 	assert_load_error("[drain]\ntarget_high = 50%\ntarget_low = 0.7\n",

@@ -63,8 +63,10 @@ gen_edge(int t)
 /*
  * The rates are worked out from governor.c's steps with test_params:
  * slow start x1.5 a tick, at most +1 (1.5, 2.25, 3.25, 4.25 ...); then
- * x e^(0.5 (0.8 - s)) within 0.5 .. 1.25 and at most +1; a stop at s >= 1
- * and a restart at half the rate it had, after 3 s calm below 0.8.
+ * x e^(0.5 (0.8 - (s + 4 ds/dt))) within 0.5 .. 1.25 and at most +1 (the
+ * trend read GOVERNOR_LEAD = 4 s ahead: a jump of s from 0.1 to 0.6 or more
+ * in one tick is read as heading far past the target, x0.5); a stop at
+ * s >= 1 and a restart at half the rate it had, after 3 s calm below 0.8.
  */
 static const struct trace traces[] = {
 	{ .name = "trace: slow start from idle, not a burst",
@@ -78,33 +80,44 @@ static const struct trace traces[] = {
 	  .rate = { 1.5, 2.25, 3.25, 0 }, .nrate = 4,
 	  .max_turns = -1, .never_up_after = -1 },
 	{ .name = "trace: at target_high the rate holds",
+	  /* the jump to 0.8: x0.5; then no trend: x1 */
 	  .p = { 0.1, 0.1, 0.1, 0.8, 0.8, 0.8 }, .n = 6,
-	  .rate = { 1.5, 2.25, 3.25, 3.25, 3.25, 3.25 }, .nrate = 6,
+	  .rate = { 1.5, 2.25, 3.25, 1.625, 1.625, 1.625 }, .nrate = 6,
 	  .max_turns = -1, .never_up_after = -1 },
 	{ .name = "trace: above target_high the rate eases down",
-	  /* x e^-0.05 a tick */
+	  /* the jump: x0.5; then x e^-0.05 a tick */
 	  .p = { 0.1, 0.1, 0.1, 0.9, 0.9, 0.9, 0.9 }, .n = 7,
-	  .rate = { 1.5, 2.25, 3.25, 3.09149563, 2.940721609, 2.797300923,
-	    2.660874948 }, .nrate = 7,
+	  .rate = { 1.5, 2.25, 3.25, 1.625, 1.545747814814, 1.470360804308,
+	    1.398650461691 }, .nrate = 7,
 	  .max_turns = -1, .never_up_after = -1 },
 	{ .name = "trace: below target_high, past slow start, it grows gently",
-	  /* x e^0.1 a tick */
+	  /* the jump: x0.5; then x e^0.1 a tick */
 	  .p = { 0.1, 0.1, 0.1, 0.6, 0.6, 0.6 }, .n = 6,
-	  .rate = { 1.5, 2.25, 3.25, 3.591805484, 3.969558964, 4.387041125 },
+	  .rate = { 1.5, 2.25, 3.25, 1.625, 1.795902741873, 1.98477948201 },
 	  .nrate = 6, .max_turns = -1, .never_up_after = -1 },
 	{ .name = "trace: far below the target: x1.25, at most +1",
-	  /* s .6 .3 .15 .075: e^.25 > 1.25, then the +1 cap */
+	  /* s .6 .3 .15 .075 after the jump (x0.5): x1.25 a tick, the
+	     falling trend only adding to it */
 	  .p = { 0.1, 0.1, 0.1, 0.6, 0.0, 0.0, 0.0 }, .n = 7,
-	  .rate = { 1.5, 2.25, 3.25, 3.591805484, 4.489756855, 5.489756855,
-	    6.489756855 }, .nrate = 7,
+	  .rate = { 1.5, 2.25, 3.25, 1.625, 2.03125, 2.5390625, 3.173828125 },
+	  .nrate = 7,
 	  .max_turns = -1, .never_up_after = -1 },
-	{ .name = "trace: nearing a limit: it eases the tick it passes the "
-	    "target and stops the tick it reaches the limit",
-	  /* x e^0.1, x e^0.025, x e^-0.025, x e^-0.075, stop */
+	{ .name = "trace: nearing a limit: it eases while s rises and stops "
+	    "the tick it reaches the limit",
+	  /* x0.5, x e^-0.275 (s .75 heading for 1.35), then min_rate */
 	  .p = { 0.1, 0.1, 0.1, 0.6, 0.75, 0.85, 0.95, 1.0 }, .n = 8,
-	  .rate = { 1.5, 2.25, 3.25, 3.591805483745855, 3.6827324724671855,
-	    3.591805483745855, 3.332274141704394, 0 }, .nrate = 8,
-	  .max_turns = 1, .never_up_after = 4 },
+	  .rate = { 1.5, 2.25, 3.25, 1.625, 1.234304700241, 1, 1, 0 },
+	  .nrate = 8, .max_turns = 1, .never_up_after = 2 },
+	{ .name = "trace: a steady rise is read ahead: the rate turns down "
+	    "before s reaches target_high",
+	  /* s .55 .6 .65 .7 .75, +.05/s: read as .75 .8 .85 .9 .95; without
+	     the lead the rate would grow to 6.38 */
+	  .p = { 0.1, 0.1, 0.1, 0.5, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75 },
+	  .n = 10,
+	  .rate = { 1.5, 2.25, 3.25, 1.696648774473, 1.971224644066,
+	    2.021126433511, 2.021126433511, 1.971224644066, 1.875086883737,
+	    1.739599642687 }, .nrate = 10,
+	  .max_turns = -1, .never_up_after = 6 },
 	{ .name = "trace: recovery after a stop from min_rate",
 	  /* s: 1.2 .65 .375 .2375 .16875 ...: calm from t=1, restart t=4 */
 	  .p = { 1.2, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1 }, .n = 9,
@@ -118,7 +131,7 @@ static const struct trace traces[] = {
 	  .max_turns = -1, .never_up_after = -1 },
 	{ .name = "trace: pressure hovering at 1 keeps releases stopped",
 	  .gen = gen_edge, .n = 40,
-	  .rate = { 1.5, 2.25, 3.25, 4.25, 5.25, 4.870653303, 0, 0, 0, 0, 0,
+	  .rate = { 1.5, 2.25, 3.25, 4.25, 5.25, 2.625, 0, 0, 0, 0, 0,
 	    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 	    0, 0, 0, 0, 0, 0, 0 },
 	  .nrate = 40, .max_turns = 1, .never_up_after = 4 },
@@ -539,12 +552,13 @@ static const struct reload reloads[] = {
 	  { 0.1, 0.1, 0.1, 0.1, 0.1 }, 5, 1, 10,
 	  { 0.1, 0.1 }, { 6.25, 7.25 }, 2 },
 	{ "reload: a lower max_rate takes the rate down to it",
+	  /* 8.25, slow start going on: x1.5 capped at 5 */
 	  { 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1 }, 7, 1, 5,
-	  { 0.7, 0.1 }, { 5, 5 }, 2 },
+	  { 0.1, 0.1 }, { 5, 5 }, 2 },
 	{ "reload: a higher min_rate lifts the rate to it",
-	  /* x e^0.05, then x e^-0.05 */
+	  /* the jump: x0.5 but no lower than 5; then x e^0.05 */
 	  { 0.1, 0.1 }, 2, 5, 10,
-	  { 0.7, 0.9 }, { 5.256355481880121, 5 }, 2 },
+	  { 0.7, 0.7 }, { 5, 5.256355481880121 }, 2 },
 	{ "reload: min_rate above max_rate is clamped",
 	  { 0.1, 0.1 }, 2, 20, 10,
 	  { 0.7 }, { 10 }, 1 },
@@ -553,9 +567,10 @@ static const struct reload reloads[] = {
 	  { 1.2 }, 1, 1, 10,
 	  { 0.1, 0.1, 0.1, 0.1, 0.1 }, { 0, 0, 0, 1, 1.25 }, 5 },
 	{ "reload keeps the smoothed pressure",
-	  /* 5.25 x e^-0.05; s .9 -> .5: x e^0.15; -> .3: +1 */
-	  { 0.1, 0.1, 0.1, 0.1, 0.1, 0.9 }, 6, 1, 10,
-	  { 0.1, 0.1 }, { 5.80214731989715, 6.80214731989715 }, 2 },
+	  /* 5.25, the jump x0.5, x e^-0.05; s .9 -> .8 (-.1/s): x e^0.2;
+	     -> .75 (-.05/s): x e^0.125 */
+	  { 0.1, 0.1, 0.1, 0.1, 0.1, 0.9, 0.9 }, 7, 1, 10,
+	  { 0.7, 0.7 }, { 3.049814887161743, 3.4558930215275074 }, 2 },
 };
 
 /* run_reload - one row of reloads */

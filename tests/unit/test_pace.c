@@ -276,19 +276,22 @@ struct reload {
 static const struct reload reloads[] = {
 	{ "reload: the rate goes on from where it was",
 	  { 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1 }, 7, 1, 10,
-	  /* slow start +1 a tick, then x e^0.05, then +1 */
-	  { 0.1, 0.7, 0.1 }, { 8.25, 8.6729865451022, 9.6729865451022 }, 3 },
+	  /* slow start +1 a tick; the jump to .7 read 4 s ahead: x0.5;
+	     then x e^0.05 */
+	  { 0.1, 0.7, 0.7 }, { 8.25, 4.125, 4.3364932725511 }, 3 },
 	{ "reload: a stop keeps its wait for calm",
 	  /* t=1 stops; s .65 at t=2 starts the wait; restart at t=5 */
 	  { 0.1, 1.2 }, 2, 1, 10,
 	  { 0.1, 0.1, 0.1, 0.1, 0.1 }, { 0, 0, 0, 1, 1.25 }, 5 },
 	{ "reload: the smoothed pressure holds the rate",
-	  /* 5.25 x e^-0.05; s .9 -> .5: x e^0.15; -> .3: +1 */
-	  { 0.1, 0.1, 0.1, 0.1, 0.1, 0.9 }, 6, 1, 10,
-	  { 0.1, 0.1 }, { 5.80214731989715, 6.80214731989715 }, 2 },
+	  /* 5.25, the jump x0.5, x e^-0.05; s .9 -> .8 (-.1/s): x e^0.2;
+	     -> .75 (-.05/s): x e^0.125 */
+	  { 0.1, 0.1, 0.1, 0.1, 0.1, 0.9, 0.9 }, 7, 1, 10,
+	  { 0.7, 0.7 }, { 3.049814887161743, 3.4558930215275074 }, 2 },
 	{ "reload: a lower max_rate takes the rate down to it, not to min",
+	  /* 8.25, slow start going on: x1.5 capped at 5 */
 	  { 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1 }, 7, 1, 5,
-	  { 0.7, 0.7 }, { 5, 5 }, 2 },
+	  { 0.1, 0.1 }, { 5, 5 }, 2 },
 };
 
 /* reload_rates - run r, reloading by pace_set_params or afresh */
@@ -358,8 +361,7 @@ test_reload_not_min_rate(void **state)
 	pp.gov.increase = 2;		/* some reload */
 	pace_set_params(pc, &pp);
 	assert_true(rate(pc) == 10);	/* the budget is kept as it was */
-	s = sample(0.7);		/* in the band: the rate holds */
-	pace_sample(pc, &s, t++);
+	pace_sample(pc, &s, t++);	/* still calm: it stays at max */
 	assert_true(rate(pc) == 10);
 	assert_true(rate(pc) != pp.gov.min_rate);
 	pace_free(&pc);
