@@ -68,6 +68,9 @@ static const struct mta_queue postfix_queues[PF_QUEUE_COUNT] = {
 
 _Static_assert(PF_QUEUE_COUNT <= MSG_QUEUE_MAX, "too many queues");
 
+#define PF_POSTCONF_VALUES	7	/* the settings postfix_postconf asks */
+#define PF_HASH_DEPTH_MAX	16	/* as Postfix's own limit */
+
 int
 pf_queue_lookup(const char *name)
 {
@@ -124,6 +127,31 @@ postfix_time(const char *s)
 	return v;
 }
 
+/*
+ * postfix_hashing - which queues are hashed, how deep: hash_queue_names
+ * (names separated by commas or blanks) and hash_queue_depth (1..16)
+ */
+static int
+postfix_hashing(struct postfix *pf, const char *names, const char *depth)
+{
+	char	*copy, *tok, *save = NULL;
+	long	 d;
+	int	 q;
+
+	if (strspn(depth, "0123456789") != strlen(depth) ||
+	    strlen(depth) == 0 || strlen(depth) > 2 ||
+	    (d = strtol(depth, NULL, 10)) < 1 || d > PF_HASH_DEPTH_MAX)
+		return -1;
+	memset(pf->hash_depth, 0, sizeof(pf->hash_depth));
+	copy = xstrdup(names);
+	for (tok = strtok_r(copy, ", \t", &save); tok != NULL;
+	    tok = strtok_r(NULL, ", \t", &save))
+		if ((q = pf_queue_lookup(tok)) >= 0)
+			pf->hash_depth[q] = (int)d;
+	free(copy);
+	return 0;
+}
+
 /* postfix_postconf - ask the instance for its settings */
 static int
 postfix_postconf(struct postfix *pf, char **err_r)
@@ -131,9 +159,10 @@ postfix_postconf(struct postfix *pf, char **err_r)
 	const char	*argv[] = { pf->postconf, "-c", pf->config_dir, "-h",
 	    "queue_directory", "maximal_queue_lifetime",
 	    "bounce_queue_lifetime", "command_directory",
-	    "empty_address_recipient", NULL };
+	    "empty_address_recipient", "hash_queue_names", "hash_queue_depth",
+	    NULL };
 	struct exec_result res;
-	char		*line[5], *p, *first, *cmd_dir;
+	char		*line[PF_POSTCONF_VALUES], *p, *first, *cmd_dir;
 	int		 i, rc = -1;
 
 	if (exec_run(argv, NULL, 0, 1, 30, &res, err_r) < 0) {
@@ -147,11 +176,11 @@ postfix_postconf(struct postfix *pf, char **err_r)
 		free(first);
 		goto out;
 	}
-	for (i = 0, p = res.out; i < 5; i++) {
+	for (i = 0, p = res.out; i < PF_POSTCONF_VALUES; i++) {
 		line[i] = p;
 		if (p == NULL || (p = strchr(p, '\n')) == NULL) {
-			*err_r = xasprintf("postconf -c %s: expected 5 values",
-			    pf->config_dir);
+			*err_r = xasprintf("postconf -c %s: expected %d values",
+			    pf->config_dir, PF_POSTCONF_VALUES);
 			goto out;
 		}
 		*p++ = '\0';
@@ -169,6 +198,11 @@ postfix_postconf(struct postfix *pf, char **err_r)
 	/* qmgr caps the bounce lifetime at the maximal one */
 	if (pf->bounce_lifetime > pf->max_lifetime)
 		pf->bounce_lifetime = pf->max_lifetime;
+	if (postfix_hashing(pf, line[5], line[6]) < 0) {
+		*err_r = xasprintf("postconf -c %s: cannot use "
+		    "hash_queue_depth=%s", pf->config_dir, line[6]);
+		goto out;
+	}
 	pf->queue_dir = xstrdup(line[0]);
 	pf->empty_addr = xstrdup(line[4]);
 	cmd_dir = line[3];
@@ -528,40 +562,74 @@ postfix_depth(struct mta *m)
 }
 
 /*
- * postfix_find - is id in this queue directory: flat, in the subdirectory
- * named by its first character (short ids, hash_queue_depth 1), or, with
- * hashed set (deferred), in any subdirectory (long ids, other depths)
+ * postfix_find_below - is id in a subdirectory of dir (a path below qfd),
+ * at most levels deep. Only a hashed queue has subdirectories, and those
+ * hold 16 (or, with long ids, up to 62) entries each, so the search is
+ * cheap; a flat queue's files are skipped by their type.
  */
 static int
-postfix_find(int qfd, const char *queue, const char *id, int hashed,
+postfix_find_below(int qfd, const char *dir, const char *id, int levels,
     struct stat *sb, char *path, size_t pathlen)
 {
 	struct dirent	*de;
-	DIR		*dir;
+	DIR		*d;
+	char		*sub;
 	int		 dfd, found = 0;
 
+	if (levels <= 0 || (dfd = openat(qfd, dir, O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return 0;
+	if ((d = fdopendir(dfd)) == NULL) {
+		close(dfd);
+		return 0;
+	}
+	while (!found && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' || (de->d_type != DT_DIR &&
+		    de->d_type != DT_UNKNOWN))
+			continue;
+		snprintf(path, pathlen, "%s/%s/%s", dir, de->d_name, id);
+		found = fstatat(qfd, path, sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(sb->st_mode);
+		if (!found && levels > 1) {
+			sub = xasprintf("%s/%s", dir, de->d_name);
+			found = postfix_find_below(qfd, sub, id, levels - 1,
+			    sb, path, pathlen);
+			free(sub);
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+/*
+ * postfix_find - is id in this queue directory: flat, in the subdirectory
+ * named by its first character (short ids, hash_queue_depth 1), or, when
+ * the queue is hashed (depth > 0), in any subdirectory down to depth
+ * levels (long ids, other depths: hash_queue_names, hash_queue_depth)
+ */
+static int
+postfix_find(int qfd, const char *queue, const char *id, int depth,
+    struct stat *sb, char *path, size_t pathlen)
+{
 	snprintf(path, pathlen, "%s/%s", queue, id);
 	if (fstatat(qfd, path, sb, AT_SYMLINK_NOFOLLOW) == 0)
 		return S_ISREG(sb->st_mode);
 	snprintf(path, pathlen, "%s/%c/%s", queue, id[0], id);
 	if (fstatat(qfd, path, sb, AT_SYMLINK_NOFOLLOW) == 0)
 		return S_ISREG(sb->st_mode);
-	if (!hashed || (dfd = openat(qfd, queue, O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) < 0)
-		return 0;
-	if ((dir = fdopendir(dfd)) == NULL) {
-		close(dfd);
-		return 0;
-	}
-	while (!found && (de = readdir(dir)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, pathlen, "%s/%s/%s", queue, de->d_name, id);
-		found = fstatat(qfd, path, sb, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    S_ISREG(sb->st_mode);
-	}
-	closedir(dir);
-	return found;
+	return postfix_find_below(qfd, queue, id, depth, sb, path, pathlen);
+}
+
+/*
+ * postfix_hash_levels - how deep to look in queue q: its hash_queue_depth, and
+ * one level for deferred whatever the settings say (its files may predate
+ * a change)
+ */
+static int
+postfix_hash_levels(const struct postfix *pf, int q)
+{
+	return q == PF_QUEUE_DEFERRED ? MAXIMUM(pf->hash_depth[q], 1) :
+	    pf->hash_depth[q];
 }
 
 /*
@@ -585,7 +653,8 @@ postfix_locate(struct mta *m, const char *id, int *due_r)
 	for (pass = 0; pass < 2 && q < 0; pass++) {
 		for (i = 0; i < PF_QUEUE_COUNT && q < 0; i++) {
 			if (postfix_find(qfd, postfix_queues[i].name, id,
-			    i == PF_QUEUE_DEFERRED, &sb, path, sizeof(path)))
+			    postfix_hash_levels(pf, (int)i), &sb, path,
+			    sizeof(path)))
 				q = (int)i;
 		}
 	}
@@ -795,7 +864,7 @@ postfix_where(struct postfix *pf, int qfd, const char *id, const char *dir,
 	}
 	for (i = 0; i < PF_QUEUE_COUNT; i++)
 		if (postfix_find(qfd, postfix_queues[i].name, id,
-		    i == PF_QUEUE_DEFERRED, sb, path, pathlen))
+		    postfix_hash_levels(pf, (int)i), sb, path, pathlen))
 			return (int)i;
 	return -1;
 }

@@ -42,6 +42,8 @@ struct postfix {
 	long		 bounce_lifetime; /* bounce_queue_lifetime, capped */
 	int		 scan_mode;	/* enum config_scan */
 	int		 fell_back;	/* direct scan impossible: postqueue */
+	int		 hash_depth[PF_QUEUE_COUNT]; /* per queue: hash_queue_depth if
+					   in hash_queue_names, else 0 */
 	struct pf_parser *parser;
 	struct index	*bad;		/* corrupt files already logged */
 };
