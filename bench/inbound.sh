@@ -217,7 +217,7 @@ score() {
 			elsif ($ev eq "dropped") { $dropped++ }
 			elsif ($ev eq "exit") { $exit = $e }
 			elsif ($ev eq "start") {
-				# as ebb-lab: within ebb's default limits too
+				# as ebb-lab: within the default limits of ebb too
 				$safe = $e->{safe_rate_limits} // $e->{safe_rate};
 			}
 			elsif ($ev eq "sample") {

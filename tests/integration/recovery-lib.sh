@@ -131,7 +131,7 @@ recovery_score() {
 			$qid2lab{$qid} = $lab;
 		}
 		my ($reboots, $dropped, $busy, $exit, $last) = (0, 0, 0);
-		my ($usum, $un, $params, $safe, $safe_lim) = (0, 0);
+		my ($ua, $ub, $params, $safe, $safe_lim);
 		open(my $l, "<", $lablog) or die "$lablog: $!\n";
 		while (<$l>) {
 			my $e = eval { decode_json($_) } or next;
@@ -149,10 +149,11 @@ recovery_score() {
 				$safe_lim = $e->{safe_rate_limits};
 			}
 			elsif ($ev eq "sample") {
+				# the host's running mean, differenced over the
+				# run: a sample is an instant, busy or idle
 				$last = $e;
-				if ($e->{wall} >= $start && $e->{wall} <= $end) {
-					$usum += $e->{utilization}; $un++;
-				}
+				$ua //= $e if $e->{wall} >= $start;
+				$ub = $e if $e->{wall} <= $end;
 			}
 		}
 		$exit //= $last;
@@ -184,7 +185,10 @@ recovery_score() {
 		    "safe_rate_limits=%s\n",
 		    $n, $on, $late, $bnc, $left, $dup // 0, $reboots, $dropped,
 		    $busy, $exit->{temp_peak}, $exit->{above_passive},
-		    $un ? $usum / $un : 0,
+		    $ua && $ub && $ub->{mono} > $ua->{mono} ?
+		    ($ub->{utilization_avg} * $ub->{mono} -
+		    $ua->{utilization_avg} * $ua->{mono}) /
+		    ($ub->{mono} - $ua->{mono}) : 0,
 		    ($left ? $end : $lastdone) - $start, $left ? 0 : 1,
 		    $end - $start, $safe // 0, $safe_lim // $safe // 0;
 	' "$T/backlog" "$T/lab.log" "$PF_DIR/maillog" "$1" "$2"
