@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ebb/listing.h"
 #include "ebb/msg.h"
 #include "ebb/mta.h"
 #include "ebb/util.h"
@@ -77,16 +78,7 @@ fmt_unit_value(const char *unit, double v, char *buf, size_t len)
 char
 fmt_mark(const struct mta *mta, const struct msg *m)
 {
-	switch (mta_queue_role(mta, m->queue)) {
-	case MSG_ROLE_LEAVING:
-		return '*';
-	case MSG_ROLE_HELD:
-		return m->parked_by_ebb ? '~' : '!';
-	case MSG_ROLE_ADMIN:
-		return '!';
-	default:
-		return ' ';
-	}
+	return listing_mark(mta, m);
 }
 
 void

@@ -98,6 +98,13 @@ refresh(struct parent *p)
 		free(err);
 	}
 	p->scan_duration = ebb_now_mono() - started;
+	p->refreshed = ebb_now_mono();
+}
+
+void
+parent_refresh(struct parent *p)
+{
+	refresh(p);
 }
 
 /* history - one sample for the ledger's history; prune now and then */
@@ -503,6 +510,7 @@ parent_main(struct parent_args *a)
 	}
 	drain_ledger_warn(p.drain);
 	p.scan_duration = ebb_now_mono() - p.scan_duration;
+	p.refreshed = ebb_now_mono();
 	p.next_refresh = ebb_now_mono() + PARENT_REFRESH;
 	p.last_prune = 0;
 

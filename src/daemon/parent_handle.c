@@ -281,6 +281,10 @@ parent_handle(struct parent *p, const struct control_request *r, int *ok_r)
 		    (json_int_t)r->nids));
 	case CONTROL_FAILSAFE:
 		return parent_failsafe(p, ok_r);
+	case CONTROL_BACKLOG:
+		return parent_backlog(p, r, ok_r);
+	case CONTROL_LIST:
+		return parent_list(p, r, ok_r);
 	default:
 		err = xstrdup("unknown command");
 		break;

@@ -18,6 +18,12 @@
  *	                    1..CONTROL_IDS_MAX queue ids, each followed by
  *	                    a NUL; nothing after the last NUL
  *
+ *	PRIV_BACKLOG, PRIV_LIST
+ *	                    PRIV_QUERY_LEN bytes: an int32_t order (by or
+ *	                    sort), an int64_t count (top or limit), and
+ *	                    CONTROL_QUEUE_MAX bytes of queue name, NUL-padded
+ *	                    ("": all); refused on the HTTP channel
+ *
  *	PRIV_HISTORY        8 bytes: an int64_t, the span in seconds of
  *	                    history wanted, 1..PRIV_HISTORY_SPAN_MAX; asked
  *	                    only on the HTTP channel, whose parent end takes
@@ -58,6 +64,7 @@
 #define PRIV_TEXT_MAX	(CONTROL_REPLY_MAX - 1)
 #define PRIV_MSG_MAX	(PRIV_HDR_LEN + PRIV_TEXT_MAX)
 #define PRIV_HISTORY_SPAN_MAX	(7 * 86400)
+#define PRIV_QUERY_LEN	(4 + 8 + CONTROL_QUEUE_MAX)
 
 enum priv_type {
 	PRIV_STATUS = 1,
@@ -68,6 +75,8 @@ enum priv_type {
 	PRIV_HOLD,
 	PRIV_FAILSAFE,
 	PRIV_HISTORY,		/* the HTTP channel only */
+	PRIV_BACKLOG,
+	PRIV_LIST,
 	PRIV_OK = 100,
 	PRIV_ERR,
 	PRIV_BUDGET = 200,		/* notices: no answer */
