@@ -151,6 +151,9 @@ parent_status(struct parent *p)
 	    "24h", (json_int_t)risk[DRAIN_RISK_24H],
 	    "later", (json_int_t)risk[DRAIN_RISK_LATER]));
 	json_object_set_new(o, "scan_duration", number(p->scan_duration));
+	/* how old the index behind list and backlog is (parent_query.c) */
+	json_object_set_new(o, "index_age",
+	    number(ebb_now_mono() - p->refreshed));
 	json_object_set_new(o, "milter", parent_milter_json());
 	json_object_set_new(o, "eta", st.parked == 0 ? json_integer(0) :
 	    b.rate > 0 ? json_integer((json_int_t)ceil(st.parked / b.rate)) :

@@ -300,7 +300,7 @@ listing_msg_json(const struct mta *mta, const struct msg *m)
 	rcpt = json_array();
 	for (i = 0; i < m->nrcpt; i++)
 		json_array_append_new(rcpt, wire_str(m->rcpt[i]));
-	o = json_pack("{sssssIsIsIsIsIsosobso}",
+	o = json_pack("{sssssIsIsIsIsIsososbso}",
 	    "id", m->queue_id,
 	    "queue", mta_queue_name(mta, m->queue),
 	    "arrival", (json_int_t)m->arrival_time,
