@@ -71,10 +71,13 @@ struct msg	**listing_select(struct index *ix, const struct mta *mta,
  * listing_msg_json - m as it travels over the control socket: {"id",
  * "queue" (the MTA's name), "arrival", "create", "deadline",
  * "next_retry", "size", "sender", "rcpt": [...], "parked", "reason"
- * (string or null)}. A string that is not valid UTF-8 travels as
- * {"hex": "..."}, so every byte arrives as it was.
+ * (mta_reason's text, or null)}. A string that is not valid UTF-8
+ * travels as {"hex": "..."}, so every byte arrives as it was. The reason
+ * is read where the queue is readable (ebbd), and the message read back
+ * carries it with MSG_F_REASON_TEXT, so a [control] group member who
+ * cannot read the queue's defer logs sees the same reasons as root.
  */
-json_t		*listing_msg_json(const struct mta *mta, const struct msg *m);
+json_t		*listing_msg_json(struct mta *mta, const struct msg *m);
 
 /*
  * listing_msg_parse - one object of listing_msg_json into *m, for

@@ -292,9 +292,10 @@ wire_str_parse(json_t *j)
 }
 
 json_t *
-listing_msg_json(const struct mta *mta, const struct msg *m)
+listing_msg_json(struct mta *mta, const struct msg *m)
 {
 	json_t		*o, *rcpt;
+	char		 reason[MTA_REASON_MAX];
 	uint32_t	 i;
 
 	rcpt = json_array();
@@ -311,7 +312,8 @@ listing_msg_json(const struct mta *mta, const struct msg *m)
 	    "sender", wire_str(m->sender),
 	    "rcpt", rcpt,
 	    "parked", m->parked_by_ebb,
-	    "reason", m->reason != NULL ? wire_str(m->reason) : json_null());
+	    "reason", mta_reason(mta, m, reason, sizeof(reason)) == 0 ?
+	    wire_str(reason) : json_null());
 	if (o == NULL)
 		log_fatal("out of memory");
 	return o;
@@ -392,6 +394,7 @@ listing_msg_parse(const struct mta *mta, json_t *o, struct msg *m,
 	if (reason == NULL || (!json_is_null(reason) &&
 	    (m->reason = wire_str_parse(reason)) == NULL))
 		goto fail;
+	m->flags |= MSG_F_REASON_TEXT;
 	what = "recipients";
 	if (!json_is_array(rcpt) || json_array_size(rcpt) > UINT32_MAX)
 		goto fail;
