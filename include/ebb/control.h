@@ -50,7 +50,7 @@
 #define CONTROL_REPLY_MAX	65536	/* one answer, newline included */
 #define CONTROL_IDS_MAX		100	/* ids per release or hold */
 #define CONTROL_RATE_MAX	1e6	/* messages/s */
-#define CONTROL_QUEUE_MAX	16	/* a queue name, its NUL included */
+#define CONTROL_QUEUE_MAX	32	/* a queue name, its NUL included */
 #define CONTROL_TOP_MAX		1000000	/* backlog rows asked for */
 #define CONTROL_LIMIT_MAX	2000000000	/* list messages asked for */
 #define CONTROL_LIST_MAX	1000	/* list messages in one answer */

@@ -109,6 +109,8 @@ static const struct qrow qrows[] = {
 	  CONTROL_LIST, "", LISTING_SORT_AGE, 0, NULL },
 	{ "{\"command\":\"list\",\"queue\":\"mqueue-2_x\"}", CONTROL_LIST,
 	  "mqueue-2_x", LISTING_SORT_DEADLINE, 0, NULL },
+	{ "{\"command\":\"list\",\"queue\":\"quarantine-admin\"}",
+	  CONTROL_LIST, "quarantine-admin", LISTING_SORT_DEADLINE, 0, NULL },
 
 	{ "{\"command\":\"list\",\"limit\":-1}", -1, NULL, 0, 0, "limit" },
 	{ "{\"command\":\"list\",\"limit\":2000000001}", -1, NULL, 0, 0,
@@ -136,7 +138,8 @@ static const struct qrow qrows[] = {
 	  "queue" },
 	{ "{\"command\":\"backlog\",\"queue\":\"Hold\"}", -1, NULL, 0, 0,
 	  "queue" },
-	{ "{\"command\":\"backlog\",\"queue\":\"abcdefghijklmnop\"}", -1,
+	{ "{\"command\":\"backlog\",\"queue\":"
+	  "\"abcdefghijklmnopqrstuvwxyz012345\"}", -1,
 	  NULL, 0, 0, "queue" },
 	{ "{\"command\":\"backlog\",\"queue\":\"ho\\u0000ld\"}", -1, NULL,
 	  0, 0, "JSON" },

@@ -241,7 +241,8 @@ test_query(void **state)
 	    "a limit past CONTROL_LIMIT_MAX");
 	refused(query(PRIV_BACKLOG, 0, CONTROL_TOP_MAX + 1, "", 0,
 	    PRIV_QUERY_LEN), "a top past CONTROL_TOP_MAX");
-	refused(query(PRIV_LIST, 0, 0, "abcdefghijklmnop", 16, PRIV_QUERY_LEN),
+	refused(query(PRIV_LIST, 0, 0, "abcdefghijklmnopqrstuvwxyz012345", 32,
+	    PRIV_QUERY_LEN),
 	    "a queue name without its NUL");
 	refused(query(PRIV_LIST, 0, 0, "hold\0x", 6, PRIV_QUERY_LEN),
 	    "bytes after the queue name's NUL");
