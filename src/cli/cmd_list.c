@@ -10,8 +10,10 @@
  * cannot fit the answer in one reply, scans the MTA's queue itself and
  * says so on stderr. --scan scans without asking. Either way the messages
  * are chosen by listing_select and printed from the same struct msg, so
- * the output is the same. It prints each message: queue
- * id and its mark, queue, age, time left until the MTA bounces it
+ * the output is the same.
+ *
+ * It prints each message: queue id and its mark, queue, age, time left
+ * until the MTA bounces it
  * ("expired" when the deadline has passed), size, sender ("<>" for the null
  * sender) and the first recipient with the count of the others. The marks
  * are postqueue's where ebb has one: "*" on its way out (the leaving role:
