@@ -132,4 +132,8 @@ echo " so also while ebbd rescans, which it does every 5 s after the last;"
 echo " after 5 s without an answer ebbctl scans by itself)"
 echo "ebbd's loop per answer (answer_seconds, median): backlog $(cat "$T/ab"), list --limit 20 $(cat "$T/al"), list --limit 1000 --sort size $(cat "$T/al1000")"
 echo "ebbd's last rescan took $scan s; index age at the end $age s"
-echo "ebbctl peak RSS (KiB): backlog $(peak_kb backlog) (--scan $(peak_kb backlog --scan)), list --limit 20 $(peak_kb list --limit 20) (--scan $(peak_kb list --limit 20 --scan))"
+wait_for 120 idle
+rb=$(peak_kb backlog)
+wait_for 120 idle
+rl=$(peak_kb list --limit 20)
+echo "ebbctl peak RSS (KiB), ebbd idle: backlog $rb (--scan $(peak_kb backlog --scan)), list --limit 20 $rl (--scan $(peak_kb list --limit 20 --scan))"
