@@ -89,7 +89,6 @@ refresh(struct parent *p)
 	time_t	 now = time(NULL);
 	double	 started;
 
-	p->next_refresh = ebb_now_mono() + PARENT_REFRESH;
 	drain_expire_recent(p->drain, now);
 	started = ebb_now_mono();
 	if (drain_refresh(p->drain, now, &err) == -1) {
@@ -97,8 +96,14 @@ refresh(struct parent *p)
 		    PARENT_REFRESH);
 		free(err);
 	}
-	p->scan_duration = ebb_now_mono() - started;
 	p->refreshed = ebb_now_mono();
+	p->scan_duration = p->refreshed - started;
+	/*
+	 * the period counts from the end: a rescan of a huge queue that
+	 * takes longer than the period must not follow itself back to
+	 * back, or the loop answers nothing (list, status) in between
+	 */
+	p->next_refresh = p->refreshed + PARENT_REFRESH;
 }
 
 void
