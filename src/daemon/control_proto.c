@@ -50,12 +50,29 @@ fail(char **err_r, const char *why)
 	return -1;
 }
 
+/*
+ * shown - at most 40 bytes of s for an error message, control bytes as
+ * "?": the answer is one line, whatever a client sent
+ */
+static const char *
+shown(const char *s, char buf[41])
+{
+	size_t	 i;
+
+	for (i = 0; i < 40 && s[i] != '\0'; i++)
+		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' :
+		    s[i];
+	buf[i] = '\0';
+	return buf;
+}
+
 /* parse_ids - the "ids" array of a release or hold */
 static int
 parse_ids(json_t *a, struct control_request *r, char **err_r)
 {
 	json_t		*v;
 	const char	*id;
+	char		 buf[41];
 	size_t		 i;
 
 	if (!json_is_array(a))
@@ -73,7 +90,8 @@ parse_ids(json_t *a, struct control_request *r, char **err_r)
 		id = json_string_value(v);
 		if (strlen(id) >= MSG_QUEUE_ID_MAX || !ebb_queue_id_valid(id) ||
 		    strlen(id) != json_string_length(v)) {
-			*err_r = xasprintf("\"%.40s\" is not a queue id", id);
+			*err_r = xasprintf("\"%s\" is not a queue id",
+			    shown(id, buf));
 			return -1;
 		}
 		ebb_strlcpy(r->ids[i], id, sizeof(r->ids[i]));
@@ -155,6 +173,8 @@ control_request_parse(const char *buf, size_t len, struct control_request *r,
 	json_error_t	 jerr;
 	json_t		*o, *v;
 	const char	*key;
+	char		 what[41];
+	size_t		 i;
 	int		 rc = -1, cmd, q;
 
 	memset(r, 0, sizeof(*r));
@@ -164,6 +184,11 @@ control_request_parse(const char *buf, size_t len, struct control_request *r,
 		return fail(err_r, "request holds a NUL byte");
 	o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (o == NULL) {
+		/* jansson's text quotes the input near the error */
+		for (i = 0; jerr.text[i] != '\0'; i++)
+			if ((unsigned char)jerr.text[i] < 0x20 ||
+			    jerr.text[i] == 0x7f)
+				jerr.text[i] = '?';
 		*err_r = xasprintf("not a JSON object: %s", jerr.text);
 		return -1;
 	}
@@ -177,8 +202,8 @@ control_request_parse(const char *buf, size_t len, struct control_request *r,
 		goto out;
 	}
 	if ((cmd = control_command_lookup(json_string_value(v))) == -1) {
-		*err_r = xasprintf("unknown command \"%.40s\"",
-		    json_string_value(v));
+		*err_r = xasprintf("unknown command \"%s\"",
+		    shown(json_string_value(v), what));
 		goto out;
 	}
 	r->command = cmd;
@@ -200,8 +225,8 @@ control_request_parse(const char *buf, size_t len, struct control_request *r,
 			if (q == -1)
 				goto out;
 		} else {
-			*err_r = xasprintf("unexpected \"%.40s\" in a %s "
-			    "request", key, control_names[cmd]);
+			*err_r = xasprintf("unexpected \"%s\" in a %s "
+			    "request", shown(key, what), control_names[cmd]);
 			goto out;
 		}
 	}

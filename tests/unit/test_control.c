@@ -250,6 +250,14 @@ run_row(void **state)
 		assert_string_equal(r.ids[0], row->id0);
 }
 
+/* requests whose errors would quote a newline or a CR */
+static const char *const oneline[] = {
+	"{\"command\":\"re\\nboot\"}",
+	"{\"command\":\"list\",\"a\\r\\nb\":1}",
+	"{\"command\":\"hold\",\"ids\":[\"A\\nB\"]}",
+	"{\"command\":\"list\",\"a\\u00\n1b\":1}",
+};
+
 /* the line cap and NUL bytes, which the table cannot hold */
 static void
 test_bounds(void **state)
@@ -273,6 +281,15 @@ test_bounds(void **state)
 	assert_int_equal(control_request_parse("{\"command\":\"status\"}\0x",
 	    22, &r, &err), -1);
 	free(err);
+
+	/* an error is one line, whatever bytes the request quoted */
+	for (i = 0; i < nitems(oneline); i++) {
+		assert_int_equal(control_request_parse(oneline[i],
+		    strlen(oneline[i]), &r, &err), -1);
+		if (strchr(err, '\n') != NULL || strchr(err, '\r') != NULL)
+			fail_msg("%s: a multi-line error: %s", oneline[i], err);
+		free(err);
+	}
 
 	/* CONTROL_IDS_MAX ids are fine, one more is refused */
 	len = (size_t)snprintf(line, 64, "{\"command\":\"hold\",\"ids\":[");
