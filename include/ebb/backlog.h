@@ -92,6 +92,21 @@ void		 backlog_print(struct backlog *b, size_t top, FILE *fp);
  */
 char		*backlog_json(struct backlog *b, size_t top);
 
+/* backlog_to_json - backlog_json's object (the caller json_decref()s it) */
+struct json_t	*backlog_to_json(struct backlog *b, size_t top);
+
+/*
+ * backlog_from_json - a backlog that holds the rows of o, an object of
+ * backlog_json (as ebbd answers "backlog" on its control socket), at its
+ * "now" and "by": backlog_print and backlog_json then write what they
+ * would have for the backlog o came from, for as many rows as o has.
+ * Returns NULL and *err_r (allocated) when o is malformed: a member
+ * missing or of the wrong type, an unknown "by", a count negative, rows
+ * that do not start with TOTAL, a domain repeated or not as backlog_add
+ * makes them.
+ */
+struct backlog	*backlog_from_json(struct json_t *o, char **err_r);
+
 /*
  * backlog_age_bucket, backlog_deadline_bucket - the column of an age or a
  * time left, in seconds (any value has one); the labels: NULL out of range

@@ -316,6 +316,13 @@ void		 drain_plan(const struct drain *d, double rate, size_t n,
 const struct msg *const *drain_order(const struct drain *d, size_t *n_r);
 
 /*
+ * drain_index - the drain's index of the whole queue, as its last refresh
+ * left it, for ebbd's answers to "list" and "backlog": read it, do not
+ * change it
+ */
+struct index	*drain_index(struct drain *d);
+
+/*
  * drain_mark_parked - set parked_by_ebb on every held message of ix (roles
  * as mta maps them) that the ledger says ebb parked and has not released.
  * ledger may be NULL (nothing parked). Returns 0, or -1 and *err_r.

@@ -38,6 +38,9 @@ enum msg_role {
 #define MSG_F_UNREADABLE	0x0001	/* the file is there, its contents
 					   could not be read: only the id and
 					   the queue are known */
+#define MSG_F_REASON_TEXT	0x0002	/* reason is already the text to show
+					   (mta_reason's, from ebbd's answer
+					   to "list"), not the backend's own */
 
 struct msg {
 	char		 queue_id[MSG_QUEUE_ID_MAX];

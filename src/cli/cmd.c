@@ -76,6 +76,13 @@ cmd_usage_error(const struct ebbctl_cmd *cmd, const char *fmt, ...)
 	return EX_USAGE;
 }
 
+void
+cmd_scan_note(const struct ebbctl_cmd *cmd, const char *why)
+{
+	fprintf(stderr, "ebbctl %s: %s; scanned the queue directly\n",
+	    cmd->name, why);
+}
+
 int
 cmd_proof_key(const struct config *cfg, struct proof_key *key_r,
     struct drain_opts *opts)

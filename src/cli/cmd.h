@@ -42,6 +42,12 @@ int	cmd_usage_error(const struct ebbctl_cmd *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 
 /*
+ * cmd_scan_note - "ebbctl NAME: WHY; scanned the queue directly" on
+ * stderr, for a command that asked ebbd first and did without it
+ */
+void	cmd_scan_note(const struct ebbctl_cmd *, const char *why);
+
+/*
  * cmd_proof_key - read the key of ebb's proof of a hold (proof.h) from
  * the state directory into *key_r and point opts->proof_key at it.
  * Returns 0; 1 when there is none (no ebbd made one: said at debug

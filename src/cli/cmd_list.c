@@ -2,9 +2,18 @@
  * cmd_list.c - ebbctl list: the queued messages, one per row
  *
  * ebbctl [--json] list [--queue Q] [--sort deadline|age|size] [--limit N]
+ *     [--scan]
  *
- * Scans the MTA's queue (no daemon needed) and prints each message: queue
- * id and its mark, queue, age, time left until the MTA bounces it
+ * Asks ebbd, which holds an index of the queue, for the messages (the
+ * control command "list", control.h; ebbd applies the filter, the order
+ * and the limit); when ebbd is not running, does not answer in time, or
+ * cannot fit the answer in one reply, scans the MTA's queue itself and
+ * says so on stderr. --scan scans without asking. Either way the messages
+ * are chosen by listing_select and printed from the same struct msg, so
+ * the output is the same.
+ *
+ * It prints each message: queue id and its mark, queue, age, time left
+ * until the MTA bounces it
  * ("expired" when the deadline has passed), size, sender ("<>" for the null
  * sender) and the first recipient with the count of the others. The marks
  * are postqueue's where ebb has one: "*" on its way out (the leaving role:
@@ -30,72 +39,36 @@
 #include <jansson.h>
 
 #include "ebb/config.h"
+#include "ebb/control.h"
 #include "ebb/drain.h"
 #include "ebb/duration.h"
 #include "ebb/index.h"
 #include "ebb/ledger.h"
+#include "ebb/listing.h"
 #include "ebb/log.h"
 #include "ebb/msg.h"
 #include "ebb/mta.h"
 #include "ebb/util.h"
 #include "cmd.h"
+#include "control_client.h"
 #include "fmt.h"
 
 static int	cmd_list_exec(struct ebbctl *, int, char **);
 
 const struct ebbctl_cmd cmd_list_entry = {
-	"list", "[--queue Q] [--sort deadline|age|size] [--limit N]",
+	"list", "[--queue Q] [--sort deadline|age|size] [--limit N] [--scan]",
 	"the queued messages, earliest deadline first",
 	"  --queue Q    one queue as the MTA names it, or all (the default)\n"
 	"  --sort deadline|age|size\n"
 	"               earliest deadline first (the default), oldest first,\n"
 	"               or largest first\n"
 	"  --limit N    the first N messages only; the total counts all\n"
+	"  --scan       scan the queue, without asking ebbd\n"
 	"  --json       one JSON object per message, like postqueue -j\n"
 	"marks after the queue id: * on its way out (active),\n"
 	"~ parked by ebb, ! held by the administrator\n",
 	cmd_list_exec
 };
-
-enum list_sort { LIST_SORT_DEADLINE, LIST_SORT_AGE, LIST_SORT_SIZE };
-
-/* list_by_deadline - EDF; ties go to the older message, then the id */
-static int
-list_by_deadline(const void *a, const void *b)
-{
-	const struct msg *x = *(const struct msg *const *)a;
-	const struct msg *y = *(const struct msg *const *)b;
-
-	if (x->deadline != y->deadline)
-		return x->deadline < y->deadline ? -1 : 1;
-	if (x->arrival_time != y->arrival_time)
-		return x->arrival_time < y->arrival_time ? -1 : 1;
-	return strcmp(x->queue_id, y->queue_id);
-}
-
-/* list_by_age - oldest first */
-static int
-list_by_age(const void *a, const void *b)
-{
-	const struct msg *x = *(const struct msg *const *)a;
-	const struct msg *y = *(const struct msg *const *)b;
-
-	if (x->arrival_time != y->arrival_time)
-		return x->arrival_time < y->arrival_time ? -1 : 1;
-	return strcmp(x->queue_id, y->queue_id);
-}
-
-/* list_by_size - largest first */
-static int
-list_by_size(const void *a, const void *b)
-{
-	const struct msg *x = *(const struct msg *const *)a;
-	const struct msg *y = *(const struct msg *const *)b;
-
-	if (x->size != y->size)
-		return x->size > y->size ? -1 : 1;
-	return strcmp(x->queue_id, y->queue_id);
-}
 
 /*
  * list_mark_parked - set parked_by_ebb from ebb's ledger in [general]
@@ -117,20 +90,18 @@ list_mark_parked(const struct config *cfg, struct mta *mta, struct index *ix,
 }
 
 /*
- * list_print_table - the header, the first n of v, then the total line
- * over all nall messages of v
+ * list_print_table - the header, v[0..n), then the total line over all
+ * the messages the filter kept (sum)
  */
 static void
-list_print_table(struct mta *mta, struct msg **v, size_t n, size_t nall,
-    int queue, time_t now)
+list_print_table(struct mta *mta, struct msg **v, size_t n,
+    const struct listing_summary *sum, int queue, time_t now)
 {
 	char		 size[FMT_BUFSZ];
-	size_t		 i, count[3] = { 0, 0, 0 };
 	const char	*sep;
-	uint64_t	 bytes = 0;
 
 	fmt_msg_table(mta, (const struct msg *const *)v, n, now);
-	if (nall == 0) {
+	if (sum->count == 0) {
 		if (queue < 0)
 			printf("-- queue is empty\n");
 		else
@@ -138,38 +109,93 @@ list_print_table(struct mta *mta, struct msg **v, size_t n, size_t nall,
 			    mta_queue_name(mta, queue));
 		return;
 	}
-	for (i = 0; i < nall; i++) {
-		bytes += v[i]->size;
-		switch (fmt_mark(mta, v[i])) {
-		case '*':
-			count[0]++;
-			break;
-		case '~':
-			count[1]++;
-			break;
-		case '!':
-			count[2]++;
-			break;
-		}
-	}
-	fmt_size(bytes, size, sizeof(size));
+	fmt_size(sum->bytes, size, sizeof(size));
 	printf("-- ");
-	if (n < nall)
+	if (n < sum->count)
 		printf("%zu of ", n);
-	printf("%zu message%s, %s%s", nall, nall == 1 ? "" : "s", size,
-	    bytes < 10000 ? " bytes" : "");
+	printf("%zu message%s, %s%s", sum->count, sum->count == 1 ? "" : "s",
+	    size, sum->bytes < 10000 ? " bytes" : "");
 	sep = "; ";
-	if (count[0] > 0) {
-		printf("%s* %zu active", sep, count[0]);
+	if (sum->active > 0) {
+		printf("%s* %zu active", sep, sum->active);
 		sep = ", ";
 	}
-	if (count[1] > 0) {
-		printf("%s~ %zu parked by ebb", sep, count[1]);
+	if (sum->parked > 0) {
+		printf("%s~ %zu parked by ebb", sep, sum->parked);
 		sep = ", ";
 	}
-	if (count[2] > 0)
-		printf("%s! %zu held by the admin", sep, count[2]);
+	if (sum->admin > 0)
+		printf("%s! %zu held by the admin", sep, sum->admin);
 	printf("\n");
+}
+
+/* list_size - a count member of ebbd's answer, or -1 */
+static long long
+list_size(json_t *o, const char *key)
+{
+	json_t	*v = json_object_get(o, key);
+
+	return json_is_integer(v) && json_integer_value(v) >= 0 ?
+	    (long long)json_integer_value(v) : -1;
+}
+
+/*
+ * list_from_ebbd - ebbd's messages into ix and its summary into *sum.
+ * Returns 0, or -1 and *why_r (allocated) when ebbd did not answer all
+ * that was asked or answered something malformed.
+ */
+static int
+list_from_ebbd(struct ebbctl *ctl, struct mta *mta, const char *queue,
+    int sort, size_t limit, struct index *ix, struct listing_summary *sum,
+    char **why_r)
+{
+	struct control_request r;
+	struct msg	 m;
+	json_t		*o, *a, *v;
+	long long	 c[5];
+	size_t		 i;
+	int		 rc = -1;
+
+	memset(&r, 0, sizeof(r));
+	r.command = CONTROL_LIST;
+	ebb_strlcpy(r.queue, queue, sizeof(r.queue));
+	r.order = sort;
+	r.count = (long)MINIMUM(limit, CONTROL_LIMIT_MAX);
+	if (control_query(ctl->cfg, &r, &o, why_r) == -1)
+		return -1;
+	a = json_object_get(o, "messages");
+	c[0] = list_size(o, "total");
+	c[1] = list_size(o, "bytes");
+	c[2] = list_size(o, "active");
+	c[3] = list_size(o, "parked");
+	c[4] = list_size(o, "admin");
+	if (!json_is_array(a) || c[0] < 0 || c[1] < 0 || c[2] < 0 ||
+	    c[3] < 0 || c[4] < 0) {
+		*why_r = xstrdup("ebbd's answer is malformed");
+		goto out;
+	}
+	if (json_is_true(json_object_get(o, "truncated"))) {
+		*why_r = xasprintf("ebbd's answer holds %zu of the %lld "
+		    "messages (at most %d fit in one)", json_array_size(a),
+		    limit > 0 && (long long)limit < c[0] ? (long long)limit :
+		    c[0], CONTROL_LIST_MAX);
+		goto out;
+	}
+	json_array_foreach(a, i, v) {
+		if (listing_msg_parse(mta, v, &m, why_r) == -1)
+			goto out;
+		index_put(ix, &m, NULL);
+		listing_msg_clear(&m);
+	}
+	sum->count = (size_t)c[0];
+	sum->bytes = (uint64_t)c[1];
+	sum->active = (size_t)c[2];
+	sum->parked = (size_t)c[3];
+	sum->admin = (size_t)c[4];
+	rc = 0;
+out:
+	json_decref(o);
+	return rc;
 }
 
 static int
@@ -179,38 +205,38 @@ cmd_list_exec(struct ebbctl *ctl, int argc, char **argv)
 		{ "queue",	required_argument,	NULL, 'q' },
 		{ "sort",	required_argument,	NULL, 's' },
 		{ "limit",	required_argument,	NULL, 'l' },
+		{ "scan",	no_argument,		NULL, 'S' },
 		{ "json",	no_argument,		NULL, 'j' },
 		{ NULL, 0, NULL, 0 }
 	};
-	int		(*cmp)(const void *, const void *) = list_by_deadline;
+	struct listing_summary sum, ignored;
 	struct scan_stats st;
 	struct index	*ix = NULL;
 	struct mta	*mta = NULL;
 	struct msg	**v = NULL;
-	size_t		 n = 0, nall, i, k, limit = 0;
-	char		*err = NULL, *end;
+	const char	*qname = "";
+	size_t		 n = 0, i, limit = 0;
+	char		*err = NULL, *why = NULL, *end;
 	long		 l;
-	int		 ch, queue = -1, json = ctl->json, rc = 1;
+	int		 ch, queue = -1, sort = LISTING_SORT_DEADLINE;
+	int		 json = ctl->json, scan = 0, rc = 1;
 
 	while ((ch = getopt_long(argc, argv, "+q:s:l:j", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'q':
-			if (strcmp(optarg, "all") == 0)
+			if (strcmp(optarg, "all") == 0) {
 				queue = -1;
-			else if ((queue = mta_queue_lookup_cfg(ctl->cfg,
+				qname = "";
+			} else if ((queue = mta_queue_lookup_cfg(ctl->cfg,
 			    optarg)) < 0)
 				return cmd_usage_error(&cmd_list_entry,
 				    "unknown queue \"%s\"", optarg);
+			else
+				qname = optarg;
 			break;
 		case 's':
-			if (strcmp(optarg, "deadline") == 0)
-				cmp = list_by_deadline;
-			else if (strcmp(optarg, "age") == 0)
-				cmp = list_by_age;
-			else if (strcmp(optarg, "size") == 0)
-				cmp = list_by_size;
-			else
+			if ((sort = listing_sort_lookup(optarg)) < 0)
 				return cmd_usage_error(&cmd_list_entry,
 				    "--sort takes deadline, age or size, "
 				    "not \"%s\"", optarg);
@@ -222,6 +248,9 @@ cmd_list_exec(struct ebbctl *ctl, int argc, char **argv)
 				    "--limit takes a positive number, not "
 				    "\"%s\"", optarg);
 			limit = (size_t)l;
+			break;
+		case 'S':
+			scan = 1;
 			break;
 		case 'j':
 			json = 1;
@@ -238,6 +267,19 @@ cmd_list_exec(struct ebbctl *ctl, int argc, char **argv)
 	if (mta_open(ctl->cfg, &mta, &err) < 0)
 		goto fail;
 	ix = index_new();
+	if (!scan) {
+		if (list_from_ebbd(ctl, mta, qname, sort, limit, ix, &sum,
+		    &why) == 0) {
+			/* ebbd chose them: put them in its order again */
+			v = listing_select(ix, mta, queue, sort, 0, &n,
+			    &ignored);
+			goto print;
+		}
+		cmd_scan_note(&cmd_list_entry, why);
+		free(why);
+		index_free(&ix);
+		ix = index_new();
+	}
 	if (mta_scan(mta, ix, &st, &err) < 0)
 		goto fail;
 	if (st.corrupt > 0)
@@ -245,15 +287,8 @@ cmd_list_exec(struct ebbctl *ctl, int argc, char **argv)
 		    st.corrupt, st.corrupt == 1 ? "" : "s");
 	if (list_mark_parked(ctl->cfg, mta, ix, &err) < 0)
 		goto fail;
-	v = index_collect(ix, &n);
-	for (i = k = 0; i < n; i++)
-		if ((v[i]->flags & MSG_F_UNREADABLE) == 0 &&
-		    (queue < 0 || v[i]->queue == queue))
-			v[k++] = v[i];
-	nall = n = k;
-	qsort(v, n, sizeof(*v), cmp);
-	if (limit > 0 && n > limit)
-		n = limit;
+	v = listing_select(ix, mta, queue, sort, limit, &n, &sum);
+print:
 	if (json) {
 		for (i = 0; i < n; i++) {
 			json_t	*o = fmt_msg_json(mta, v[i]);
@@ -263,7 +298,7 @@ cmd_list_exec(struct ebbctl *ctl, int argc, char **argv)
 			json_decref(o);
 		}
 	} else
-		list_print_table(mta, v, n, nall, queue, time(NULL));
+		list_print_table(mta, v, n, &sum, queue, time(NULL));
 	if (fflush(stdout) != 0) {
 		err = xstrdup("write error on standard output");
 		goto fail;

@@ -23,12 +23,15 @@
 #include "ebb/util.h"
 #include "control_client.h"
 
-/* connect_ebbd - a connected socket, or -1 with the exit status in *rc_r */
+/*
+ * connect_ebbd - a connected socket, or -1 with the exit status in *rc_r
+ * and why in *why_r (allocated)
+ */
 static int
-connect_ebbd(const char *path, const char *name, int *rc_r)
+connect_ebbd(const char *path, int timeout, int *rc_r, char **why_r)
 {
 	struct sockaddr_un sun;
-	struct timeval	 tv = { CONTROL_CLIENT_TIMEOUT, 0 };
+	struct timeval	 tv = { timeout, 0 };
 	int		 fd;
 
 	*rc_r = 1;
@@ -36,13 +39,11 @@ connect_ebbd(const char *path, const char *name, int *rc_r)
 	sun.sun_family = AF_UNIX;
 	if (ebb_strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
 	    sizeof(sun.sun_path)) {
-		fprintf(stderr, "ebbctl %s: socket path too long: %s\n", name,
-		    path);
+		*why_r = xasprintf("socket path too long: %s", path);
 		return -1;
 	}
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
-		fprintf(stderr, "ebbctl %s: socket: %s\n", name,
-		    strerror(errno));
+		*why_r = xasprintf("socket: %s", strerror(errno));
 		return -1;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -50,23 +51,26 @@ connect_ebbd(const char *path, const char *name, int *rc_r)
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
 		return fd;
 	if (errno == ENOENT || errno == ECONNREFUSED) {
-		fprintf(stderr, "ebbctl %s: ebbd is not running (nothing "
-		    "listens on %s)\n", name, path);
+		*why_r = xasprintf("ebbd is not running (nothing listens on "
+		    "%s)", path);
 		*rc_r = CONTROL_NOT_RUNNING;
 	} else if (errno == EACCES)
-		fprintf(stderr, "ebbctl %s: %s: permission denied: run as "
-		    "root or as a member of [control] group\n", name, path);
+		*why_r = xasprintf("%s: permission denied: run as root or as "
+		    "a member of [control] group", path);
 	else
-		fprintf(stderr, "ebbctl %s: %s: %s\n", name, path,
-		    strerror(errno));
+		*why_r = xasprintf("%s: %s", path, strerror(errno));
 	close(fd);
 	return -1;
 }
 
-/* read_line - one answer line into an allocated string, or NULL */
+/*
+ * read_line - one answer line into an allocated string within timeout
+ * seconds in all, or NULL and *why_r
+ */
 static char *
-read_line(int fd, const char *name)
+read_line(int fd, int timeout, char **why_r)
 {
+	double	 until = ebb_now_mono() + timeout;
 	char	*buf;
 	size_t	 len = 0;
 	ssize_t	 n;
@@ -76,8 +80,12 @@ read_line(int fd, const char *name)
 		n = read(fd, buf + len, CONTROL_REPLY_MAX - len);
 		if (n == -1 && errno == EINTR)
 			continue;
+		if (n > 0 && ebb_now_mono() > until) {
+			n = -1;
+			errno = EAGAIN;
+		}
 		if (n <= 0) {
-			fprintf(stderr, "ebbctl %s: %s\n", name, n == 0 ?
+			*why_r = xstrdup(n == 0 ?
 			    "ebbd closed the connection without answering" :
 			    errno == EAGAIN ? "ebbd did not answer in time" :
 			    strerror(errno));
@@ -92,16 +100,19 @@ read_line(int fd, const char *name)
 		}
 		len += (size_t)n;
 	}
-	fprintf(stderr, "ebbctl %s: the answer is too long\n", name);
+	*why_r = xstrdup("the answer is too long");
 	free(buf);
 	return NULL;
 }
 
-int
-control_call(const struct config *cfg, const struct control_request *r,
-    json_t **reply_r)
+/*
+ * exchange - one request, one answer: 0 and *reply_r for {"ok": true},
+ * else CONTROL_NOT_RUNNING or 1 and *why_r (allocated)
+ */
+static int
+exchange(const struct config *cfg, const struct control_request *r,
+    int timeout, json_t **reply_r, char **why_r)
 {
-	const char	*name = control_command_name(r->command);
 	json_error_t	 jerr;
 	json_t		*o, *v;
 	char		*req, *line;
@@ -110,7 +121,9 @@ control_call(const struct config *cfg, const struct control_request *r,
 	int		 fd, rc;
 
 	*reply_r = NULL;
-	if ((fd = connect_ebbd(cfg->control_socket, name, &rc)) == -1)
+	*why_r = NULL;
+	if ((fd = connect_ebbd(cfg->control_socket, timeout, &rc,
+	    why_r)) == -1)
 		return rc;
 	line = control_request_format(r);
 	req = xasprintf("%s\n", line);
@@ -120,8 +133,7 @@ control_call(const struct config *cfg, const struct control_request *r,
 		if ((n = write(fd, req + off, len - off)) == -1) {
 			if (errno == EINTR)
 				continue;
-			fprintf(stderr, "ebbctl %s: %s\n", name,
-			    strerror(errno));
+			*why_r = xstrdup(strerror(errno));
 			free(req);
 			close(fd);
 			return 1;
@@ -129,27 +141,61 @@ control_call(const struct config *cfg, const struct control_request *r,
 		off += (size_t)n;
 	}
 	free(req);
-	line = read_line(fd, name);
+	line = read_line(fd, timeout, why_r);
 	close(fd);
 	if (line == NULL)
 		return 1;
 	o = json_loads(line, 0, &jerr);
 	free(line);
 	if (!json_is_object(o)) {
-		fprintf(stderr, "ebbctl %s: ebbd answered something that is "
-		    "not a JSON object\n", name);
+		*why_r = xstrdup("ebbd answered something that is not a JSON "
+		    "object");
 		json_decref(o);
 		return 1;
 	}
 	if (!json_is_true(json_object_get(o, "ok"))) {
 		v = json_object_get(o, "error");
-		fprintf(stderr, "ebbctl %s: %s\n", name, json_is_string(v) ?
-		    json_string_value(v) : "ebbd refused");
+		*why_r = xstrdup(json_is_string(v) ? json_string_value(v) :
+		    "ebbd refused");
 		json_decref(o);
 		return 1;
 	}
 	*reply_r = o;
 	return 0;
+}
+
+int
+control_call(const struct config *cfg, const struct control_request *r,
+    json_t **reply_r)
+{
+	char	*why;
+	int	 rc;
+
+	if ((rc = exchange(cfg, r, CONTROL_CLIENT_TIMEOUT, reply_r,
+	    &why)) != 0) {
+		fprintf(stderr, "ebbctl %s: %s\n",
+		    control_command_name(r->command), why);
+		free(why);
+	}
+	return rc;
+}
+
+int
+control_query(const struct config *cfg, const struct control_request *r,
+    json_t **reply_r, char **why_r)
+{
+	char	*why;
+	int	 rc;
+
+	if ((rc = exchange(cfg, r, CONTROL_QUERY_TIMEOUT, reply_r,
+	    &why)) == 0)
+		return 0;
+	if (rc == CONTROL_NOT_RUNNING) {
+		*why_r = xstrdup("ebbd is not running");
+		free(why);
+	} else
+		*why_r = why;
+	return -1;
 }
 
 int

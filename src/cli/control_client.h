@@ -15,6 +15,7 @@ struct control_request;
 
 #define CONTROL_CLIENT_TIMEOUT	30	/* seconds for an answer */
 #define CONTROL_NOT_RUNNING	69	/* EX_UNAVAILABLE: no ebbd */
+#define CONTROL_QUERY_TIMEOUT	5	/* seconds, then ebbctl scans */
 
 /*
  * control_call - ask ebbd. Returns 0 and the answer in *reply_r (the
@@ -25,6 +26,17 @@ struct control_request;
  */
 int	control_call(const struct config *cfg,
 	    const struct control_request *r, json_t **reply_r);
+
+/*
+ * control_query - ask ebbd what ebbctl could also find out by scanning
+ * the queue itself (backlog, list): as control_call, within
+ * CONTROL_QUERY_TIMEOUT seconds, and printing nothing. Returns 0 and
+ * the answer in *reply_r, or -1 and why not in *why_r (allocated; "ebbd
+ * is not running" when nothing listens), for the note that ebbctl
+ * scanned the queue itself.
+ */
+int	control_query(const struct config *cfg,
+	    const struct control_request *r, json_t **reply_r, char **why_r);
 
 /*
  * control_failsafe - for "ebbctl failsafe" while ebbd holds the drain

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ebb/listing.h"
 #include "ebb/msg.h"
 #include "ebb/mta.h"
 #include "ebb/util.h"
@@ -74,19 +75,25 @@ fmt_unit_value(const char *unit, double v, char *buf, size_t len)
 		snprintf(buf, len, "%.2f", v);
 }
 
+/*
+ * fmt_reason - the MTA's reason for the last deferral into buf: what
+ * ebbd read for a message it listed, else the backend's; -1 for none
+ */
+static int
+fmt_reason(struct mta *mta, const struct msg *m, char *buf, size_t len)
+{
+	if ((m->flags & MSG_F_REASON_TEXT) == 0)
+		return mta_reason(mta, m, buf, len);
+	if (m->reason == NULL || m->reason[0] == '\0')
+		return -1;
+	ebb_strlcpy(buf, m->reason, len);
+	return 0;
+}
+
 char
 fmt_mark(const struct mta *mta, const struct msg *m)
 {
-	switch (mta_queue_role(mta, m->queue)) {
-	case MSG_ROLE_LEAVING:
-		return '*';
-	case MSG_ROLE_HELD:
-		return m->parked_by_ebb ? '~' : '!';
-	case MSG_ROLE_ADMIN:
-		return '!';
-	default:
-		return ' ';
-	}
+	return listing_mark(mta, m);
 }
 
 void
@@ -123,7 +130,7 @@ fmt_msg_table(struct mta *mta, const struct msg *const *v, size_t n,
 		    "", mta_queue_name(mta, m->queue), age, left, size,
 		    (int)wsender, m->sender[0] != '\0' ? m->sender : "<>",
 		    m->nrcpt > 0 ? m->rcpt[0] : "-", more);
-		if (mta_reason(mta, m, reason, sizeof(reason)) == 0)
+		if (fmt_reason(mta, m, reason, sizeof(reason)) == 0)
 			printf("%*s (%s)\n", (int)wid, "", reason);
 	}
 }
@@ -176,7 +183,7 @@ fmt_msg_json(struct mta *mta, const struct msg *m)
 	json_object_set_new(o, "held_by_admin",
 	    json_boolean(fmt_mark(mta, m) == '!'));
 	json_object_set_new(o, "delay_reason",
-	    mta_reason(mta, m, reason, sizeof(reason)) == 0 ?
+	    fmt_reason(mta, m, reason, sizeof(reason)) == 0 ?
 	    fmt_json_str(reason) : json_null());
 	return o;
 }

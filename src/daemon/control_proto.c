@@ -13,13 +13,15 @@
 
 #include <jansson.h>
 
+#include "ebb/backlog.h"
 #include "ebb/control.h"
+#include "ebb/listing.h"
 #include "ebb/log.h"
 #include "ebb/util.h"
 
 static const char *const control_names[CONTROL_COMMAND_COUNT] = {
 	"status", "pause", "resume", "rate", "release", "hold", "failsafe",
-	"note"
+	"note", "backlog", "list"
 };
 
 const char *
@@ -48,12 +50,29 @@ fail(char **err_r, const char *why)
 	return -1;
 }
 
+/*
+ * shown - at most 40 bytes of s for an error message, control bytes as
+ * "?": the answer is one line, whatever a client sent
+ */
+static const char *
+shown(const char *s, char buf[41])
+{
+	size_t	 i;
+
+	for (i = 0; i < 40 && s[i] != '\0'; i++)
+		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' :
+		    s[i];
+	buf[i] = '\0';
+	return buf;
+}
+
 /* parse_ids - the "ids" array of a release or hold */
 static int
 parse_ids(json_t *a, struct control_request *r, char **err_r)
 {
 	json_t		*v;
 	const char	*id;
+	char		 buf[41];
 	size_t		 i;
 
 	if (!json_is_array(a))
@@ -71,7 +90,8 @@ parse_ids(json_t *a, struct control_request *r, char **err_r)
 		id = json_string_value(v);
 		if (strlen(id) >= MSG_QUEUE_ID_MAX || !ebb_queue_id_valid(id) ||
 		    strlen(id) != json_string_length(v)) {
-			*err_r = xasprintf("\"%.40s\" is not a queue id", id);
+			*err_r = xasprintf("\"%s\" is not a queue id",
+			    shown(id, buf));
 			return -1;
 		}
 		ebb_strlcpy(r->ids[i], id, sizeof(r->ids[i]));
@@ -118,6 +138,72 @@ note_check(const struct control_request *r, char **err_r)
 	return 0;
 }
 
+/* is_query - backlog and list: answered from ebbd's index */
+static int
+is_query(int cmd)
+{
+	return cmd == CONTROL_BACKLOG || cmd == CONTROL_LIST;
+}
+
+/* queue_name_valid - a queue name as the MTAs spell them */
+static int
+queue_name_valid(const char *q, size_t len)
+{
+	size_t	 i;
+
+	if (len == 0 || len >= CONTROL_QUEUE_MAX || strlen(q) != len)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!((q[i] >= 'a' && q[i] <= 'z') ||
+		    (q[i] >= '0' && q[i] <= '9') || q[i] == '-' || q[i] == '_'))
+			return 0;
+	return 1;
+}
+
+/*
+ * parse_query - one member of a backlog or list request: 1 when key is
+ * one of theirs (and taken, or -1 with *err_r), 0 when it is not
+ */
+static int
+parse_query(const char *key, json_t *v, struct control_request *r,
+    char **err_r)
+{
+	const char	*count = r->command == CONTROL_LIST ? "limit" : "top";
+	const char	*order = r->command == CONTROL_LIST ? "sort" : "by";
+	json_int_t	 max = r->command == CONTROL_LIST ? CONTROL_LIMIT_MAX :
+			    CONTROL_TOP_MAX;
+
+	if (strcmp(key, "queue") == 0) {
+		if (!json_is_string(v) || !queue_name_valid(
+		    json_string_value(v), json_string_length(v)))
+			return fail(err_r, "\"queue\" must be a queue name");
+		ebb_strlcpy(r->queue, json_string_value(v), sizeof(r->queue));
+		return 1;
+	}
+	if (strcmp(key, order) == 0) {
+		if (!json_is_string(v) || (r->order = r->command ==
+		    CONTROL_LIST ? listing_sort_lookup(json_string_value(v)) :
+		    backlog_by_lookup(json_string_value(v))) < 0) {
+			*err_r = xasprintf("\"%s\" must be %s", order,
+			    r->command == CONTROL_LIST ? "deadline, age or "
+			    "size" : "rcpt-domain or sender-domain");
+			return -1;
+		}
+		return 1;
+	}
+	if (strcmp(key, count) == 0) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) > max) {
+			*err_r = xasprintf("\"%s\" must be a whole number "
+			    "0..%lld", count, (long long)max);
+			return -1;
+		}
+		r->count = (long)json_integer_value(v);
+		return 1;
+	}
+	return 0;
+}
+
 int
 control_request_parse(const char *buf, size_t len, struct control_request *r,
     char **err_r)
@@ -125,7 +211,9 @@ control_request_parse(const char *buf, size_t len, struct control_request *r,
 	json_error_t	 jerr;
 	json_t		*o, *v;
 	const char	*key;
-	int		 rc = -1, cmd;
+	char		 what[41];
+	size_t		 i;
+	int		 rc = -1, cmd, q;
 
 	memset(r, 0, sizeof(*r));
 	if (len >= CONTROL_LINE_MAX)
@@ -134,6 +222,11 @@ control_request_parse(const char *buf, size_t len, struct control_request *r,
 		return fail(err_r, "request holds a NUL byte");
 	o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (o == NULL) {
+		/* jansson's text quotes the input near the error */
+		for (i = 0; jerr.text[i] != '\0'; i++)
+			if ((unsigned char)jerr.text[i] < 0x20 ||
+			    jerr.text[i] == 0x7f)
+				jerr.text[i] = '?';
 		*err_r = xasprintf("not a JSON object: %s", jerr.text);
 		return -1;
 	}
@@ -147,8 +240,8 @@ control_request_parse(const char *buf, size_t len, struct control_request *r,
 		goto out;
 	}
 	if ((cmd = control_command_lookup(json_string_value(v))) == -1) {
-		*err_r = xasprintf("unknown command \"%.40s\"",
-		    json_string_value(v));
+		*err_r = xasprintf("unknown command \"%s\"",
+		    shown(json_string_value(v), what));
 		goto out;
 	}
 	r->command = cmd;
@@ -168,9 +261,13 @@ control_request_parse(const char *buf, size_t len, struct control_request *r,
 		} else if (strcmp(key, "text") == 0 && cmd == CONTROL_NOTE) {
 			if (parse_note(v, r, err_r) == -1)
 				goto out;
+		} else if (is_query(cmd) && (q = parse_query(key, v, r,
+		    err_r)) != 0) {
+			if (q == -1)
+				goto out;
 		} else {
-			*err_r = xasprintf("unexpected \"%.40s\" in a %s "
-			    "request", key, control_names[cmd]);
+			*err_r = xasprintf("unexpected \"%s\" in a %s "
+			    "request", shown(key, what), control_names[cmd]);
 			goto out;
 		}
 	}
@@ -211,7 +308,23 @@ control_request_check(const struct control_request *r, char **err_r)
 			    r->ids[i]);
 			return -1;
 		}
-	return note_check(r, err_r);
+	if (note_check(r, err_r) == -1)
+		return -1;
+	if (!is_query(r->command))
+		return r->queue[0] != '\0' || r->order != 0 || r->count != 0 ?
+		    fail(err_r, "unexpected queue, order or count") : 0;
+	if (memchr(r->queue, '\0', sizeof(r->queue)) == NULL ||
+	    (r->queue[0] != '\0' &&
+	    !queue_name_valid(r->queue, strlen(r->queue))))
+		return fail(err_r, "not a queue name");
+	if (r->command == CONTROL_LIST ? listing_sort_name(r->order) == NULL :
+	    r->order != BACKLOG_BY_RCPT_DOMAIN &&
+	    r->order != BACKLOG_BY_SENDER_DOMAIN)
+		return fail(err_r, "unknown order");
+	if (r->count < 0 || r->count > (r->command == CONTROL_LIST ?
+	    CONTROL_LIMIT_MAX : CONTROL_TOP_MAX))
+		return fail(err_r, "count out of range");
+	return 0;
 }
 
 char *
@@ -231,6 +344,15 @@ control_request_format(const struct control_request *r)
 		for (i = 0; i < r->nids; i++)
 			json_array_append_new(a, json_string(r->ids[i]));
 		json_object_set_new(o, "ids", a);
+	}
+	if (is_query(r->command)) {
+		if (r->queue[0] != '\0')
+			json_object_set_new(o, "queue", json_string(r->queue));
+		json_object_set_new(o, r->command == CONTROL_LIST ? "sort" :
+		    "by", json_string(r->command == CONTROL_LIST ?
+		    listing_sort_name(r->order) : backlog_by_name(r->order)));
+		json_object_set_new(o, r->command == CONTROL_LIST ? "limit" :
+		    "top", json_integer(r->count));
 	}
 	if ((s = json_dumps(o, JSON_COMPACT)) == NULL)
 		log_fatal("out of memory");

@@ -140,7 +140,6 @@ refresh(struct parent *p)
 	time_t	 now = time(NULL);
 	double	 started;
 
-	p->next_refresh = ebb_now_mono() + PARENT_REFRESH;
 	drain_expire_recent(p->drain, now);
 	started = ebb_now_mono();
 	if (drain_refresh(p->drain, now, &err) == -1) {
@@ -148,7 +147,20 @@ refresh(struct parent *p)
 		    PARENT_REFRESH);
 		free(err);
 	}
-	p->scan_duration = ebb_now_mono() - started;
+	p->refreshed = ebb_now_mono();
+	p->scan_duration = p->refreshed - started;
+	/*
+	 * the period counts from the end: a rescan of a huge queue that
+	 * takes longer than the period must not follow itself back to
+	 * back, or the loop answers nothing (list, status) in between
+	 */
+	p->next_refresh = p->refreshed + PARENT_REFRESH;
+}
+
+void
+parent_refresh(struct parent *p)
+{
+	refresh(p);
 }
 
 /* history - one sample for the ledger's history; prune now and then */
@@ -561,6 +573,7 @@ parent_main(struct parent_args *a)
 	drain_ledger_warn(p.drain);
 	parent_timeline_restore(&p);
 	p.scan_duration = ebb_now_mono() - p.scan_duration;
+	p.refreshed = ebb_now_mono();
 	p.next_refresh = ebb_now_mono() + PARENT_REFRESH;
 	p.last_prune = 0;
 

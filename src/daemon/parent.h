@@ -40,6 +40,8 @@ struct parent {
 	struct event_base *base;
 	struct event	*ev_step, *ev_priv, *ev_http;
 	double		 scan_duration;	/* seconds, the last refresh */
+	double		 refreshed;	/* monotonic seconds: the index was
+					   last brought up to date */
 	double		 next_refresh;	/* monotonic seconds */
 	double		 petted;	/* the watchdog, monotonic seconds */
 	time_t		 last_prune;
@@ -85,5 +87,20 @@ char	*parent_note(struct parent *, const char *text, int *ok_r);
 
 /* parent_failsafe - release all ebb parked and stop; answer as above */
 char	*parent_failsafe(struct parent *, int *ok_r);
+
+/*
+ * parent_refresh - rescan the queue now (what the loop does every
+ * PARENT_REFRESH seconds), and put the next periodic one off
+ */
+void	 parent_refresh(struct parent *);
+
+/*
+ * parent_backlog, parent_list - the answers to "backlog" and "list" from
+ * the drain's index (parent_query.c), within CONTROL_REPLY_MAX; as above
+ */
+char	*parent_backlog(struct parent *, const struct control_request *,
+	    int *ok_r);
+char	*parent_list(struct parent *, const struct control_request *,
+	    int *ok_r);
 
 #endif

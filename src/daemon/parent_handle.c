@@ -221,6 +221,9 @@ parent_status(struct parent *p)
 	    "overflows", (json_int_t)qs.overflows,
 	    "drift", (json_int_t)qs.drift,
 	    "watch_failures", (json_int_t)qs.watch_failures));
+	/* how old the index behind list and backlog is (parent_query.c) */
+	json_object_set_new(o, "index_age",
+	    number(ebb_now_mono() - p->refreshed));
 	json_object_set_new(o, "milter", parent_milter_json());
 	json_object_set_new(o, "messages", messages_json(p, now));
 	json_object_set_new(o, "outcomes", json_pack("{sIsI}", "left",
@@ -369,6 +372,10 @@ parent_handle(struct parent *p, const struct control_request *r, int *ok_r)
 		return parent_failsafe(p, ok_r);
 	case CONTROL_NOTE:
 		return parent_note(p, r->note, ok_r);
+	case CONTROL_BACKLOG:
+		return parent_backlog(p, r, ok_r);
+	case CONTROL_LIST:
+		return parent_list(p, r, ok_r);
 	default:
 		err = xstrdup("unknown command");
 		break;

@@ -32,18 +32,49 @@ fail(char **err_r, const char *why)
 	return -1;
 }
 
+/*
+ * the packet type of each control command: the first ones follow enum
+ * control_command, one up; those added later come after PRIV_HISTORY
+ */
+static const uint32_t priv_types[CONTROL_COMMAND_COUNT] = {
+	[CONTROL_STATUS] = PRIV_STATUS,
+	[CONTROL_PAUSE] = PRIV_PAUSE,
+	[CONTROL_RESUME] = PRIV_RESUME,
+	[CONTROL_RATE] = PRIV_RATE,
+	[CONTROL_RELEASE] = PRIV_RELEASE,
+	[CONTROL_HOLD] = PRIV_HOLD,
+	[CONTROL_FAILSAFE] = PRIV_FAILSAFE,
+	[CONTROL_BACKLOG] = PRIV_BACKLOG,
+	[CONTROL_LIST] = PRIV_LIST,
+	[CONTROL_NOTE] = PRIV_NOTE,
+};
+
+/* priv_command - the control command of a request type, or -1 */
+static int
+priv_command(uint32_t type)
+{
+	int	 i;
+
+	for (i = 0; i < CONTROL_COMMAND_COUNT; i++)
+		if (priv_types[i] == type)
+			return i;
+	return -1;
+}
+
 size_t
 priv_encode_request(const struct control_request *r, unsigned char *buf,
     size_t size)
 {
 	char	*err = NULL;
 	size_t	 len = 0, i, n;
+	int32_t	 order;
+	int64_t	 count;
 
 	if (control_request_check(r, &err) == -1) {
 		free(err);
 		return 0;
 	}
-	if (size < PRIV_HDR_LEN + sizeof(double))
+	if (size < PRIV_HDR_LEN + PRIV_QUERY_LEN)
 		return 0;
 	switch (r->command) {
 	case CONTROL_RATE:
@@ -67,12 +98,20 @@ priv_encode_request(const struct control_request *r, unsigned char *buf,
 		memcpy(buf + PRIV_HDR_LEN, r->note, n);
 		len = n;
 		break;
+	case CONTROL_BACKLOG:
+	case CONTROL_LIST:
+		order = r->order;
+		count = r->count;
+		memcpy(buf + PRIV_HDR_LEN, &order, sizeof(order));
+		memcpy(buf + PRIV_HDR_LEN + 4, &count, sizeof(count));
+		memset(buf + PRIV_HDR_LEN + 12, 0, CONTROL_QUEUE_MAX);
+		memcpy(buf + PRIV_HDR_LEN + 12, r->queue, strlen(r->queue));
+		len = PRIV_QUERY_LEN;
+		break;
 	default:
 		break;
 	}
-	/* the request types follow enum control_command, one up; not note */
-	put_hdr(buf, r->command == CONTROL_NOTE ? PRIV_NOTE :
-	    (uint32_t)r->command + PRIV_STATUS, (uint32_t)len);
+	put_hdr(buf, priv_types[r->command], (uint32_t)len);
 	return PRIV_HDR_LEN + len;
 }
 
@@ -82,7 +121,10 @@ priv_decode_request(const unsigned char *buf, size_t len,
 {
 	uint32_t	 type, plen;
 	const char	*p, *end, *nul;
-	size_t		 n;
+	size_t		 n, i;
+	int32_t		 order;
+	int64_t		 count;
+	int		 cmd;
 
 	memset(r, 0, sizeof(*r));
 	if (len < PRIV_HDR_LEN || len > PRIV_MSG_MAX)
@@ -91,12 +133,9 @@ priv_decode_request(const unsigned char *buf, size_t len,
 	memcpy(&plen, buf + 4, sizeof(plen));
 	if (plen != len - PRIV_HDR_LEN)
 		return fail(err_r, "length disagrees with the packet");
-	if (type == PRIV_NOTE)
-		r->command = CONTROL_NOTE;
-	else if (type < PRIV_STATUS || type > PRIV_FAILSAFE)
+	if ((cmd = priv_command(type)) == -1)
 		return fail(err_r, "unknown request type");
-	else
-		r->command = (int)(type - PRIV_STATUS);
+	r->command = cmd;
 	p = (const char *)buf + PRIV_HDR_LEN;
 	end = p + plen;
 	switch (r->command) {
@@ -129,6 +168,26 @@ priv_decode_request(const unsigned char *buf, size_t len,
 		    end[-1] != '\0' || memchr(p, '\0', plen - 1) != NULL)
 			return fail(err_r, "note: not one NUL-terminated text");
 		memcpy(r->note, p, plen);
+		break;
+	case CONTROL_BACKLOG:
+	case CONTROL_LIST:
+		if (plen != PRIV_QUERY_LEN)
+			return fail(err_r, "query: payload of a bad size");
+		memcpy(&order, p, sizeof(order));
+		memcpy(&count, p + 4, sizeof(count));
+		if (p[12 + CONTROL_QUEUE_MAX - 1] != '\0')
+			return fail(err_r, "query: queue not NUL-terminated");
+		/* NUL-padded: nothing may follow the name's NUL */
+		n = strlen(p + 12);
+		for (i = n; i < CONTROL_QUEUE_MAX; i++)
+			if (p[12 + i] != '\0')
+				return fail(err_r, "query: bytes after the "
+				    "queue name");
+		if (count < 0 || count > LONG_MAX)
+			return fail(err_r, "query: count out of range");
+		r->order = order;
+		r->count = (long)count;
+		memcpy(r->queue, p + 12, n + 1);
 		break;
 	default:
 		if (plen != 0)

@@ -20,6 +20,11 @@
  *
  *	PRIV_NOTE           the note's text (1..CONTROL_NOTE_MAX bytes,
  *	                    control.h) followed by a NUL
+ *	PRIV_BACKLOG, PRIV_LIST
+ *	                    PRIV_QUERY_LEN bytes: an int32_t order (by or
+ *	                    sort), an int64_t count (top or limit), and
+ *	                    CONTROL_QUEUE_MAX bytes of queue name, NUL-padded
+ *	                    ("": all); refused on the HTTP channel
  *
  *	PRIV_HISTORY        8 bytes: an int64_t, the span in seconds of
  *	                    history wanted, 1..PRIV_HISTORY_SPAN_MAX; asked
@@ -61,6 +66,7 @@
 #define PRIV_TEXT_MAX	(CONTROL_REPLY_MAX - 1)
 #define PRIV_MSG_MAX	(PRIV_HDR_LEN + PRIV_TEXT_MAX)
 #define PRIV_HISTORY_SPAN_MAX	(7 * 86400)
+#define PRIV_QUERY_LEN	(4 + 8 + CONTROL_QUEUE_MAX)
 
 enum priv_type {
 	PRIV_STATUS = 1,
@@ -71,7 +77,9 @@ enum priv_type {
 	PRIV_HOLD,
 	PRIV_FAILSAFE,
 	PRIV_HISTORY,		/* the HTTP channel only */
-	PRIV_NOTE = 20,
+	PRIV_BACKLOG,
+	PRIV_LIST,
+	PRIV_NOTE,
 	PRIV_OK = 100,
 	PRIV_ERR,
 	PRIV_BUDGET = 200,		/* notices: no answer */

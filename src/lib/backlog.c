@@ -452,13 +452,12 @@ backlog_json_labels(const char *const *v, size_t n)
 	return a;
 }
 
-char *
-backlog_json(struct backlog *b, size_t top)
+json_t *
+backlog_to_json(struct backlog *b, size_t top)
 {
 	const struct backlog_row *r;
 	json_t		*o, *rows, *row;
 	size_t		 shown, i;
-	char		*s;
 
 	shown = backlog_shown(b, top);
 	o = json_object();
@@ -484,9 +483,114 @@ backlog_json(struct backlog *b, size_t top)
 		json_array_append_new(rows, row);
 	}
 	json_object_set_new(o, "rows", rows);
+	return o;
+}
+
+char *
+backlog_json(struct backlog *b, size_t top)
+{
+	json_t	*o = backlog_to_json(b, top);
+	char	*s;
+
 	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	if (s == NULL)
 		log_fatal("out of memory formatting the backlog as JSON");
 	return s;
+}
+
+/* backlog_counts_parse - an array of n counts into v */
+static int
+backlog_counts_parse(json_t *a, unsigned long *v, size_t n)
+{
+	json_t	*j;
+	size_t	 i;
+
+	if (!json_is_array(a) || json_array_size(a) != n)
+		return -1;
+	json_array_foreach(a, i, j) {
+		if (!json_is_integer(j) || json_integer_value(j) < 0)
+			return -1;
+		v[i] = (unsigned long)json_integer_value(j);
+	}
+	return 0;
+}
+
+/* backlog_row_parse - one row object into *r; domain: its name */
+static int
+backlog_row_parse(json_t *o, struct backlog_row *r, const char **domain_r)
+{
+	json_t		*d = json_object_get(o, "domain");
+	json_t		*t = json_object_get(o, "total");
+	const char	*s;
+	size_t		 i;
+
+	if (!json_is_string(d) || !json_is_integer(t) ||
+	    json_integer_value(t) < 0 ||
+	    backlog_counts_parse(json_object_get(o, "age"), r->age,
+	    BACKLOG_AGE_BUCKETS) == -1 ||
+	    backlog_counts_parse(json_object_get(o, "deadline"), r->deadline,
+	    BACKLOG_DEADLINE_BUCKETS) == -1)
+		return -1;
+	s = json_string_value(d);
+	/* what backlog_domain makes: printable ASCII, not empty, bounded */
+	if (json_string_length(d) == 0 ||
+	    json_string_length(d) > BACKLOG_DOMAIN_MAX)
+		return -1;
+	for (i = 0; i < json_string_length(d); i++)
+		if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e)
+			return -1;
+	r->total = (unsigned long)json_integer_value(t);
+	*domain_r = s;
+	return 0;
+}
+
+struct backlog *
+backlog_from_json(json_t *o, char **err_r)
+{
+	struct backlog	*b;
+	struct backlog_entry *e;
+	struct backlog_row r;
+	json_t		*now, *by, *rows, *row;
+	const char	*domain;
+	size_t		 i;
+	int		 kind;
+
+	now = json_object_get(o, "now");
+	by = json_object_get(o, "by");
+	rows = json_object_get(o, "rows");
+	if (!json_is_integer(now) || !json_is_string(by) ||
+	    (kind = backlog_by_lookup(json_string_value(by))) < 0 ||
+	    !json_is_array(rows) || json_array_size(rows) == 0) {
+		*err_r = xstrdup("a backlog without its \"now\", \"by\" "
+		    "or \"rows\"");
+		return NULL;
+	}
+	b = backlog_new(kind, (time_t)json_integer_value(now));
+	json_array_foreach(rows, i, row) {
+		memset(&r, 0, sizeof(r));
+		if (backlog_row_parse(row, &r, &domain) == -1 ||
+		    (i == 0) != (strcmp(domain, BACKLOG_TOTAL) == 0)) {
+			*err_r = xasprintf("backlog row %zu is malformed", i);
+			goto fail;
+		}
+		if (i == 0) {
+			r.domain = BACKLOG_TOTAL;
+			b->total = r;
+			continue;
+		}
+		e = backlog_entry(b, domain);
+		if (e->row.total != 0 || r.total == 0) {
+			*err_r = xasprintf("backlog row %zu: \"%s\" is "
+			    "repeated or empty", i, e->row.domain);
+			goto fail;
+		}
+		r.domain = e->row.domain;
+		e->row = r;
+		b->sorted = 0;
+	}
+	return b;
+fail:
+	backlog_free(&b);
+	return NULL;
 }

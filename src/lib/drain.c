@@ -763,6 +763,12 @@ drain_order(const struct drain *d, size_t *n_r)
 	return (const struct msg *const *)d->order + d->next;
 }
 
+struct index *
+drain_index(struct drain *d)
+{
+	return d->ix;
+}
+
 /* forget_old - drop the recent releases older than DRAIN_RECENT */
 struct forget {
 	time_t		 before;

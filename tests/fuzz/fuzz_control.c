@@ -6,9 +6,10 @@
  * and an error must come with a one-line reason. What parses must pass
  * control_request_check() (the parser allows nothing the checker does
  * not), and must read back the same from control_request_format(): the
- * same command, rate and ids, so ebbctl and ebbd cannot disagree on what
- * a request asked. The seed corpus (corpus/control/) holds every command
- * and the malformed kinds the hardening review tried.
+ * same command, rate and ids, queue, order and count, so ebbctl and ebbd
+ * cannot disagree on what a request asked. The seed corpus
+ * (corpus/control/) holds every command, backlog and list with each of
+ * their members, and the malformed kinds the hardening review tried.
  */
 #include "config.h"
 
@@ -30,6 +31,9 @@ same(const struct control_request *a, const struct control_request *b)
 	if (a->command != b->command || a->nids != b->nids)
 		return 0;
 	if (a->command == CONTROL_RATE && a->rate != b->rate)
+		return 0;
+	if (strcmp(a->queue, b->queue) != 0 || a->order != b->order ||
+	    a->count != b->count)
 		return 0;
 	for (i = 0; i < a->nids; i++)
 		if (strcmp(a->ids[i], b->ids[i]) != 0)

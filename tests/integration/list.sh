@@ -19,11 +19,11 @@ pf_create
 ebb_config
 
 # 1-3: an empty queue
-ebbctl list >"$T/out" 2>&1
+ebbctl list >"$T/out" 2>"$T/err"
 is "$?" 0 "an empty queue exits 0"
 is "$(sed -n 2p "$T/out") $(wc -l <"$T/out")" "-- queue is empty 2" \
     "an empty queue: the header and \"-- queue is empty\""
-ebbctl list --queue hold >"$T/out" 2>&1
+ebbctl list --queue hold >"$T/out" 2>"$T/err"
 is "$(head -1 "$T/out" | awk '{ print $1, $2 }') $(sed -n 2p "$T/out")" \
     "QUEUE_ID QUEUE -- the hold queue is empty" \
     "--queue hold: the header and \"-- the hold queue is empty\""
@@ -69,14 +69,14 @@ if grep -q '^  *(connect to 127\.0\.0\.1\[127\.0\.0\.1\]:[0-9]*: Connection refu
 else
 	not_ok "the defer reason stands under its row" "$(cat "$T/out")"
 fi
-ebbctl --json list >"$T/json" 2>&1
+ebbctl --json list >"$T/json" 2>"$T/err"
 is "$(jq -r 'select(.queue_id == "'"$ADMIN"'") |
     "\(.held_by_admin) \(.parked_by_ebb) \(.delay_reason | test("Connection refused"))"' \
     "$T/json")" "true false true" \
     "JSON: held_by_admin, parked_by_ebb and delay_reason"
 
 # 12-13: --limit shows fewer rows, the total still counts all
-ebbctl list --limit 2 >"$T/out" 2>&1
+ebbctl list --limit 2 >"$T/out" 2>"$T/err"
 is "$(grep -c '^[0-9A-Za-z]\+[ ~!*] ' "$T/out")" 2 "--limit 2: two rows"
 is "$(tail -1 "$T/out" | cut -d, -f1)" "-- 2 of 6 messages" \
     "--limit 2: the total says 2 of 6"

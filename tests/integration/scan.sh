@@ -191,7 +191,7 @@ for args in "--sort nope" "--queue nope" "--limit 0" "--limit x" "extra"; do
 	[ $rc -eq 64 ] || bad="$bad [$args: exit $rc]"
 done
 is "$bad" "" "bad options exit 64"
-ebbctl list >"$T/table" 2>&1
+ebbctl list >"$T/table" 2>"$T/err"
 is "$(head -1 "$T/table" | awk '{print $1, $2, $3, $4}') \
 $(grep -c '^[0-9A-Za-z]\+[ ~!*] ' "$T/table") $(tail -1 "$T/table" | cut -d, -f1)" \
     "QUEUE_ID QUEUE AGE DEADLINE $TOTAL -- $TOTAL messages" \
@@ -217,7 +217,7 @@ is "$(field "$PLAIN" '.deadline - .create_time') \
 $(field "$PLAIN" '.arrival_time == .create_time')" "$MAX true" \
     "aged: deadline = create_time + maximal_queue_lifetime"
 agree 1,4 "arrival times after aging"
-ebbctl list >"$T/table" 2>&1
+ebbctl list >"$T/table" 2>"$T/err"
 is "$(grep "^$NULLID[ ~!*] " "$T/table" | awk '{print $4}')" expired \
     "an aged null-sender message shows as expired"
 
@@ -277,6 +277,6 @@ is $? 1 "a file without the owner-execute bit is ignored"
 
 rm -f "$PF_SPOOL/deferred/F/FFFFF0000"*
 postsuper -c "$PF_CONF" -d ALL >/dev/null 2>&1
-ebbctl list >"$T/empty.out" 2>&1
+ebbctl list >"$T/empty.out" 2>"$T/err"
 is "$? $(wc -l <"$T/empty.out") $(tail -1 "$T/empty.out")" \
     "0 2 -- queue is empty" "an empty queue: the header, \"queue is empty\", exit 0"

@@ -420,6 +420,117 @@ test_empty(void **state)
 	backlog_free(&b);
 }
 
+/* from_json - b as ebbd sends it (top rows), read back */
+static struct backlog *
+from_json(struct backlog *b, size_t top)
+{
+	json_error_t	 jerr;
+	struct backlog	*back;
+	json_t		*o;
+	char		*s, *err = NULL;
+
+	s = backlog_json(b, top);
+	assert_non_null(o = json_loads(s, 0, &jerr));
+	free(s);
+	if ((back = backlog_from_json(o, &err)) == NULL)
+		fail_msg("refused: %s", err);
+	json_decref(o);
+	return back;
+}
+
+/* ebbd's table, read back by ebbctl, prints as the one it came from */
+static void
+test_from_json(void **state)
+{
+	struct backlog	*b = five(), *back;
+	char		*a, *c;
+	size_t		 top;
+
+	(void)state;
+	add(b, "", 0, -5, 3, "x@big.test", "y@Big.Test", "z@new.test");
+	for (top = 0; top < 7; top++) {
+		back = from_json(b, top);
+		a = print(b, top);
+		c = print(back, top);
+		assert_string_equal(a, c);
+		free(a);
+		free(c);
+		a = backlog_json(b, top);
+		c = backlog_json(back, top);
+		assert_string_equal(a, c);
+		free(a);
+		free(c);
+		backlog_free(&back);
+	}
+	backlog_free(&b);
+}
+
+/* what ebbd could not have sent is refused */
+static void
+test_from_json_bad(void **state)
+{
+	static const char *const bad[] = {
+		"{}",
+		"{\"now\":1,\"by\":\"rcpt-domain\",\"rows\":[]}",
+		"{\"now\":1,\"by\":\"ip\",\"rows\":[{\"domain\":\"TOTAL\","
+		    "\"total\":0,\"age\":[0,0,0,0,0,0,0,0,0,0],"
+		    "\"deadline\":[0,0,0,0,0,0]}]}",
+		"{\"now\":\"1\",\"by\":\"rcpt-domain\",\"rows\":[]}",
+		/* the first row is not TOTAL */
+		"{\"now\":1,\"by\":\"rcpt-domain\",\"rows\":[{\"domain\":"
+		    "\"a.test\",\"total\":1,\"age\":[1,0,0,0,0,0,0,0,0,0],"
+		    "\"deadline\":[1,0,0,0,0,0]}]}",
+		/* a count short, negative, not a number */
+		"{\"now\":1,\"by\":\"rcpt-domain\",\"rows\":[{\"domain\":"
+		    "\"TOTAL\",\"total\":1,\"age\":[1,0,0,0,0,0,0,0,0],"
+		    "\"deadline\":[1,0,0,0,0,0]}]}",
+		"{\"now\":1,\"by\":\"rcpt-domain\",\"rows\":[{\"domain\":"
+		    "\"TOTAL\",\"total\":-1,\"age\":[1,0,0,0,0,0,0,0,0,0],"
+		    "\"deadline\":[1,0,0,0,0,0]}]}",
+		"{\"now\":1,\"by\":\"rcpt-domain\",\"rows\":[{\"domain\":"
+		    "\"TOTAL\",\"total\":1,\"age\":[1,0,0,0,0,0,0,0,0,\"0\"],"
+		    "\"deadline\":[1,0,0,0,0,0]}]}",
+		/* a domain repeated, TOTAL again, with a space, empty */
+		"{\"now\":1,\"by\":\"rcpt-domain\",\"rows\":[{\"domain\":"
+		    "\"TOTAL\",\"total\":1,\"age\":[1,0,0,0,0,0,0,0,0,0],"
+		    "\"deadline\":[1,0,0,0,0,0]},{\"domain\":\"a.test\","
+		    "\"total\":1,\"age\":[1,0,0,0,0,0,0,0,0,0],\"deadline\":"
+		    "[1,0,0,0,0,0]},{\"domain\":\"a.test\",\"total\":1,"
+		    "\"age\":[1,0,0,0,0,0,0,0,0,0],\"deadline\":[1,0,0,0,0,0]}]}",
+		"{\"now\":1,\"by\":\"rcpt-domain\",\"rows\":[{\"domain\":"
+		    "\"TOTAL\",\"total\":1,\"age\":[1,0,0,0,0,0,0,0,0,0],"
+		    "\"deadline\":[1,0,0,0,0,0]},{\"domain\":\"TOTAL\","
+		    "\"total\":1,\"age\":[1,0,0,0,0,0,0,0,0,0],\"deadline\":"
+		    "[1,0,0,0,0,0]}]}",
+		"{\"now\":1,\"by\":\"rcpt-domain\",\"rows\":[{\"domain\":"
+		    "\"TOTAL\",\"total\":1,\"age\":[1,0,0,0,0,0,0,0,0,0],"
+		    "\"deadline\":[1,0,0,0,0,0]},{\"domain\":\"a test\","
+		    "\"total\":1,\"age\":[1,0,0,0,0,0,0,0,0,0],\"deadline\":"
+		    "[1,0,0,0,0,0]}]}",
+		"{\"now\":1,\"by\":\"rcpt-domain\",\"rows\":[{\"domain\":"
+		    "\"TOTAL\",\"total\":1,\"age\":[1,0,0,0,0,0,0,0,0,0],"
+		    "\"deadline\":[1,0,0,0,0,0]},{\"domain\":\"\","
+		    "\"total\":1,\"age\":[1,0,0,0,0,0,0,0,0,0],\"deadline\":"
+		    "[1,0,0,0,0,0]}]}",
+	};
+	json_error_t	 jerr;
+	json_t		*o;
+	char		*err = NULL;
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < nitems(bad); i++) {
+		if ((o = json_loads(bad[i], 0, &jerr)) == NULL)
+			fail_msg("%zu: %s", i, jerr.text);
+		if (backlog_from_json(o, &err) != NULL)
+			fail_msg("accepted %s", bad[i]);
+		assert_non_null(err);
+		free(err);
+		err = NULL;
+		json_decref(o);
+	}
+}
+
 int
 main(void)
 {
@@ -433,6 +544,8 @@ main(void)
 		cmocka_unit_test(test_alignment),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_from_json),
+		cmocka_unit_test(test_from_json_bad),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,7 +5,10 @@
  * make of it: the command and its arguments, or a refusal whose message
  * holds a given word. Malformed JSON, unknown commands and members, wrong
  * types, too many ids, invalid ids and oversized lines are all refused.
- * Plus: a formatted request parses back to itself.
+ * A second table does the same for backlog and list, whose members are
+ * a queue name, an order and a count. Plus: a formatted request parses
+ * back to itself, and control_request_check refuses what the parser
+ * would (the struct also crosses from ebbd's child to its parent).
  */
 #include "config.h"
 
@@ -19,7 +22,9 @@
 
 #include <cmocka.h>
 
+#include "ebb/backlog.h"
 #include "ebb/control.h"
+#include "ebb/listing.h"
 #include "ebb/util.h"
 
 struct row {
@@ -98,6 +103,146 @@ static const struct row rows[] = {
 	  "unexpected" },
 };
 
+/* backlog and list: queue, order (by or sort) and count (top or limit) */
+struct qrow {
+	const char	*line;
+	int		 command;	/* -1: refused */
+	const char	*queue;
+	int		 order;
+	long		 count;
+	const char	*why;
+};
+
+static const struct qrow qrows[] = {
+	{ "{\"command\":\"backlog\"}", CONTROL_BACKLOG, "",
+	  BACKLOG_BY_RCPT_DOMAIN, 0, NULL },
+	{ "{\"command\":\"backlog\",\"queue\":\"deferred\",\"by\":"
+	  "\"sender-domain\",\"top\":20}", CONTROL_BACKLOG, "deferred",
+	  BACKLOG_BY_SENDER_DOMAIN, 20, NULL },
+	{ "{\"command\":\"list\"}", CONTROL_LIST, "", LISTING_SORT_DEADLINE, 0,
+	  NULL },
+	{ "{\"command\":\"list\",\"queue\":\"hold\",\"sort\":\"size\","
+	  "\"limit\":2000000000}", CONTROL_LIST, "hold", LISTING_SORT_SIZE,
+	  2000000000, NULL },
+	{ "{\"command\":\"list\",\"sort\":\"age\",\"limit\":0}",
+	  CONTROL_LIST, "", LISTING_SORT_AGE, 0, NULL },
+	{ "{\"command\":\"list\",\"queue\":\"mqueue-2_x\"}", CONTROL_LIST,
+	  "mqueue-2_x", LISTING_SORT_DEADLINE, 0, NULL },
+	{ "{\"command\":\"list\",\"queue\":\"quarantine-admin\"}",
+	  CONTROL_LIST, "quarantine-admin", LISTING_SORT_DEADLINE, 0, NULL },
+
+	{ "{\"command\":\"list\",\"limit\":-1}", -1, NULL, 0, 0, "limit" },
+	{ "{\"command\":\"list\",\"limit\":2000000001}", -1, NULL, 0, 0,
+	  "limit" },
+	{ "{\"command\":\"list\",\"limit\":\"20\"}", -1, NULL, 0, 0,
+	  "limit" },
+	{ "{\"command\":\"list\",\"limit\":2.5}", -1, NULL, 0, 0, "limit" },
+	{ "{\"command\":\"list\",\"sort\":\"name\"}", -1, NULL, 0, 0,
+	  "sort" },
+	{ "{\"command\":\"list\",\"sort\":1}", -1, NULL, 0, 0, "sort" },
+	{ "{\"command\":\"list\",\"top\":1}", -1, NULL, 0, 0,
+	  "unexpected" },
+	{ "{\"command\":\"list\",\"by\":\"rcpt-domain\"}", -1, NULL, 0, 0,
+	  "unexpected" },
+	{ "{\"command\":\"backlog\",\"limit\":3}", -1, NULL, 0, 0,
+	  "unexpected" },
+	{ "{\"command\":\"backlog\",\"sort\":\"age\"}", -1, NULL, 0, 0,
+	  "unexpected" },
+	{ "{\"command\":\"backlog\",\"by\":\"ip\"}", -1, NULL, 0, 0, "by" },
+	{ "{\"command\":\"backlog\",\"top\":1000001}", -1, NULL, 0, 0,
+	  "top" },
+	{ "{\"command\":\"backlog\",\"queue\":\"\"}", -1, NULL, 0, 0,
+	  "queue" },
+	{ "{\"command\":\"backlog\",\"queue\":\"../x\"}", -1, NULL, 0, 0,
+	  "queue" },
+	{ "{\"command\":\"backlog\",\"queue\":\"Hold\"}", -1, NULL, 0, 0,
+	  "queue" },
+	{ "{\"command\":\"backlog\",\"queue\":"
+	  "\"abcdefghijklmnopqrstuvwxyz012345\"}", -1,
+	  NULL, 0, 0, "queue" },
+	{ "{\"command\":\"backlog\",\"queue\":\"ho\\u0000ld\"}", -1, NULL,
+	  0, 0, "JSON" },
+	{ "{\"command\":\"backlog\",\"queue\":[\"hold\"]}", -1, NULL, 0, 0,
+	  "queue" },
+	{ "{\"command\":\"status\",\"queue\":\"hold\"}", -1, NULL, 0, 0,
+	  "unexpected" },
+	{ "{\"command\":\"list\",\"ids\":[\"ABC\"]}", -1, NULL, 0, 0,
+	  "unexpected" },
+	{ "{\"command\":\"list\",\"rate\":1}", -1, NULL, 0, 0,
+	  "unexpected" },
+};
+
+static void
+run_qrow(void **state)
+{
+	const struct qrow *row = *state;
+	struct control_request r;
+	char		*err = NULL;
+	int		 rc;
+
+	rc = control_request_parse(row->line, strlen(row->line), &r, &err);
+	if (row->command == -1) {
+		assert_int_equal(rc, -1);
+		assert_non_null(err);
+		if (strstr(err, row->why) == NULL)
+			fail_msg("error \"%s\" lacks \"%s\"", err, row->why);
+		free(err);
+		return;
+	}
+	if (rc == -1)
+		fail_msg("refused: %s", err);
+	assert_int_equal(r.command, row->command);
+	assert_string_equal(r.queue, row->queue);
+	assert_int_equal(r.order, row->order);
+	assert_int_equal(r.count, row->count);
+}
+
+/* control_request_check: what the parser refuses, in a struct */
+static void
+test_check_query(void **state)
+{
+	struct control_request r;
+	char		*err = NULL;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.command = CONTROL_LIST;
+	assert_int_equal(control_request_check(&r, &err), 0);
+	r.order = LISTING_SORT_COUNT;
+	assert_int_equal(control_request_check(&r, &err), -1);
+	free(err);
+	r.order = 0;
+	r.count = -1;
+	assert_int_equal(control_request_check(&r, &err), -1);
+	free(err);
+	r.count = 0;
+	memset(r.queue, 'a', sizeof(r.queue));	/* no NUL */
+	assert_int_equal(control_request_check(&r, &err), -1);
+	free(err);
+	ebb_strlcpy(r.queue, "a b", sizeof(r.queue));
+	assert_int_equal(control_request_check(&r, &err), -1);
+	free(err);
+	memset(&r, 0, sizeof(r));
+	r.command = CONTROL_BACKLOG;
+	r.order = 2;
+	assert_int_equal(control_request_check(&r, &err), -1);
+	free(err);
+	r.order = 0;
+	r.count = CONTROL_TOP_MAX + 1;
+	assert_int_equal(control_request_check(&r, &err), -1);
+	free(err);
+	/* the others carry no queue, order or count */
+	memset(&r, 0, sizeof(r));
+	r.command = CONTROL_PAUSE;
+	r.count = 1;
+	assert_int_equal(control_request_check(&r, &err), -1);
+	free(err);
+	r.count = 0;
+	ebb_strlcpy(r.queue, "hold", sizeof(r.queue));
+	assert_int_equal(control_request_check(&r, &err), -1);
+	free(err);
+}
+
 static void
 run_row(void **state)
 {
@@ -124,6 +269,14 @@ run_row(void **state)
 		assert_string_equal(r.ids[0], row->id0);
 }
 
+/* requests whose errors would quote a newline or a CR */
+static const char *const oneline[] = {
+	"{\"command\":\"re\\nboot\"}",
+	"{\"command\":\"list\",\"a\\r\\nb\":1}",
+	"{\"command\":\"hold\",\"ids\":[\"A\\nB\"]}",
+	"{\"command\":\"list\",\"a\\u00\n1b\":1}",
+};
+
 /* the line cap and NUL bytes, which the table cannot hold */
 static void
 test_bounds(void **state)
@@ -147,6 +300,15 @@ test_bounds(void **state)
 	assert_int_equal(control_request_parse("{\"command\":\"status\"}\0x",
 	    22, &r, &err), -1);
 	free(err);
+
+	/* an error is one line, whatever bytes the request quoted */
+	for (i = 0; i < nitems(oneline); i++) {
+		assert_int_equal(control_request_parse(oneline[i],
+		    strlen(oneline[i]), &r, &err), -1);
+		if (strchr(err, '\n') != NULL || strchr(err, '\r') != NULL)
+			fail_msg("%s: a multi-line error: %s", oneline[i], err);
+		free(err);
+	}
 
 	/* CONTROL_IDS_MAX ids are fine, one more is refused */
 	len = (size_t)snprintf(line, 64, "{\"command\":\"hold\",\"ids\":[");
@@ -187,6 +349,11 @@ test_round_trip(void **state)
 			ebb_strlcpy(r.ids[1], "B", sizeof(r.ids[1]));
 			r.nids = 2;
 		}
+		if (cmd == CONTROL_BACKLOG || cmd == CONTROL_LIST) {
+			ebb_strlcpy(r.queue, "deferred", sizeof(r.queue));
+			r.order = 1;
+			r.count = 20;
+		}
 		line = control_request_format(&r);
 		if (control_request_parse(line, strlen(line), &back,
 		    &err) == -1)
@@ -207,8 +374,9 @@ main(void)
 	static const struct CMUnitTest plain[] = {
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_check_query),
 	};
-	struct CMUnitTest tests[nitems(rows) + nitems(plain)];
+	struct CMUnitTest tests[nitems(rows) + nitems(qrows) + nitems(plain)];
 	size_t		 i, n = 0;
 
 	for (i = 0; i < nitems(rows); i++, n++) {
@@ -216,6 +384,12 @@ main(void)
 		tests[n].name = rows[i].line;
 		tests[n].test_func = run_row;
 		tests[n].initial_state = (void *)&rows[i];
+	}
+	for (i = 0; i < nitems(qrows); i++, n++) {
+		memset(&tests[n], 0, sizeof(tests[n]));
+		tests[n].name = qrows[i].line;
+		tests[n].test_func = run_qrow;
+		tests[n].initial_state = (void *)&qrows[i];
 	}
 	for (i = 0; i < nitems(plain); i++, n++)
 		tests[n] = plain[i];

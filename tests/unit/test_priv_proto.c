@@ -77,6 +77,11 @@ test_round_trip(void **state)
 				    "4F%zuxyz", i);
 			r.nids = CONTROL_IDS_MAX;
 		}
+		if (cmd == CONTROL_BACKLOG || cmd == CONTROL_LIST) {
+			ebb_strlcpy(r.queue, "deferred", sizeof(r.queue));
+			r.order = 1;
+			r.count = CONTROL_TOP_MAX;
+		}
 		n = priv_encode_request(&r, buf, sizeof(buf));
 		assert_true(n >= PRIV_HDR_LEN);
 		if (priv_decode_request(buf, n, &back, &err) == -1)
@@ -186,6 +191,70 @@ test_ids(void **state)
 	}
 	refused(packet(PRIV_RELEASE, sizeof(many), many, sizeof(many)),
 	    "too many ids");
+}
+
+/* query - a backlog or list payload: order, count, queue bytes */
+static size_t
+query(uint32_t type, int32_t order, int64_t count, const char *q, size_t qn,
+    size_t len)
+{
+	unsigned char	 p[PRIV_QUERY_LEN + 8];
+
+	memset(p, 0, sizeof(p));
+	memcpy(p, &order, 4);
+	memcpy(p + 4, &count, 8);
+	memcpy(p + 12, q, MINIMUM(qn, CONTROL_QUEUE_MAX));
+	return packet(type, (uint32_t)len, p, len);
+}
+
+static void
+test_query(void **state)
+{
+	struct control_request r;
+	char	*err = NULL;
+	size_t	 n;
+
+	(void)state;
+	n = query(PRIV_LIST, 2, 20, "hold", 4, PRIV_QUERY_LEN);
+	if (priv_decode_request(buf, n, &r, &err) == -1)
+		fail_msg("refused a good list: %s", err);
+	assert_int_equal(r.command, CONTROL_LIST);
+	assert_string_equal(r.queue, "hold");
+	assert_int_equal(r.order, 2);
+	assert_int_equal(r.count, 20);
+	n = query(PRIV_BACKLOG, 1, 0, "", 0, PRIV_QUERY_LEN);
+	if (priv_decode_request(buf, n, &r, &err) == -1)
+		fail_msg("refused a good backlog: %s", err);
+	assert_int_equal(r.command, CONTROL_BACKLOG);
+
+	refused(query(PRIV_LIST, 0, 0, "", 0, PRIV_QUERY_LEN - 1),
+	    "a short query");
+	refused(query(PRIV_LIST, 0, 0, "", 0, PRIV_QUERY_LEN + 1),
+	    "a long query");
+	refused(packet(PRIV_BACKLOG, 0, NULL, 0), "a query without payload");
+	refused(query(PRIV_LIST, 3, 0, "", 0, PRIV_QUERY_LEN),
+	    "a list in an unknown order");
+	refused(query(PRIV_BACKLOG, 2, 0, "", 0, PRIV_QUERY_LEN),
+	    "a backlog by an unknown kind");
+	refused(query(PRIV_LIST, -1, 0, "", 0, PRIV_QUERY_LEN),
+	    "a negative order");
+	refused(query(PRIV_LIST, 0, -1, "", 0, PRIV_QUERY_LEN),
+	    "a negative limit");
+	refused(query(PRIV_LIST, 0, INT64_MAX, "", 0, PRIV_QUERY_LEN),
+	    "a limit past CONTROL_LIMIT_MAX");
+	refused(query(PRIV_BACKLOG, 0, CONTROL_TOP_MAX + 1, "", 0,
+	    PRIV_QUERY_LEN), "a top past CONTROL_TOP_MAX");
+	refused(query(PRIV_LIST, 0, 0, "abcdefghijklmnopqrstuvwxyz012345", 32,
+	    PRIV_QUERY_LEN),
+	    "a queue name without its NUL");
+	refused(query(PRIV_LIST, 0, 0, "hold\0x", 6, PRIV_QUERY_LEN),
+	    "bytes after the queue name's NUL");
+	refused(query(PRIV_LIST, 0, 0, "../x", 4, PRIV_QUERY_LEN),
+	    "a path as a queue name");
+	refused(query(PRIV_LIST, 0, 0, "Hold", 4, PRIV_QUERY_LEN),
+	    "a queue name in capitals");
+	refused(query(PRIV_HISTORY, 0, 0, "", 0, PRIV_QUERY_LEN),
+	    "a history on the control channel");
 }
 
 static void
@@ -384,6 +453,7 @@ main(void)
 		cmocka_unit_test(test_types),
 		cmocka_unit_test(test_rate),
 		cmocka_unit_test(test_ids),
+		cmocka_unit_test(test_query),
 		cmocka_unit_test(test_reply),
 		cmocka_unit_test(test_budget),
 		cmocka_unit_test(test_hold),
