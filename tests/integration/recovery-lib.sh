@@ -149,7 +149,7 @@ recovery_score() {
 				$safe_lim = $e->{safe_rate_limits};
 			}
 			elsif ($ev eq "sample") {
-				# the host's running mean, differenced over the
+				# the running mean of the host, differenced over the
 				# run: a sample is an instant, busy or idle
 				$last = $e;
 				$ua //= $e if $e->{wall} >= $start;
