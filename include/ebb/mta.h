@@ -156,6 +156,13 @@ struct mta {
 int		 mta_open(const struct config *cfg, struct mta **mta_r,
 		    char **err_r);
 
+/*
+ * mta_scan_threads - how many threads a scan reads the queue with:
+ * [general] scan_threads, or with 0 the online CPUs, at most
+ * CONFIG_SCAN_THREADS_MAX (reading files gains little from more)
+ */
+int		 mta_scan_threads(const struct config *cfg);
+
 /* mta_close - close *mp and set it to NULL; NULL is fine */
 void		 mta_close(struct mta **mp);
 

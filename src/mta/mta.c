@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ebb/config.h"
 #include "ebb/mta.h"
@@ -91,6 +92,16 @@ const char *
 mta_name(struct mta *m)
 {
 	return m->ops->name;
+}
+
+int
+mta_scan_threads(const struct config *cfg)
+{
+	long	 n = cfg->scan_threads;
+
+	if (n <= 0 && (n = sysconf(_SC_NPROCESSORS_ONLN)) < 1)
+		n = 1;
+	return (int)MINIMUM(n, CONFIG_SCAN_THREADS_MAX);
 }
 
 int

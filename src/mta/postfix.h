@@ -42,6 +42,7 @@ struct postfix {
 	long		 bounce_lifetime; /* bounce_queue_lifetime, capped */
 	int		 scan_mode;	/* enum config_scan */
 	int		 fell_back;	/* direct scan impossible: postqueue */
+	int		 scan_threads;	/* threads of a direct scan, >= 1 */
 	struct pf_parser *parser;
 	struct index	*bad;		/* corrupt files already logged */
 };
