@@ -74,6 +74,12 @@ int		 index_scan_unchanged(struct index *ix, const char *queue_id,
 size_t		 index_scan_end(struct index *ix);
 
 /*
+ * index_stamp_of - the stamp of m (a message of an index): 1 and *st_r,
+ * or 0 when the index does not know it (the next scan reads the file)
+ */
+int		 index_stamp_of(const struct msg *m, struct index_stamp *st_r);
+
+/*
  * index_keep_unreadable - during a scan, queue_id is in queue but its file
  * could not be read: keep what the index knew of it (or, if nothing, an
  * entry with only its id and queue), mark it seen, flag it

@@ -451,6 +451,20 @@ index_scan_unchanged(struct index *ix, const char *queue_id,
 	return 1;
 }
 
+int
+index_stamp_of(const struct msg *m, struct index_stamp *st_r)
+{
+	const struct ientry *e = (const struct ientry *)(const void *)m;
+
+	if (!e->stamped)
+		return 0;
+	st_r->ino = e->ino;
+	st_r->size = e->size;
+	st_r->mtime = e->mtime;
+	st_r->mtime_nsec = e->mtime_nsec;
+	return 1;
+}
+
 struct msg *
 index_keep_unreadable(struct index *ix, const char *queue_id, int queue)
 {

@@ -942,6 +942,18 @@ out:
 	return rc;
 }
 
+/* postfix_cache_key - a scan derives the deadlines from the lifetimes */
+static int
+postfix_cache_key(struct mta *m, char *buf, size_t len)
+{
+	struct postfix	*pf = pf_of(m);
+	int		 n;
+
+	n = snprintf(buf, len, "maximal_queue_lifetime=%ld "
+	    "bounce_queue_lifetime=%ld", pf->max_lifetime, pf->bounce_lifetime);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
 const struct mta_ops postfix_mta_ops = {
 	.name = "postfix",
 	.queues = postfix_queues,
@@ -957,4 +969,5 @@ const struct mta_ops postfix_mta_ops = {
 	.depth = postfix_depth,
 	.close = postfix_close,
 	.reason = postfix_reason,	/* postfix_reason.c */
+	.cache_key = postfix_cache_key,
 };
