@@ -36,5 +36,5 @@ deferred_queue() {
 	    bail_out "expected $1 deferred, have $(pf_count deferred)"
 }
 
-make -s -C "$top_builddir" bench/scanbench bench/readfloor \
+make -s -C "$top_builddir" bench/scanbench bench/readfloor bench/qclone \
     bench/releasebench >/dev/null || bail_out "make bench failed"
