@@ -223,7 +223,8 @@ index_cache_load(const char *path, const char *ident, struct index *ix,
 		goto fail;
 	}
 	if (h.file_size != (uint64_t)sb.st_size) {
-		why = "truncated";
+		why = h.file_size > (uint64_t)sb.st_size ? "truncated" :
+		    "damaged (size)";
 		goto fail;
 	}
 	/* sizes within the file before anything is multiplied */
