@@ -142,19 +142,19 @@ mta_cache_ident(struct mta *m)
 
 /*
  * mta_cache_dir_ok - the state directory can hold the cache: it is there,
- * and no other user can replace what is in it
+ * ours (another user's, root's for an admin who is not, is not our place
+ * to write), and no other user can replace what is in it
  */
 static int
 mta_cache_dir_ok(const char *dir)
 {
 	struct stat	 sb;
 
-	if (stat(dir, &sb) < 0)
+	if (stat(dir, &sb) < 0 || sb.st_uid != geteuid())
 		return 0;
-	if (!S_ISDIR(sb.st_mode) || sb.st_uid != geteuid() ||
-	    (sb.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-		log_warn("%s: not a directory of this user writable by it "
-		    "alone: no scan cache", dir);
+	if (!S_ISDIR(sb.st_mode) || (sb.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		log_warn("%s: not a directory writable by its owner alone: "
+		    "no scan cache", dir);
 		return 0;
 	}
 	return 1;
