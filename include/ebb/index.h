@@ -52,6 +52,12 @@ void		 index_free(struct index **ixp);
 struct msg	*index_put(struct index *ix, const struct msg *m,
 		    const struct index_stamp *stamp);
 
+/*
+ * index_reserve - make room for n messages in all, so that filling the
+ * index with them does not grow its table step by step (loading a cache)
+ */
+void		 index_reserve(struct index *ix, size_t n);
+
 /* index_lookup - the message with this queue id, or NULL */
 struct msg	*index_lookup(struct index *ix, const char *queue_id);
 

@@ -389,6 +389,13 @@ index_put(struct index *ix, const struct msg *m, const struct index_stamp *st)
 	return &e->msg;
 }
 
+void
+index_reserve(struct index *ix, size_t n)
+{
+	while (n * 2 > ix->nslots)
+		index_grow(ix);
+}
+
 static struct ientry *
 index_find(const struct index *ix, const char *id, size_t *slot_r)
 {

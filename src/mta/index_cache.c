@@ -255,6 +255,7 @@ index_cache_load(const char *path, const char *ident, struct index *ix,
 		why = "damaged (strings)";
 		goto fail;
 	}
+	index_reserve(ix, (size_t)h.nrec);
 	for (i = 0; i < h.nrec; i++) {
 		memcpy(&r, recs + i * sizeof(r), sizeof(r));
 		if (memchr(r.queue_id, '\0', sizeof(r.queue_id)) == NULL ||

@@ -98,6 +98,9 @@ struct pf_batch {
 	int		 queue;
 	size_t		 n;
 	char		 name[PF_BATCH][MSG_QUEUE_ID_MAX];
+	/* the reader's: what stat found, and whether to ask the index */
+	struct index_stamp stamp[PF_BATCH];
+	uint8_t		 complete[PF_BATCH];
 };
 
 struct pf_pool {
@@ -343,7 +346,7 @@ out:
 /* postfix_read_file - parse one changed queue file into the index */
 static void
 postfix_read_file(struct pf_scan *sc, int dfd, const char *id, int queue,
-    const struct stat *sb, const struct index_stamp *stamp)
+    const struct index_stamp *stamp)
 {
 	struct pf_envelope env;
 	struct msg	 m;
@@ -359,8 +362,7 @@ postfix_read_file(struct pf_scan *sc, int dfd, const char *id, int queue,
 			    strerror(errno), 0);
 		return;
 	}
-	e = pf_parse(sc->parser, postfix_pread, &fd, (uint64_t)sb->st_size,
-	    &env, &why);
+	e = pf_parse(sc->parser, postfix_pread, &fd, stamp->size, &env, &why);
 	close(fd);
 	if (e != PF_OK) {
 		postfix_bad(sc, id, queue, stamp, pf_error_name(e), why,
@@ -376,7 +378,7 @@ postfix_read_file(struct pf_scan *sc, int dfd, const char *id, int queue,
 	    env.arrival_time);
 	m.deadline = postfix_deadline(sc->pf, m.create_time,
 	    env.sender[0] == '\0');
-	m.next_retry = queue == PF_QUEUE_DEFERRED ? sb->st_mtime : 0;
+	m.next_retry = queue == PF_QUEUE_DEFERRED ? (time_t)stamp->mtime : 0;
 	m.size = (uint64_t)env.content_size;
 	m.sender = env.sender;
 	m.rcpt = env.rcpt;
@@ -386,18 +388,23 @@ postfix_read_file(struct pf_scan *sc, int dfd, const char *id, int queue,
 	pf_unlock(sc);
 }
 
-/* postfix_read_batch - stat the files of a batch, read the changed ones */
+/*
+ * postfix_read_batch - stat the files of a batch, read the changed ones.
+ * The index is asked about the whole batch under one lock: a rescan is
+ * mostly stat and lookup, and a lock per file had the threads queue on it.
+ */
 static void
 postfix_read_batch(struct pf_scan *sc, struct pf_batch *b)
 {
-	struct index_stamp stamp;
+	struct index_stamp *stamp;
 	struct stat	 sb;
 	const char	*id;
 	size_t		 i;
-	int		 same;
 
 	for (i = 0; i < b->n; i++) {
 		id = b->name[i];
+		stamp = &b->stamp[i];
+		b->complete[i] = 0;
 		if (fstatat(b->dfd, id, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
 			if (errno == ENOENT)
 				sc->st->vanished++;
@@ -405,10 +412,10 @@ postfix_read_batch(struct pf_scan *sc, struct pf_batch *b)
 		}
 		if (!S_ISREG(sb.st_mode))
 			continue;
-		stamp.ino = sb.st_ino;
-		stamp.size = (uint64_t)sb.st_size;
-		stamp.mtime = sb.st_mtim.tv_sec;
-		stamp.mtime_nsec = (uint32_t)sb.st_mtim.tv_nsec;
+		stamp->ino = sb.st_ino;
+		stamp->size = (uint64_t)sb.st_size;
+		stamp->mtime = sb.st_mtim.tv_sec;
+		stamp->mtime_nsec = (uint32_t)sb.st_mtim.tv_nsec;
 		if ((sb.st_mode & S_IXUSR) == 0) {
 			/*
 			 * only a file being written lacks the bit, and none
@@ -416,23 +423,29 @@ postfix_read_batch(struct pf_scan *sc, struct pf_batch *b)
 			 * still there (postsuper will not release it)
 			 */
 			if (postfix_queues[b->queue].role == MSG_ROLE_HELD)
-				postfix_bad(sc, id, b->queue, &stamp,
+				postfix_bad(sc, id, b->queue, stamp,
 				    "incomplete", "no owner-execute bit", 0);
 			else
 				sc->st->incomplete++;
 			continue;
 		}
 		sc->st->files++;
-		pf_lock(sc);
-		same = index_scan_unchanged(sc->ix, id, &stamp, b->queue,
-		    b->queue == PF_QUEUE_DEFERRED ? sb.st_mtime : 0);
-		pf_unlock(sc);
-		if (same) {
-			sc->st->unchanged++;
-			continue;
-		}
-		postfix_read_file(sc, b->dfd, id, b->queue, &sb, &stamp);
+		b->complete[i] = 1;
 	}
+	pf_lock(sc);
+	for (i = 0; i < b->n; i++) {
+		if (b->complete[i] && index_scan_unchanged(sc->ix, b->name[i],
+		    &b->stamp[i], b->queue, b->queue == PF_QUEUE_DEFERRED ?
+		    (time_t)b->stamp[i].mtime : 0)) {
+			sc->st->unchanged++;
+			b->complete[i] = 0;	/* nothing left to do */
+		}
+	}
+	pf_unlock(sc);
+	for (i = 0; i < b->n; i++)
+		if (b->complete[i])
+			postfix_read_file(sc, b->dfd, b->name[i], b->queue,
+			    &b->stamp[i]);
 }
 
 static void
