@@ -37,4 +37,5 @@ deferred_queue() {
 }
 
 make -s -C "$top_builddir" bench/scanbench bench/readfloor bench/qclone \
-    bench/releasebench >/dev/null || bail_out "make bench failed"
+    bench/cachebench bench/releasebench >/dev/null ||
+    bail_out "make bench failed"

@@ -149,6 +149,9 @@ cli backlog_warm warm backlog
 cli list_cold cold list --limit 20
 cli list_warm warm list --limit 20
 cli backlog_touch touch backlog
+mkdir -p "$T/cachebench"
+"$top_builddir/bench/cachebench" "$T/cachebench" "$N" "$RUNS" \
+    >"$T/cachebench.runs" || bail_out "cachebench failed"
 
 floor=$(cat "$T/floor") ebb=$(cat "$T/ebb") ebb1=$(cat "$T/ebb1")
 pq=$(cat "$T/postqueue") qs=$(cat "$T/qshape") re=$(cat "$T/re")
@@ -191,4 +194,4 @@ echo "  backlog 1% changed / full  $(ratio "$(cat "$T/backlog_touch")" "$ebb"); 
 echo "index: $(awk -v b="$bytes" -v n="$count" 'BEGIN { printf "%.0f", b / n }') bytes per message besides strings (budget <= 300), strings $(awk -v b="$strings" -v n="$count" 'BEGIN { printf "%.0f", b / n }') bytes per message"
 echo "resident size grew $(awk -v b="$rss_growth" -v n="$count" 'BEGIN { printf "%.0f", b / n }') bytes per message in the first one-thread full scan (all of it: index, strings, allocator)"
 echo "rescan re-parsed $reparsed files of $count (median)"
-echo "scan cache: $(awk -v b="$cache_bytes" -v n="$count" 'BEGIN { printf "%.0f", b / n }') bytes per message on disk"
+echo "scan cache: $(awk -v b="$cache_bytes" -v n="$count" 'BEGIN { printf "%.0f", b / n }') bytes per message on disk; for $N messages alone (cachebench), written in $(col 1 <"$T/cachebench.runs") s, loaded in $(col 2 <"$T/cachebench.runs") s"
