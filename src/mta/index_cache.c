@@ -109,28 +109,37 @@ ixc_fail(struct index *ix, char **why_r, const char *why)
 	return -1;
 }
 
-/* ixc_read - the whole file into a buffer; -1 and errno */
-static unsigned char *
-ixc_read(int fd, size_t size)
+/* ixc_pread - len bytes at off into buf; -1 and errno (EIO: short) */
+static int
+ixc_pread(int fd, void *buf, size_t len, size_t off)
 {
-	unsigned char	*buf = xmalloc(size > 0 ? size : 1);
 	size_t		 got = 0;
 	ssize_t		 n;
 
-	while (got < size) {
-		if ((n = read(fd, buf + got, size - got)) < 0) {
+	while (got < len) {
+		if ((n = pread(fd, (char *)buf + got, len - got,
+		    (off_t)(off + got))) < 0) {
 			if (errno == EINTR)
 				continue;
-			free(buf);
-			return NULL;
+			return -1;
 		}
-		if (n == 0)
-			break;
+		if (n == 0) {
+			errno = EIO;
+			return -1;
+		}
 		got += (size_t)n;
 	}
-	if (got != size) {
+	return 0;
+}
+
+/* ixc_read - len bytes at off into a new buffer; NULL and errno */
+static unsigned char *
+ixc_read(int fd, size_t len, size_t off)
+{
+	unsigned char	*buf = xmalloc(len > 0 ? len : 1);
+
+	if (ixc_pread(fd, buf, len, off) < 0) {
 		free(buf);
-		errno = EIO;
 		return NULL;
 	}
 	return buf;
@@ -167,20 +176,32 @@ bad:
 	return NULL;
 }
 
+/*
+ * The load reads the file in pieces, so that its peak memory is the index
+ * and not the index and the file: the checksum in a first pass of
+ * IXC_BUF reads, then the strings and the pool whole (small: senders and
+ * recipients repeat), then the records IXC_RECS at a time. The file is
+ * never changed in place (a writer renames a new one over it), so the two
+ * passes read the same bytes; every record is checked against the sizes
+ * anyway.
+ */
+#define IXC_RECS	4096
+
 int
 index_cache_load(const char *path, const char *ident, struct index *ix,
     char **why_r)
 {
 	struct ixc_header h;
-	struct ixc_rec	 r;
+	struct ixc_rec	*recs = NULL, *r;
 	struct index_stamp stamp;
 	struct msg	 m;
 	struct stat	 sb;
-	const unsigned char *recs;
-	const uint32_t	*pool;
+	uint32_t	*pool = NULL;
 	const char	**str = NULL, **rcpt = NULL;
-	unsigned char	*buf = NULL;
-	size_t		 ilen = strlen(ident), off, want, i, j, rmax = 0;
+	unsigned char	*buf = NULL, *strbuf = NULL;
+	uint64_t	 sum = 0;
+	size_t		 ilen = strlen(ident), size, off, len, want, i, j, k, nk;
+	size_t		 rmax = 0, recoff;
 	int		 fd, rc = -1;
 	const char	*why = NULL;
 
@@ -192,10 +213,8 @@ index_cache_load(const char *path, const char *ident, struct index *ix,
 		*why_r = xasprintf("%s", strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &sb) < 0) {
-		*why_r = xasprintf("%s", strerror(errno));
-		goto out;
-	}
+	if (fstat(fd, &sb) < 0)
+		goto syserr;
 	if (!S_ISREG(sb.st_mode) || sb.st_uid != geteuid() ||
 	    (sb.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
 		why = "not a file of this user, writable by it alone";
@@ -205,15 +224,13 @@ index_cache_load(const char *path, const char *ident, struct index *ix,
 		why = "too big";
 		goto fail;
 	}
-	if ((size_t)sb.st_size < sizeof(h)) {
+	size = (size_t)sb.st_size;
+	if (size < sizeof(h)) {
 		why = "truncated";
 		goto fail;
 	}
-	if ((buf = ixc_read(fd, (size_t)sb.st_size)) == NULL) {
-		*why_r = xasprintf("%s", strerror(errno));
-		goto out;
-	}
-	memcpy(&h, buf, sizeof(h));
+	if (ixc_pread(fd, &h, sizeof(h), 0) < 0)
+		goto syserr;
 	if (memcmp(h.magic, IXC_MAGIC, sizeof(h.magic)) != 0) {
 		why = "not an ebb scan cache";
 		goto fail;
@@ -222,89 +239,115 @@ index_cache_load(const char *path, const char *ident, struct index *ix,
 		why = "another version or byte order";
 		goto fail;
 	}
-	if (h.file_size != (uint64_t)sb.st_size) {
-		why = h.file_size > (uint64_t)sb.st_size ? "truncated" :
+	if (h.file_size != (uint64_t)size) {
+		why = h.file_size > (uint64_t)size ? "truncated" :
 		    "damaged (size)";
 		goto fail;
 	}
 	/* sizes within the file before anything is multiplied */
 	if (h.ident_len > INDEX_CACHE_IDENT_MAX ||
-	    h.nrec > (uint64_t)sb.st_size / sizeof(r) ||
-	    h.npool > (uint64_t)sb.st_size / 4 ||
+	    h.nrec > size / sizeof(*r) || h.npool > size / 4 ||
 	    (want = sizeof(h) + pad8(h.ident_len) + (size_t)h.nrec *
-	    sizeof(r) + pad8((size_t)h.npool * 4)) > (size_t)sb.st_size) {
+	    sizeof(*r) + pad8((size_t)h.npool * 4)) > size) {
 		why = "damaged (sizes)";
 		goto fail;
 	}
-	if (h.ident_len != ilen || memcmp(buf + sizeof(h), ident, ilen) != 0) {
+	buf = xmalloc(IXC_BUF);
+	if (ixc_pread(fd, buf, pad8(h.ident_len), sizeof(h)) < 0)
+		goto syserr;
+	if (h.ident_len != ilen || memcmp(buf, ident, ilen) != 0) {
 		why = "made for another MTA, queue directory or settings";
 		goto fail;
 	}
-	if (ixc_sum(0, buf + sizeof(h), (size_t)sb.st_size - sizeof(h)) !=
-	    h.checksum) {
+	for (off = sizeof(h); off < size; off += len) {
+		len = MINIMUM(IXC_BUF, size - off);
+		if (ixc_pread(fd, buf, len, off) < 0)
+			goto syserr;
+		sum = ixc_sum(sum, buf, len);
+	}
+	if (sum != h.checksum) {
 		why = "damaged (checksum)";
 		goto fail;
 	}
-	off = sizeof(h) + pad8(ilen);
-	recs = buf + off;
-	off += (size_t)h.nrec * sizeof(r);
-	pool = (const uint32_t *)(const void *)(buf + off);
-	off += pad8((size_t)h.npool * 4);
-	if ((str = ixc_strings(buf + off, (size_t)sb.st_size - want,
-	    h.nstrings)) == NULL) {
+	recoff = sizeof(h) + pad8(ilen);
+	off = recoff + (size_t)h.nrec * sizeof(*r);
+	if ((pool = (uint32_t *)(void *)ixc_read(fd, (size_t)h.npool * 4,
+	    off)) == NULL || (strbuf = ixc_read(fd, size - want, want)) ==
+	    NULL)
+		goto syserr;
+	if ((str = ixc_strings(strbuf, size - want, h.nstrings)) == NULL) {
 		why = "damaged (strings)";
 		goto fail;
 	}
 	index_reserve(ix, (size_t)h.nrec);
-	for (i = 0; i < h.nrec; i++) {
-		memcpy(&r, recs + i * sizeof(r), sizeof(r));
-		if (memchr(r.queue_id, '\0', sizeof(r.queue_id)) == NULL ||
-		    !ebb_queue_id_valid(r.queue_id) ||
-		    r.queue >= MSG_QUEUE_MAX || r.sender >= h.nstrings ||
-		    (r.reason != IXC_NONE && r.reason >= h.nstrings) ||
-		    (r.nrcpt == 1 && r.rcpt >= h.nstrings) ||
-		    (r.nrcpt > 1 && (r.rcpt > h.npool ||
-		    r.nrcpt > h.npool - r.rcpt))) {
-			why = "damaged (records)";
-			goto fail;
-		}
-		if (r.nrcpt > rmax) {
-			rmax = r.nrcpt;
-			rcpt = xreallocarray(rcpt, rmax, sizeof(*rcpt));
-		}
-		if (r.nrcpt == 1)
-			rcpt[0] = str[r.rcpt];
-		for (j = 0; r.nrcpt > 1 && j < r.nrcpt; j++) {
-			if (pool[r.rcpt + j] >= h.nstrings) {
-				why = "damaged (recipients)";
+	recs = xreallocarray(NULL, IXC_RECS, sizeof(*recs));
+	for (i = 0; i < h.nrec; i += nk) {
+		nk = MINIMUM(IXC_RECS, (size_t)h.nrec - i);
+		if (ixc_pread(fd, recs, nk * sizeof(*recs), recoff +
+		    i * sizeof(*recs)) < 0)
+			goto syserr;
+		for (k = 0; k < nk; k++) {
+			r = &recs[k];
+			if (memchr(r->queue_id, '\0', sizeof(r->queue_id)) ==
+			    NULL || !ebb_queue_id_valid(r->queue_id) ||
+			    r->queue >= MSG_QUEUE_MAX ||
+			    r->sender >= h.nstrings ||
+			    (r->reason != IXC_NONE &&
+			    r->reason >= h.nstrings) ||
+			    (r->nrcpt == 1 && r->rcpt >= h.nstrings) ||
+			    (r->nrcpt > 1 && (r->rcpt > h.npool ||
+			    r->nrcpt > h.npool - r->rcpt))) {
+				why = "damaged (records)";
 				goto fail;
 			}
-			rcpt[j] = str[pool[r.rcpt + j]];
+			if (r->nrcpt > rmax) {
+				rmax = r->nrcpt;
+				rcpt = xreallocarray(rcpt, rmax,
+				    sizeof(*rcpt));
+			}
+			if (r->nrcpt == 1)
+				rcpt[0] = str[r->rcpt];
+			for (j = 0; r->nrcpt > 1 && j < r->nrcpt; j++) {
+				if (pool[r->rcpt + j] >= h.nstrings) {
+					why = "damaged (recipients)";
+					goto fail;
+				}
+				rcpt[j] = str[pool[r->rcpt + j]];
+			}
+			memset(&m, 0, sizeof(m));
+			memcpy(m.queue_id, r->queue_id, sizeof(m.queue_id));
+			m.queue = r->queue;
+			m.nrcpt = r->nrcpt;
+			m.arrival_time = (time_t)r->arrival_time;
+			m.create_time = (time_t)r->create_time;
+			m.deadline = (time_t)r->deadline;
+			m.size = r->size;
+			m.sender = str[r->sender];
+			m.rcpt = rcpt;
+			m.reason = r->reason != IXC_NONE ? str[r->reason] :
+			    NULL;
+			stamp.ino = r->ino;
+			stamp.size = r->fsize;
+			stamp.mtime = r->mtime;
+			stamp.mtime_nsec = r->mtime_nsec;
+			index_put(ix, &m, &stamp);
 		}
-		memset(&m, 0, sizeof(m));
-		memcpy(m.queue_id, r.queue_id, sizeof(m.queue_id));
-		m.queue = r.queue;
-		m.nrcpt = r.nrcpt;
-		m.arrival_time = (time_t)r.arrival_time;
-		m.create_time = (time_t)r.create_time;
-		m.deadline = (time_t)r.deadline;
-		m.size = r.size;
-		m.sender = str[r.sender];
-		m.rcpt = rcpt;
-		m.reason = r.reason != IXC_NONE ? str[r.reason] : NULL;
-		stamp.ino = r.ino;
-		stamp.size = r.fsize;
-		stamp.mtime = r.mtime;
-		stamp.mtime_nsec = r.mtime_nsec;
-		index_put(ix, &m, &stamp);
 	}
 	rc = 1;
+	goto out;
+syserr:
+	*why_r = xasprintf("%s", strerror(errno));
+	index_scan_begin(ix);
+	index_scan_end(ix);
 	goto out;
 fail:
 	rc = ixc_fail(ix, why_r, why);
 out:
+	free(recs);
 	free(rcpt);
 	free(str);
+	free(strbuf);
+	free(pool);
 	free(buf);
 	close(fd);
 	return rc;
