@@ -36,5 +36,6 @@ deferred_queue() {
 	    bail_out "expected $1 deferred, have $(pf_count deferred)"
 }
 
-make -s -C "$top_builddir" bench/scanbench bench/readfloor \
-    bench/releasebench >/dev/null || bail_out "make bench failed"
+make -s -C "$top_builddir" bench/scanbench bench/readfloor bench/qclone \
+    bench/cachebench bench/releasebench >/dev/null ||
+    bail_out "make bench failed"

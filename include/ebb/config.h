@@ -27,6 +27,7 @@
 #define EBB_CONFIG_FILE	SYSCONFDIR "/ebb/ebb.conf"
 #endif
 #define EBB_STATE_DIRECTORY	LOCALSTATEDIR "/lib/ebb"
+#define CONFIG_SCAN_THREADS_MAX	8	/* [general] scan_threads */
 
 enum config_mta		{ CONFIG_MTA_POSTFIX, CONFIG_MTA_SENDMAIL };
 enum config_scan	{ CONFIG_SCAN_DIRECT, CONFIG_SCAN_POSTQUEUE };
@@ -43,6 +44,7 @@ struct config {
 	int	 mta;			/* enum config_mta */
 	char	*state_directory;
 	char	*user;
+	long	 scan_threads;		/* 0: one per online CPU */
 
 	/* [postfix] */
 	char	*postfix_config_directory;

@@ -52,6 +52,12 @@ void		 index_free(struct index **ixp);
 struct msg	*index_put(struct index *ix, const struct msg *m,
 		    const struct index_stamp *stamp);
 
+/*
+ * index_reserve - make room for n messages in all, so that filling the
+ * index with them does not grow its table step by step (loading a cache)
+ */
+void		 index_reserve(struct index *ix, size_t n);
+
 /* index_lookup - the message with this queue id, or NULL */
 struct msg	*index_lookup(struct index *ix, const char *queue_id);
 
@@ -72,6 +78,12 @@ int		 index_scan_unchanged(struct index *ix, const char *queue_id,
 		    const struct index_stamp *stamp, int queue,
 		    time_t next_retry);
 size_t		 index_scan_end(struct index *ix);
+
+/*
+ * index_stamp_of - the stamp of m (a message of an index): 1 and *st_r,
+ * or 0 when the index does not know it (the next scan reads the file)
+ */
+int		 index_stamp_of(const struct msg *m, struct index_stamp *st_r);
 
 /*
  * index_keep_unreadable - during a scan, queue_id is in queue but its file

@@ -178,6 +178,12 @@ struct mta_ops {
 	void		(*refresh_begin)(struct mta *, struct index *,
 			    void (*dirty)(void *arg, const char *id),
 			    void *arg);
+	/*
+	 * cache_key: what the fields a scan derives depend on besides the
+	 * files (Postfix: the queue lifetimes), as a string into buf; -1
+	 * when it cannot tell. NULL: the backend's index is never cached.
+	 */
+	int		(*cache_key)(struct mta *, char *buf, size_t len);
 };
 
 /* the backend's handle; backends keep their state behind priv */
@@ -194,6 +200,27 @@ struct mta {
  */
 int		 mta_open(const struct config *cfg, struct mta **mta_r,
 		    char **err_r);
+
+/*
+ * mta_scan_threads - how many threads a scan reads the queue with:
+ * [general] scan_threads, or with 0 the online CPUs, at most
+ * CONFIG_SCAN_THREADS_MAX (reading files gains little from more)
+ */
+int		 mta_scan_threads(const struct config *cfg);
+
+/*
+ * mta_scan_cached - mta_scan for a run that scans once into an empty index
+ * (ebbctl backlog, list): the index is first loaded from the cache file
+ * MTA_SCAN_CACHE in [general] state_directory (index_cache.h), so that the
+ * scan reads only the files that changed since, and the cache is written
+ * back when the scan changed anything. A cache that cannot be used is
+ * ignored with a warning; one that cannot be written is warned about. Set
+ * EBB_SCAN_STATS in the environment for a line on stderr of what the scan
+ * read and what it took from the cache.
+ */
+#define MTA_SCAN_CACHE	"scan-cache"
+int		 mta_scan_cached(struct mta *, const struct config *,
+		    struct index *, struct scan_stats *, char **err_r);
 
 /* mta_close - close *mp and set it to NULL; NULL is fine */
 void		 mta_close(struct mta **mp);

@@ -188,7 +188,7 @@ cmd_backlog_exec(struct ebbctl *ctl, int argc, char **argv)
 			goto fail;
 		ix = index_new();
 		memset(&st, 0, sizeof(st));
-		if (mta_scan(mta, ix, &st, &err) < 0)
+		if (mta_scan_cached(mta, ctl->cfg, ix, &st, &err) < 0)
 			goto fail;
 		if (st.corrupt > 0)
 			log_warn("%zu queue file%s skipped (corrupt or "

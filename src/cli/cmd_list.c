@@ -280,7 +280,7 @@ cmd_list_exec(struct ebbctl *ctl, int argc, char **argv)
 		index_free(&ix);
 		ix = index_new();
 	}
-	if (mta_scan(mta, ix, &st, &err) < 0)
+	if (mta_scan_cached(mta, ctl->cfg, ix, &st, &err) < 0)
 		goto fail;
 	if (st.corrupt > 0)
 		log_warn("%zu queue file%s skipped (corrupt or truncated)",

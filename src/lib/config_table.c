@@ -72,6 +72,9 @@ const struct config_key config_keys[] = {
 	{ "general", "user", STRING(user), "ebb", 0, 0, NULL,
 	  config_check_user, 0,
 	  "unprivileged user of ebbd's milter, control and HTTP processes" },
+	{ "general", "scan_threads", INTEGER(scan_threads), "0", 0,
+	  CONFIG_SCAN_THREADS_MAX, NULL, NULL, 0,
+	  "threads reading the queue in a scan; 0: one per CPU, at most 8" },
 
 	{ "postfix", "config_directory", PATH(postfix_config_directory),
 	  "/etc/postfix", 0, 0, NULL, NULL, 0,

@@ -389,6 +389,13 @@ index_put(struct index *ix, const struct msg *m, const struct index_stamp *st)
 	return &e->msg;
 }
 
+void
+index_reserve(struct index *ix, size_t n)
+{
+	while (n * 2 > ix->nslots)
+		index_grow(ix);
+}
+
 static struct ientry *
 index_find(const struct index *ix, const char *id, size_t *slot_r)
 {
@@ -448,6 +455,20 @@ index_scan_unchanged(struct index *ix, const char *queue_id,
 	}
 	e->msg.next_retry = next_retry;
 	e->gen = ix->gen;
+	return 1;
+}
+
+int
+index_stamp_of(const struct msg *m, struct index_stamp *st_r)
+{
+	const struct ientry *e = (const struct ientry *)(const void *)m;
+
+	if (!e->stamped)
+		return 0;
+	st_r->ino = e->ino;
+	st_r->size = e->size;
+	st_r->mtime = e->mtime;
+	st_r->mtime_nsec = e->mtime_nsec;
 	return 1;
 }
 

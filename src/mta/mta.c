@@ -6,10 +6,19 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ebb/config.h"
+#include "ebb/index.h"
+#include "ebb/index_cache.h"
+#include "ebb/log.h"
 #include "ebb/mta.h"
 #include "ebb/proof.h"
 #include "ebb/util.h"
@@ -94,11 +103,98 @@ mta_name(struct mta *m)
 }
 
 int
+mta_scan_threads(const struct config *cfg)
+{
+	long	 n = cfg->scan_threads;
+
+	if (n <= 0 && (n = sysconf(_SC_NPROCESSORS_ONLN)) < 1)
+		n = 1;
+	return (int)MINIMUM(n, CONFIG_SCAN_THREADS_MAX);
+}
+
+int
 mta_scan(struct mta *m, struct index *ix, struct scan_stats *st,
     char **err_r)
 {
 	memset(st, 0, sizeof(*st));
 	return m->ops->scan(m, ix, st, err_r);
+}
+
+/*
+ * mta_cache_ident - what a cache must have been made for: this ebb, this
+ * MTA, this queue directory (by name, device and inode: the inode numbers
+ * of a queue made anew mean nothing) and the backend's settings
+ */
+static char *
+mta_cache_ident(struct mta *m)
+{
+	struct stat	 sb;
+	char		 key[1024];
+	const char	*dir = mta_queue_directory(m);
+
+	if (m->ops->cache_key == NULL || m->ops->cache_key(m, key,
+	    sizeof(key)) < 0 || stat(dir, &sb) < 0)
+		return NULL;
+	return xasprintf("ebb %s\n%s\n%s %ju:%ju\n%s\n", PACKAGE_VERSION,
+	    m->ops->name, dir, (uintmax_t)sb.st_dev, (uintmax_t)sb.st_ino,
+	    key);
+}
+
+/*
+ * mta_cache_dir_ok - the state directory can hold the cache: it is there,
+ * ours (another user's, root's for an admin who is not, is not our place
+ * to write), and no other user can replace what is in it
+ */
+static int
+mta_cache_dir_ok(const char *dir)
+{
+	struct stat	 sb;
+
+	if (stat(dir, &sb) < 0 || sb.st_uid != geteuid())
+		return 0;
+	if (!S_ISDIR(sb.st_mode) || (sb.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		log_warn("%s: not a directory writable by its owner alone: "
+		    "no scan cache", dir);
+		return 0;
+	}
+	return 1;
+}
+
+int
+mta_scan_cached(struct mta *m, const struct config *cfg, struct index *ix,
+    struct scan_stats *st, char **err_r)
+{
+	char		*ident, *path, *why = NULL;
+	const char	*how = "none";
+	int		 loaded, rc;
+
+	if (index_count(ix) != 0 || (ident = mta_cache_ident(m)) == NULL ||
+	    !mta_cache_dir_ok(cfg->state_directory)) {
+		rc = mta_scan(m, ix, st, err_r);
+		goto stats;
+	}
+	path = xasprintf("%s/%s", cfg->state_directory, MTA_SCAN_CACHE);
+	if ((loaded = index_cache_load(path, ident, ix, &why)) < 0) {
+		log_warn("%s ignored: %s", path, why);
+		free(why);
+		why = NULL;
+		how = "ignored";
+	} else if (loaded > 0)
+		how = "loaded";
+	rc = mta_scan(m, ix, st, err_r);
+	if (rc == 0 && !st->via_lister && (loaded <= 0 || st->parsed > 0 ||
+	    st->removed > 0) && index_cache_save(path, ident, ix, &why) < 0) {
+		log_warn("%s not written: %s", path, why);
+		free(why);
+	}
+	free(path);
+	free(ident);
+stats:
+	if (rc == 0 && getenv("EBB_SCAN_STATS") != NULL)
+		fprintf(stderr, "scan: files %zu parsed %zu cached %zu "
+		    "removed %zu cache %s\n", st->files, st->parsed,
+		    st->unchanged, st->removed, how);
+	return rc;
 }
 
 /* mta_ids_valid - refuse the whole call when one id is not a queue id */

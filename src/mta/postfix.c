@@ -31,6 +31,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +55,8 @@
 
 #define PF_WALK_DEPTH	4	/* subdirectory levels below a queue */
 #define PF_PROOF_CHUNK	65536	/* bytes per read of a proof check */
+#define PF_BATCH	256	/* queue files per batch of a scan thread */
+#define PF_QUEUED	2	/* batches waiting, per thread */
 
 /*
  * the queues ebb scans, in the order a message moves through them, by
@@ -82,11 +86,42 @@ pf_queue_lookup(const char *name)
 	return -1;
 }
 
-/* the state of one scan, passed down the directory walk */
+/*
+ * The scan in threads. One thread walks the directories (readdir is cheap)
+ * and cuts the names of the files into batches; the files are read and
+ * parsed (what costs) by a pool of threads, the walker among them when the
+ * queue of batches is full. The index is not thread-safe: every call into
+ * it (and into the index of bad files, and the log) holds pool.lock, and
+ * the costly open, read and parse do not. Memory is bounded by the batches:
+ * PF_QUEUED per thread waiting, one in each thread's hands. With one thread
+ * the walker reads every batch itself, as the scan always did.
+ */
+struct pf_batch {
+	int		 dfd;		/* the directory, a dup: ours to close */
+	int		 queue;
+	size_t		 n;
+	char		 name[PF_BATCH][MSG_QUEUE_ID_MAX];
+	/* the reader's: what stat found, and whether to ask the index */
+	struct index_stamp stamp[PF_BATCH];
+	uint8_t		 complete[PF_BATCH];
+};
+
+struct pf_pool {
+	pthread_mutex_t	 lock;		/* the indexes, the log, what follows */
+	pthread_cond_t	 ready;		/* a batch waits, or done */
+	struct pf_batch	**queued;	/* a ring of batches waiting */
+	size_t		 nqueued, head, cap;
+	int		 done;		/* the walk is over */
+};
+
+/* the state of one scan thread, passed down the directory walk */
 struct pf_scan {
 	struct postfix	*pf;
 	struct index	*ix;
 	struct scan_stats *st;
+	struct pf_pool	*pool;
+	struct pf_parser *parser;	/* each thread has its own */
+	struct pf_batch	*batch;		/* the walker's: being filled */
 	int		 sys_errno;	/* why a queue could not be opened */
 };
 
@@ -226,6 +261,7 @@ postfix_open(struct mta *m, const struct config *cfg, char **err_r)
 	m->priv = pf;
 	pf->config_dir = xstrdup(cfg->postfix_config_directory);
 	pf->scan_mode = cfg->postfix_scan;
+	pf->scan_threads = mta_scan_threads(cfg);
 	if ((pf->postconf = exec_find("postconf")) == NULL) {
 		*err_r = xstrdup("postconf not found: is Postfix installed?");
 		goto fail;
@@ -295,6 +331,19 @@ postfix_id_ok(const char *name)
 	return strlen(name) < MSG_QUEUE_ID_MAX && ebb_queue_id_valid(name);
 }
 
+/* pf_lock, pf_unlock - around every call into the indexes and the log */
+static void
+pf_lock(struct pf_scan *sc)
+{
+	pthread_mutex_lock(&sc->pool->lock);
+}
+
+static void
+pf_unlock(struct pf_scan *sc)
+{
+	pthread_mutex_unlock(&sc->pool->lock);
+}
+
 /*
  * postfix_bad - count a file that cannot be read; log it once. One in
  * hold stays in the index, flagged unreadable, so that what ebb parked is
@@ -310,12 +359,13 @@ postfix_bad(struct pf_scan *sc, const char *id, int queue,
 	int		 kept = postfix_queues[queue].role == MSG_ROLE_HELD;
 
 	sc->st->corrupt++;
+	pf_lock(sc);
 	if (kept) {
 		sc->st->unreadable++;
 		index_keep_unreadable(sc->ix, id, queue);
 	}
 	if (index_scan_unchanged(sc->pf->bad, id, stamp, queue, 0))
-		return;
+		goto out;
 	log_msg(LOG_WARNING, id, "%s queue=%s error=%s reason=\"%s\" "
 	    "offset=%llu", kept ? "unreadable, kept" : "skipped",
 	    postfix_queues[queue].name, what, why, offset);
@@ -323,12 +373,14 @@ postfix_bad(struct pf_scan *sc, const char *id, int queue,
 	ebb_strlcpy(m.queue_id, id, sizeof(m.queue_id));
 	m.queue = (uint8_t)queue;
 	index_put(sc->pf->bad, &m, stamp);
+out:
+	pf_unlock(sc);
 }
 
 /* postfix_read_file - parse one changed queue file into the index */
 static void
 postfix_read_file(struct pf_scan *sc, int dfd, const char *id, int queue,
-    const struct stat *sb, const struct index_stamp *stamp)
+    const struct index_stamp *stamp)
 {
 	struct pf_envelope env;
 	struct msg	 m;
@@ -344,8 +396,7 @@ postfix_read_file(struct pf_scan *sc, int dfd, const char *id, int queue,
 			    strerror(errno), 0);
 		return;
 	}
-	e = pf_parse(sc->pf->parser, postfix_pread, &fd, (uint64_t)sb->st_size,
-	    &env, &why);
+	e = pf_parse(sc->parser, postfix_pread, &fd, stamp->size, &env, &why);
 	close(fd);
 	if (e != PF_OK) {
 		postfix_bad(sc, id, queue, stamp, pf_error_name(e), why,
@@ -361,24 +412,139 @@ postfix_read_file(struct pf_scan *sc, int dfd, const char *id, int queue,
 	    env.arrival_time);
 	m.deadline = postfix_deadline(sc->pf, m.create_time,
 	    env.sender[0] == '\0');
-	m.next_retry = queue == PF_QUEUE_DEFERRED ? sb->st_mtime : 0;
+	m.next_retry = queue == PF_QUEUE_DEFERRED ? (time_t)stamp->mtime : 0;
 	m.size = (uint64_t)env.content_size;
 	m.sender = env.sender;
 	m.rcpt = env.rcpt;
 	m.nrcpt = (uint32_t)MINIMUM(env.nrcpt, (size_t)UINT32_MAX);
+	pf_lock(sc);
 	index_put(sc->ix, &m, stamp);
+	pf_unlock(sc);
 }
 
-/* postfix_walk - scan one queue directory and its subdirectories */
+/*
+ * postfix_read_batch - stat the files of a batch, read the changed ones.
+ * The index is asked about the whole batch under one lock: a rescan is
+ * mostly stat and lookup, and a lock per file had the threads queue on it.
+ */
+static void
+postfix_read_batch(struct pf_scan *sc, struct pf_batch *b)
+{
+	struct index_stamp *stamp;
+	struct stat	 sb;
+	const char	*id;
+	size_t		 i;
+
+	for (i = 0; i < b->n; i++) {
+		id = b->name[i];
+		stamp = &b->stamp[i];
+		b->complete[i] = 0;
+		if (fstatat(b->dfd, id, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno == ENOENT)
+				sc->st->vanished++;
+			continue;
+		}
+		if (!S_ISREG(sb.st_mode))
+			continue;
+		stamp->ino = sb.st_ino;
+		stamp->size = (uint64_t)sb.st_size;
+		stamp->mtime = sb.st_mtim.tv_sec;
+		stamp->mtime_nsec = (uint32_t)sb.st_mtim.tv_nsec;
+		if ((sb.st_mode & S_IXUSR) == 0) {
+			/*
+			 * only a file being written lacks the bit, and none
+			 * is written in hold: one there was damaged, and is
+			 * still there (postsuper will not release it)
+			 */
+			if (postfix_queues[b->queue].role == MSG_ROLE_HELD)
+				postfix_bad(sc, id, b->queue, stamp,
+				    "incomplete", "no owner-execute bit", 0);
+			else
+				sc->st->incomplete++;
+			continue;
+		}
+		sc->st->files++;
+		b->complete[i] = 1;
+	}
+	pf_lock(sc);
+	for (i = 0; i < b->n; i++) {
+		if (b->complete[i] && index_scan_unchanged(sc->ix, b->name[i],
+		    &b->stamp[i], b->queue, b->queue == PF_QUEUE_DEFERRED ?
+		    (time_t)b->stamp[i].mtime : 0)) {
+			sc->st->unchanged++;
+			b->complete[i] = 0;	/* nothing left to do */
+		}
+	}
+	pf_unlock(sc);
+	for (i = 0; i < b->n; i++)
+		if (b->complete[i])
+			postfix_read_file(sc, b->dfd, b->name[i], b->queue,
+			    &b->stamp[i]);
+}
+
+static void
+pf_batch_free(struct pf_batch *b)
+{
+	close(b->dfd);
+	free(b);
+}
+
+/*
+ * pf_batch_push - hand a full batch to the pool; read it here when the
+ * pool has no room (or no threads)
+ */
+static void
+pf_batch_push(struct pf_scan *sc, struct pf_batch *b)
+{
+	struct pf_pool	*pool = sc->pool;
+
+	pf_lock(sc);
+	if (pool->nqueued < pool->cap) {
+		pool->queued[(pool->head + pool->nqueued++) % pool->cap] = b;
+		pthread_cond_signal(&pool->ready);
+		pf_unlock(sc);
+		return;
+	}
+	pf_unlock(sc);
+	postfix_read_batch(sc, b);
+	pf_batch_free(b);
+}
+
+/* pf_worker - read batches until the walk is over and none is left */
+static void *
+pf_worker(void *arg)
+{
+	struct pf_scan	*sc = arg;
+	struct pf_pool	*pool = sc->pool;
+	struct pf_batch	*b;
+
+	for (;;) {
+		pf_lock(sc);
+		while (pool->nqueued == 0 && !pool->done)
+			pthread_cond_wait(&pool->ready, &pool->lock);
+		if (pool->nqueued == 0) {
+			pf_unlock(sc);
+			return NULL;
+		}
+		b = pool->queued[pool->head];
+		pool->head = (pool->head + 1) % pool->cap;
+		pool->nqueued--;
+		pf_unlock(sc);
+		postfix_read_batch(sc, b);
+		pf_batch_free(b);
+	}
+}
+
+/* postfix_walk - list one queue directory and its subdirectories */
 static int
 postfix_walk(struct pf_scan *sc, int parent, const char *name, int queue,
     int depth, char **err_r)
 {
-	struct index_stamp stamp;
+	struct pf_batch	*b = NULL;
 	struct dirent	*de;
 	struct stat	 sb;
 	DIR		*dir;
-	int		 dfd, rc = 0;
+	int		 dfd, isdir, rc = 0;
 
 	dfd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC);
@@ -399,54 +565,65 @@ postfix_walk(struct pf_scan *sc, int parent, const char *name, int queue,
 	while (rc == 0 && (de = readdir(dir)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
-		if (de->d_type == DT_DIR) {
+		if (de->d_type == DT_UNKNOWN) {	/* some file systems */
+			if (fstatat(dfd, de->d_name, &sb,
+			    AT_SYMLINK_NOFOLLOW) < 0) {
+				if (errno == ENOENT)
+					sc->st->vanished++;
+				continue;
+			}
+			isdir = S_ISDIR(sb.st_mode);
+		} else if (de->d_type == DT_DIR)
+			isdir = 1;
+		else if (de->d_type == DT_REG)
+			isdir = 0;
+		else
+			continue;
+		if (isdir) {
 			if (depth < PF_WALK_DEPTH)
 				rc = postfix_walk(sc, dfd, de->d_name, queue,
 				    depth + 1, err_r);
 			continue;
 		}
-		if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
+		if (!postfix_id_ok(de->d_name))
 			continue;
-		if (fstatat(dfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
-			if (errno == ENOENT)
-				sc->st->vanished++;
-			continue;
+		if (b == NULL) {
+			b = xmalloc(sizeof(*b));
+			b->queue = queue;
+			b->n = 0;
+			if ((b->dfd = fcntl(dfd, F_DUPFD_CLOEXEC, 0)) < 0) {
+				sc->sys_errno = errno;
+				*err_r = xasprintf("%s/%s: %s",
+				    sc->pf->queue_dir, name, strerror(errno));
+				free(b);
+				b = NULL;
+				rc = -1;
+				break;
+			}
 		}
-		if (S_ISDIR(sb.st_mode)) {	/* DT_UNKNOWN file systems */
-			if (depth < PF_WALK_DEPTH)
-				rc = postfix_walk(sc, dfd, de->d_name, queue,
-				    depth + 1, err_r);
-			continue;
+		ebb_strlcpy(b->name[b->n++], de->d_name, MSG_QUEUE_ID_MAX);
+		if (b->n == PF_BATCH) {
+			pf_batch_push(sc, b);
+			b = NULL;
 		}
-		if (!S_ISREG(sb.st_mode) || !postfix_id_ok(de->d_name))
-			continue;
-		stamp.ino = sb.st_ino;
-		stamp.size = (uint64_t)sb.st_size;
-		stamp.mtime = sb.st_mtim.tv_sec;
-		stamp.mtime_nsec = (uint32_t)sb.st_mtim.tv_nsec;
-		if ((sb.st_mode & S_IXUSR) == 0) {
-			/*
-			 * only a file being written lacks the bit, and none
-			 * is written in hold: one there was damaged, and is
-			 * still there (postsuper will not release it)
-			 */
-			if (postfix_queues[queue].role == MSG_ROLE_HELD)
-				postfix_bad(sc, de->d_name, queue, &stamp,
-				    "incomplete", "no owner-execute bit", 0);
-			else
-				sc->st->incomplete++;
-			continue;
-		}
-		sc->st->files++;
-		if (index_scan_unchanged(sc->ix, de->d_name, &stamp, queue,
-		    queue == PF_QUEUE_DEFERRED ? sb.st_mtime : 0)) {
-			sc->st->unchanged++;
-			continue;
-		}
-		postfix_read_file(sc, dfd, de->d_name, queue, &sb, &stamp);
 	}
+	if (b != NULL)
+		pf_batch_push(sc, b);
 	closedir(dir);
 	return rc;
+}
+
+/* scan_stats_add - a thread's counts into the scan's */
+static void
+scan_stats_add(struct scan_stats *to, const struct scan_stats *from)
+{
+	to->files += from->files;
+	to->parsed += from->parsed;
+	to->unchanged += from->unchanged;
+	to->incomplete += from->incomplete;
+	to->vanished += from->vanished;
+	to->corrupt += from->corrupt;
+	to->unreadable += from->unreadable;
 }
 
 /*
@@ -457,9 +634,14 @@ static int
 postfix_scan_direct(struct postfix *pf, struct index *ix,
     struct scan_stats *st, int *errno_r, char **err_r)
 {
-	struct pf_scan	 sc = { pf, ix, st, 0 };
-	size_t		 i;
-	int		 qfd;
+	struct pf_pool	 pool;
+	struct pf_scan	 sc = { pf, ix, st, &pool, pf->parser, NULL, 0 };
+	struct pf_scan	*wsc;
+	struct scan_stats *wst;
+	pthread_t	*tid;
+	sigset_t	 all, old;
+	size_t		 i, nthreads = (size_t)pf->scan_threads, nstarted = 0;
+	int		 qfd, rc = 0;
 
 	if ((qfd = open(pf->queue_dir, O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) < 0) {
@@ -467,17 +649,59 @@ postfix_scan_direct(struct postfix *pf, struct index *ix,
 		*err_r = xasprintf("%s: %s", pf->queue_dir, strerror(errno));
 		return -1;
 	}
+	memset(&pool, 0, sizeof(pool));
+	pthread_mutex_init(&pool.lock, NULL);
+	pthread_cond_init(&pool.ready, NULL);
+	pool.cap = nthreads > 1 ? PF_QUEUED * nthreads : 0;
+	pool.queued = xcalloc(pool.cap + 1, sizeof(*pool.queued));
+	tid = xcalloc(nthreads, sizeof(*tid));
+	wsc = xcalloc(nthreads, sizeof(*wsc));
+	wst = xcalloc(nthreads, sizeof(*wst));
+
+	/* the workers take no signals: the caller's handlers expect one */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (i = 1; i < nthreads; i++) {
+		wsc[i] = sc;
+		wsc[i].st = &wst[i];
+		wsc[i].parser = pf_parser_new();
+		if (pthread_create(&tid[i], NULL, pf_worker, &wsc[i]) != 0) {
+			pf_parser_free(&wsc[i].parser);
+			break;		/* fewer threads will do */
+		}
+		nstarted = i;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+
 	index_scan_begin(ix);
 	index_scan_begin(pf->bad);
-	for (i = 0; i < PF_QUEUE_COUNT; i++) {
-		if (postfix_walk(&sc, qfd, postfix_queues[i].name, (int)i, 0,
-		    err_r) < 0) {
-			close(qfd);
-			*errno_r = sc.sys_errno;
-			return -1;	/* no sweep after a partial scan */
-		}
-	}
+	for (i = 0; rc == 0 && i < PF_QUEUE_COUNT; i++)
+		rc = postfix_walk(&sc, qfd, postfix_queues[i].name, (int)i, 0,
+		    err_r);
 	close(qfd);
+
+	/* the walk is over: help with what is left, then wait */
+	pthread_mutex_lock(&pool.lock);
+	pool.done = 1;
+	pthread_cond_broadcast(&pool.ready);
+	pthread_mutex_unlock(&pool.lock);
+	if (pool.cap > 0)
+		pf_worker(&sc);
+	for (i = 1; i <= nstarted; i++) {
+		pthread_join(tid[i], NULL);
+		pf_parser_free(&wsc[i].parser);
+		scan_stats_add(st, &wst[i]);
+	}
+	free(tid);
+	free(wsc);
+	free(wst);
+	free(pool.queued);
+	pthread_cond_destroy(&pool.ready);
+	pthread_mutex_destroy(&pool.lock);
+	if (rc < 0) {
+		*errno_r = sc.sys_errno;
+		return -1;	/* no sweep after a partial scan */
+	}
 	st->removed = index_scan_end(ix);
 	index_scan_end(pf->bad);
 	return 0;
@@ -879,7 +1103,8 @@ postfix_refresh(struct mta *m, struct index *ix, const char *id,
     const char *dir, struct scan_stats *st, char **err_r)
 {
 	struct postfix	*pf = pf_of(m);
-	struct pf_scan	 sc = { pf, ix, st, 0 };
+	struct pf_pool	 pool;		/* none: only for its lock */
+	struct pf_scan	 sc = { pf, ix, st, &pool, pf->parser, NULL, 0 };
 	struct index_stamp stamp;
 	struct stat	 sb;
 	char		 path[512], *slash;
@@ -891,6 +1116,8 @@ postfix_refresh(struct mta *m, struct index *ix, const char *id,
 		*err_r = xasprintf("%s: %s", pf->queue_dir, strerror(errno));
 		return -1;
 	}
+	memset(&pool, 0, sizeof(pool));
+	pthread_mutex_init(&pool.lock, NULL);
 	for (try = 0; try < 3; try++) {
 		/* twice, as locate: a file renamed between two looks */
 		if ((q = postfix_where(pf, qfd, id, dir, &sb, path,
@@ -925,11 +1152,12 @@ postfix_refresh(struct mta *m, struct index *ix, const char *id,
 		    O_NOFOLLOW | O_CLOEXEC)) < 0)
 			continue;	/* its hash directory went: look again */
 		vanished = st->vanished;
-		postfix_read_file(&sc, dfd, id, q, &sb, &stamp);
+		postfix_read_file(&sc, dfd, id, q, &stamp);
 		close(dfd);
 		if (st->vanished == vanished)
 			break;
 	}
+	pthread_mutex_destroy(&pool.lock);
 	close(qfd);
 	if (q < 0) {
 		if (index_remove(ix, id) == 0)
@@ -937,6 +1165,18 @@ postfix_refresh(struct mta *m, struct index *ix, const char *id,
 		index_remove(pf->bad, id);
 	}
 	return 0;
+}
+
+/* postfix_cache_key - a scan derives the deadlines from the lifetimes */
+static int
+postfix_cache_key(struct mta *m, char *buf, size_t len)
+{
+	struct postfix	*pf = pf_of(m);
+	int		 n;
+
+	n = snprintf(buf, len, "maximal_queue_lifetime=%ld "
+	    "bounce_queue_lifetime=%ld", pf->max_lifetime, pf->bounce_lifetime);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
 const struct mta_ops postfix_mta_ops = {
@@ -957,4 +1197,5 @@ const struct mta_ops postfix_mta_ops = {
 	.watch = postfix_watch,
 	.watch_id = postfix_watch_id,
 	.refresh = postfix_refresh,
+	.cache_key = postfix_cache_key,
 };

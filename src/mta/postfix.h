@@ -44,6 +44,7 @@ struct postfix {
 	int		 fell_back;	/* direct scan impossible: postqueue */
 	int		 hash_depth[PF_QUEUE_COUNT]; /* per queue: hash_queue_depth if
 					   in hash_queue_names, else 0 */
+	int		 scan_threads;	/* threads of a direct scan, >= 1 */
 	struct pf_parser *parser;
 	struct index	*bad;		/* corrupt files already logged */
 };
