@@ -74,10 +74,12 @@ priv_encode_request(const struct control_request *r, unsigned char *buf,
 		free(err);
 		return 0;
 	}
-	if (size < PRIV_HDR_LEN + PRIV_QUERY_LEN)
+	if (size < PRIV_HDR_LEN)
 		return 0;
 	switch (r->command) {
 	case CONTROL_RATE:
+		if (size < PRIV_HDR_LEN + sizeof(r->rate))
+			return 0;
 		memcpy(buf + PRIV_HDR_LEN, &r->rate, sizeof(r->rate));
 		len = sizeof(r->rate);
 		break;
@@ -100,6 +102,8 @@ priv_encode_request(const struct control_request *r, unsigned char *buf,
 		break;
 	case CONTROL_BACKLOG:
 	case CONTROL_LIST:
+		if (size < PRIV_HDR_LEN + PRIV_QUERY_LEN)
+			return 0;
 		order = r->order;
 		count = r->count;
 		memcpy(buf + PRIV_HDR_LEN, &order, sizeof(order));

@@ -44,15 +44,16 @@ AGED=$3 GONE=$4 HELD=$5
 
 CACHE=$T/state/scan-cache
 
-# run NAME THREADS - "ebbctl --json list" and "backlog --json" into
+# run NAME THREADS - "ebbctl --json list --scan" and "backlog --json --scan"
+# (ebbd is not asked: it does not run here, and the note would say so) into
 # $T/NAME.list and $T/NAME.backlog (sorted, "now" dropped), what the scan
 # said into $T/NAME.stats, the rest of stderr into $T/NAME.err
 run() {
 	ebb_config '[general]' "scan_threads = $2"
-	EBB_SCAN_STATS=1 ebbctl --json list 2>"$T/$1.err" |
+	EBB_SCAN_STATS=1 ebbctl --json list --scan 2>"$T/$1.err" |
 	    jq -cS . | sort >"$T/$1.list"
 	grep '^scan:' "$T/$1.err" >"$T/$1.stats"
-	EBB_SCAN_STATS=1 ebbctl backlog --json 2>/dev/null |
+	EBB_SCAN_STATS=1 ebbctl backlog --json --scan 2>/dev/null |
 	    jq -cS 'del(.now)' >"$T/$1.backlog"
 }
 

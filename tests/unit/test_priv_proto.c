@@ -110,6 +110,20 @@ test_encode_refuses(void **state)
 	assert_int_equal(priv_encode_request(&r, buf, sizeof(buf)), 0);
 	r.rate = 1;
 	assert_int_equal(priv_encode_request(&r, buf, 4), 0);
+	/* each request fits the least room it needs: a status in a header
+	   alone (HTTP asks with such a buffer), a rate in 8 bytes more */
+	assert_int_equal(priv_encode_request(&r, buf, PRIV_HDR_LEN + 7), 0);
+	assert_int_equal(priv_encode_request(&r, buf, PRIV_HDR_LEN + 8),
+	    PRIV_HDR_LEN + 8);
+	memset(&r, 0, sizeof(r));
+	r.command = CONTROL_STATUS;
+	assert_int_equal(priv_encode_request(&r, buf, PRIV_HDR_LEN),
+	    PRIV_HDR_LEN);
+	r.command = CONTROL_LIST;
+	assert_int_equal(priv_encode_request(&r, buf, PRIV_HDR_LEN +
+	    PRIV_QUERY_LEN - 1), 0);
+	assert_int_equal(priv_encode_request(&r, buf, PRIV_HDR_LEN +
+	    PRIV_QUERY_LEN), PRIV_HDR_LEN + PRIV_QUERY_LEN);
 }
 
 static void
