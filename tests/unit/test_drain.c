@@ -889,6 +889,56 @@ test_failsafe(void **state)
 }
 
 /*
+ * A spool restored from a backup: every file has a new inode, and the MTA
+ * renames each, so what ebb parked is held under new queue ids (issue 9,
+ * finding 3). failsafe finds each by its fingerprint and releases it. An
+ * administrator's hold just like one of them (same arrival, sender,
+ * size) cannot be told from it: neither is released. An administrator's
+ * hold unlike any is never touched.
+ */
+static void
+test_restored_spool(void **state)
+{
+	struct fixture	*fx = *state;
+	char		*err = NULL;
+
+	fake_mta_add(fx->f, "P1", FAKE_DEFERRED, NOW - 3 * HOUR, NOW + HOUR,
+	    SENDER);
+	fake_mta_add(fx->f, "P2", FAKE_DEFERRED, NOW - 2 * HOUR,
+	    NOW + 2 * HOUR, SENDER);
+	fake_mta_add(fx->f, "P3", FAKE_DEFERRED, NOW - HOUR, NOW + 3 * HOUR,
+	    SENDER);
+	fake_mta_add(fx->f, "H1", FAKE_HOLD, NOW - HOUR, NOW + 3 * HOUR,
+	    SENDER);			/* just like P3 */
+	fake_mta_add(fx->f, "H2", FAKE_HOLD, NOW - 4 * HOUR, NOW + HOUR,
+	    "admin@example.org");
+	fx_drain(fx);
+	start_ok(fx, NOW);
+	assert_string_equal(ids(fx, FAKE_OP_PARK), "P1 P2 P3");
+
+	fake_mta_rename(fx->f, "P1", "N1");
+	fake_mta_rename(fx->f, "P2", "N2");
+	fake_mta_rename(fx->f, "P3", "N3");
+	fake_mta_rename(fx->f, "H1", "N4");
+	fake_mta_rename(fx->f, "H2", "N5");
+	fx->opts.failsafe = 1;
+	fx_drain(fx);
+	start_ok(fx, NOW + 60);
+	assert_int_equal(is_parked(fx, "N1"), 1);
+	assert_int_equal(is_parked(fx, "N2"), 1);
+	assert_int_equal(is_parked(fx, "N3"), 0);
+	assert_int_equal(is_parked(fx, "N4"), 0);
+	assert_int_equal(is_parked(fx, "N5"), 0);
+	if (drain_release_all(fx->d, NOW + 60, &err) == -1)
+		fail_msg("drain_release_all: %s", err);
+	assert_string_equal(ids(fx, FAKE_OP_RELEASE), "N1 N2");
+	assert_int_equal(fake_mta_queue_of(fx->f, "N3"), FAKE_HOLD);
+	assert_int_equal(fake_mta_queue_of(fx->f, "N4"), FAKE_HOLD);
+	assert_int_equal(fake_mta_queue_of(fx->f, "N5"), FAKE_HOLD);
+	assert_int_equal(status(fx).released, 2);
+}
+
+/*
  * A release whose kick was lost with the process (killed between the
  * MTA's release and the kick) leaves the message waiting with its old
  * retry time, not due: Postfix's postsuper -H keeps the file's mtime. The
@@ -1192,6 +1242,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_adopt_lost_notices, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_adopt_bounded, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_restored_spool, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_failsafe, setup,
 		    teardown),
