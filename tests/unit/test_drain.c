@@ -889,6 +889,58 @@ test_failsafe(void **state)
 }
 
 /*
+ * msg_fingerprint: what a copied queue file keeps makes it; any field of
+ * those changed is another message; what the queue id, queue, deadline
+ * and retry time say is not part of it; an unreadable file has none
+ */
+static void
+test_fingerprint(void **state)
+{
+	static const char *rcpt[] = { "a@x.test", "b@x.test" };
+	static const char *rcpt2[] = { "a@x.test", "c@x.test" };
+	static const char *rcpt3[] = { "a@x.test,b@x.test" };
+	const struct msg base = {
+		.queue_id = "4ABC", .queue = 3, .nrcpt = 2,
+		.arrival_usec = 123456, .arrival_time = NOW - HOUR,
+		.create_time = NOW - HOUR, .deadline = NOW + HOUR,
+		.next_retry = NOW, .size = 4096, .sender = "s@y.test",
+		.rcpt = rcpt,
+	};
+	struct msg	 same = base, cases[8];
+	char		 fp0[MSG_FP_LEN + 1], fp[MSG_FP_LEN + 1];
+	size_t		 i;
+
+	assert_int_equal(msg_fingerprint(&base, fp0), 0);
+	assert_true(msg_fingerprint_valid(fp0));
+	memcpy(same.queue_id, "7XYZ", 5);
+	same.queue = 2;
+	same.deadline = NOW + 2 * HOUR;
+	same.next_retry = 0;
+	assert_int_equal(msg_fingerprint(&same, fp), 0);
+	assert_string_equal(fp, fp0);
+	for (i = 0; i < nitems(cases); i++)
+		cases[i] = base;
+	cases[0].arrival_usec++;
+	cases[1].arrival_time++;
+	cases[2].create_time++;
+	cases[3].size++;
+	cases[4].sender = "t@y.test";
+	cases[5].rcpt = rcpt2;
+	cases[6].nrcpt = 1;
+	cases[7].nrcpt = 1;		/* one field is not two */
+	cases[7].rcpt = rcpt3;
+	for (i = 0; i < nitems(cases); i++) {
+		assert_int_equal(msg_fingerprint(&cases[i], fp), 0);
+		if (strcmp(fp, fp0) == 0)
+			fail_msg("case %zu: the same fingerprint", i);
+	}
+	same.flags = MSG_F_UNREADABLE;
+	assert_int_equal(msg_fingerprint(&same, fp), -1);
+	assert_false(msg_fingerprint_valid("0123"));
+	assert_false(msg_fingerprint_valid("0123456789ABCDEF0123456789abcdef"));
+}
+
+/*
  * A spool restored from a backup: every file has a new inode, and the MTA
  * renames each, so what ebb parked is held under new queue ids (issue 9,
  * finding 3). failsafe finds each by its fingerprint and releases it. An
@@ -1243,6 +1295,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_adopt_bounded, setup,
 		    teardown),
+		cmocka_unit_test(test_fingerprint),
 		cmocka_unit_test_setup_teardown(test_restored_spool, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_failsafe, setup,
