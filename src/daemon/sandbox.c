@@ -91,8 +91,8 @@ static const char *const allowed[] = {
 	"prctl",
 #ifdef SANDBOX_ASAN
 	/* LeakSanitizer's StopTheWorld and ASan's reports */
-	"ptrace", "wait4", "waitid", "getdents64", "mincore", "kill",
-	"sched_getparam", "sched_getscheduler", "execve",
+	"ptrace", "wait4", "waitid", "getdents", "getdents64", "mincore",
+	"kill", "sched_getparam", "sched_getscheduler", "execve",
 #endif
 };
 

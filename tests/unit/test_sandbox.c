@@ -168,7 +168,7 @@ test_allow_list(void **state)
 	status = in_sandbox(run_tries);
 	assert_true(WIFEXITED(status));
 	if (WEXITSTATUS(status) >= 100 &&
-	    WEXITSTATUS(status) < 100 + nitems(tries))
+	    (size_t)WEXITSTATUS(status) < 100 + nitems(tries))
 		fail_msg("case %s", tries[WEXITSTATUS(status) - 100].name);
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
