@@ -777,7 +777,7 @@ ledger_reconcile(struct ledger *l, ledger_in_queue_fn *in_queue,
 	struct ledger_row *rows = NULL;
 	struct ledger_gone *gone = NULL;
 	size_t		 n = 0, ngone = 0, i, *at = NULL;
-	int		*queued = NULL, *role = NULL;
+	int		*queued = NULL, *role = NULL, rc = -1;
 	char		*moved = NULL;
 
 	if (ledger_begin(l, err_r) == -1)
@@ -836,22 +836,18 @@ ledger_reconcile(struct ledger *l, ledger_in_queue_fn *in_queue,
 		    "parked, %zu found under a new queue id, %zu released, "
 		    "%zu closed (gone or released by somebody else)",
 		    c.confirmed, c.rebound, c.released, c.closed);
-	free(rows);
-	free(queued);
-	free(role);
-	free(moved);
-	free(gone);
-	free(at);
-	return 0;
+	rc = 0;
+	goto out;
 fail:
 	ledger_rollback(l);
+out:
 	free(rows);
 	free(queued);
 	free(role);
 	free(moved);
 	free(gone);
 	free(at);
-	return -1;
+	return rc;
 }
 
 int

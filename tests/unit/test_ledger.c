@@ -782,17 +782,14 @@ no_sample(void *arg, const struct ledger_sample *s)
 }
 
 /* rows that the schema allows but ebb never writes */
+/* damaged_row - after sql, listing the open rows fails, naming damage */
 static void
-test_damaged_rows(void **state)
+damaged_row(struct fixture *f, const char *sql)
 {
-	struct fixture	*f = *state;
 	struct listing	 ls;
 	char		*err = NULL;
 
-	open_ok(f);
-	ledger_close(&f->l);
-	raw_sql(f, "INSERT INTO parked (queue_id, state, deadline, "
-	    "parked_at) VALUES ('A B;rm', 'parked', 1, 1)");
+	raw_sql(f, sql);
 	open_ok(f);
 	memset(&ls, 0, sizeof(ls));
 	assert_int_equal(ledger_foreach_parked(f->l, list_one, &ls, &err),
@@ -800,36 +797,26 @@ test_damaged_rows(void **state)
 	assert_int_equal(ls.n, 0);	/* nothing handed out before */
 	assert_non_null(strstr(err, "damaged"));
 	free(err);
-	err = NULL;
 	ledger_close(&f->l);
+}
 
-	raw_sql(f, "DELETE FROM parked; INSERT INTO parked (queue_id, state, "
-	    "deadline, parked_at) VALUES ('ABC', 'parked', 'soon', 1)");
+static void
+test_damaged_rows(void **state)
+{
+	struct fixture	*f = *state;
+	char		*err = NULL;
+
 	open_ok(f);
-	assert_int_equal(ledger_foreach_parked(f->l, list_one, &ls, &err),
-	    -1);
-	free(err);
-	err = NULL;
 	ledger_close(&f->l);
-
+	damaged_row(f, "INSERT INTO parked (queue_id, state, deadline, "
+	    "parked_at) VALUES ('A B;rm', 'parked', 1, 1)");
+	damaged_row(f, "DELETE FROM parked; INSERT INTO parked (queue_id, "
+	    "state, deadline, parked_at) VALUES ('ABC', 'parked', 'soon', 1)");
 	/* a fingerprint ebb never writes: not hex, or the wrong length */
-	raw_sql(f, "DELETE FROM parked; INSERT INTO parked VALUES "
+	damaged_row(f, "DELETE FROM parked; INSERT INTO parked VALUES "
 	    "('ABC', 'parked', 1, 1, 'x; DROP TABLE settled')");
-	open_ok(f);
-	assert_int_equal(ledger_foreach_parked(f->l, list_one, &ls, &err),
-	    -1);
-	assert_non_null(strstr(err, "fingerprint"));
-	free(err);
-	err = NULL;
-	ledger_close(&f->l);
-	raw_sql(f, "UPDATE parked SET fingerprint = "
+	damaged_row(f, "UPDATE parked SET fingerprint = "
 	    "'0123456789abcdef0123456789abcde'");
-	open_ok(f);
-	assert_int_equal(ledger_foreach_parked(f->l, list_one, &ls, &err),
-	    -1);
-	free(err);
-	err = NULL;
-	ledger_close(&f->l);
 
 	raw_sql(f, "DELETE FROM parked; INSERT INTO history VALUES "
 	    "(5, 0.5, 1.0, -3, 0, 0, 0, 0)");
