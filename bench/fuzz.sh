@@ -8,6 +8,7 @@
 # SECONDS (4 hours) as a ceiling per target, and fails a target that
 # crashes or falls short. BUILDDIR (build-fuzz) is a clang build of its
 # own. Prints each target's count of runs, then "N passed, N failed".
+# EBB_FUZZ_TARGETS="fuzz_proof ..." runs only those (run-fuzz.sh).
 # Needs clang and libclang-rt-14-dev; takes tens of minutes per target.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)

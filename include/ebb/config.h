@@ -91,6 +91,7 @@ struct config {
 	/* [milter] */
 	int	 milter_enable;		/* ebbd hosts the milter */
 	char	*milter_socket;
+	char	*milter_socket_group;	/* "": the MTA's (config_milter_group) */
 	int	 milter_action;		/* enum config_milter_action */
 	long	 remote_lifetime;	/* seconds */
 	char	*domain_lifetimes;	/* "domain=duration ..." overrides */

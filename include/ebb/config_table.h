@@ -125,6 +125,14 @@ int		 config_check_domain_lifetimes(const char *, char **why_r);
 const char	*config_milter_socket_path(const char *);
 
 /*
+ * config_milter_group - the group of a unix: milter socket: [milter]
+ * socket_group, or when empty the MTA's, the group its smtpd connects
+ * with: "postfix" (Postfix's default mail_owner) for Postfix, "root"
+ * for Sendmail (its daemon runs as root)
+ */
+const char	*config_milter_group(const struct config *);
+
+/*
  * The most bytes of a unix socket path libmilter takes: it needs the path
  * and its NUL to fit sun_path (108 bytes on Linux) with a byte to spare.
  */

@@ -27,6 +27,17 @@
  *
  * (*) somebody else released it: it is not ebb's any more.
  *
+ * "Gone" is one more question first. A queue file copied or restored from
+ * a backup gets a new inode, and Postfix then renames it: the message
+ * ebb parked is in hold under a new queue id, and its row's id is gone.
+ * So each open row also keeps the message's fingerprint (msg.h), which
+ * the copy keeps; reconcile hands the gone rows that have one to the
+ * caller, and a row the caller finds again (a held message with its
+ * fingerprint and no row, and no more such messages than such rows: see
+ * drain_rebind) moves to the new queue id, parked. What the caller cannot
+ * tell apart stays where it is, the row closed: never is a hold released
+ * on a guess.
+ *
  * parking, parked and releasing rows are open: one at most per queue id.
  * released and closed rows are settled: kept as a record until pruned,
  * never looked at again, so a message ebb released and an administrator
@@ -56,10 +67,12 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "ebb/msg.h"
+
 struct ledger;
 
 #define LEDGER_FILE		"ledger.db"
-#define LEDGER_SCHEMA_VERSION	4	/* PRAGMA user_version */
+#define LEDGER_SCHEMA_VERSION	5	/* PRAGMA user_version */
 
 /*
  * ledger_open - open STATE/ledger.db, creating the state directory (mode
@@ -139,13 +152,49 @@ int	ledger_release_commit(struct ledger *, const char *const *ids,
 typedef int	ledger_in_queue_fn(void *arg, const char *id, int *role_r);
 
 /*
+ * An open row whose message is gone, for the rebind function: its queue
+ * id, fingerprint and deadline; new_id (empty) is where the function
+ * puts the queue id the same message is held under now.
+ */
+struct ledger_gone {
+	char	 id[MSG_QUEUE_ID_MAX];
+	char	 fp[MSG_FP_LEN + 1];
+	time_t	 deadline;
+	char	 new_id[MSG_QUEUE_ID_MAX];
+};
+
+/*
+ * Set gone[i].new_id for each row of gone[0..n) found again; 0, or -1 on
+ * an error (reconcile then changes nothing). It must name only held
+ * messages without an open row, each for one row at most.
+ */
+typedef int	ledger_rebind_fn(void *arg, struct ledger_gone *gone,
+		    size_t n);
+
+/*
  * ledger_reconcile - settle every open row against the queue as in_queue
  * reports it (the table above; the admin role counts as elsewhere), in
- * one transaction, at time now. Logs a summary line when anything
- * changed. After it, every open row is parked and held.
+ * one transaction, at time now. An open row whose message is gone and
+ * that has a fingerprint goes to rebind (NULL: none is looked for); one
+ * it finds again moves to its new queue id, parked (logged per message).
+ * Logs a summary line when anything changed. After it, every open row is
+ * parked and held.
  */
 int	ledger_reconcile(struct ledger *, ledger_in_queue_fn *in_queue,
-	    void *arg, time_t now, char **err_r);
+	    ledger_rebind_fn *rebind, void *arg, time_t now, char **err_r);
+
+/*
+ * ledger_fingerprint - record the fingerprint of every open row that has
+ * none yet: fn(arg, id, fp) returns 0 and fills fp (msg_fingerprint) for
+ * a message it can tell, non-zero when it cannot (not held now, not
+ * read). A row parked again (park_begin) loses its fingerprint until the
+ * next call. Run after every park, and after reconcile: rows of an older
+ * ledger get one too. Returns how many it recorded, or -1 and *err_r.
+ */
+typedef int	ledger_fingerprint_fn(void *arg, const char *id,
+		    char fp[MSG_FP_LEN + 1]);
+int	ledger_fingerprint(struct ledger *, ledger_fingerprint_fn *fn,
+	    void *arg, char **err_r);
 
 /*
  * ledger_foreach_parked - call fn for every open row (the messages ebb has

@@ -48,6 +48,7 @@ struct msg {
 	uint8_t		 parked_by_ebb;	/* in ebb's ledger, not released */
 	uint16_t	 flags;		/* MSG_F_* */
 	uint32_t	 nrcpt;		/* pending recipients */
+	uint32_t	 arrival_usec;	/* its microseconds, 0 unknown */
 	time_t		 arrival_time;	/* T record */
 	time_t		 create_time;	/* create_time=, else T */
 	time_t		 deadline;	/* when the MTA bounces it */
@@ -66,5 +67,20 @@ struct msg {
  */
 const char	*msg_role_name(int);
 int		 msg_role_lookup(const char *);
+
+#define MSG_FP_LEN		32	/* hex digits of a fingerprint */
+
+/*
+ * msg_fingerprint - who m is, whatever its queue id: MSG_FP_LEN lowercase
+ * hex digits and a NUL in fp, from what its queue file keeps (arrival
+ * time to the microsecond, create time, size, sender, the pending
+ * recipients). A copy or a restore of the file, which gives it a new
+ * queue id, keeps it. -1 when m could not be read (MSG_F_UNREADABLE) or
+ * has no arrival time: nothing to tell it by.
+ * msg_fingerprint_valid - fp is one (for values read back).
+ */
+int		 msg_fingerprint(const struct msg *m,
+		    char fp[MSG_FP_LEN + 1]);
+int		 msg_fingerprint_valid(const char *fp);
 
 #endif

@@ -66,6 +66,8 @@ struct pf_envelope {
 	int64_t		 rcpt_total;	/* C field 3: recipients when created */
 	int64_t		 content_length; /* C field 5, 0 if absent */
 	int64_t		 arrival_time;	/* T record, seconds */
+	int64_t		 arrival_usec;	/* T record, microseconds; 0 if
+					   absent or out of range */
 	int64_t		 create_time;	/* create_time=, else 0 */
 	const char	*sender;	/* "" is the null sender */
 	const char	**rcpt;		/* pending (R), in file order */

@@ -120,15 +120,43 @@ own_dir(const char *dir, mode_t mode, const struct passwd *pw)
 }
 
 /*
+ * socket_dir - the directory of a unix: milter socket, made if missing:
+ * pw's, in the MTA's group gid, mode 2750. The set-group-ID bit gives a
+ * socket bound in it that group at bind, which the child (not in the
+ * group) could not give it after; with the child's umask the socket is
+ * 0660 from its first moment (milter_start), so only ebb and the MTA
+ * reach it, and nobody else can even look into the directory. A
+ * directory ebbd made before (pw's own) is brought to the same; one of
+ * someone else is left as it is, and the child says what that means.
+ */
+static void
+socket_dir(const char *dir, const struct passwd *pw, gid_t gid)
+{
+	struct stat	 sb;
+	int		 fd, made;
+
+	if (!(made = mkdir(dir, 0700) == 0) && errno != EEXIST)
+		log_fatal("milter: cannot create %s: %s", dir,
+		    strerror(errno));
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1 || fstat(fd, &sb) == -1)
+		log_fatal("milter: %s: %s", dir, strerror(errno));
+	if ((made || sb.st_uid == pw->pw_uid) && (fchown(fd, pw->pw_uid,
+	    gid) == -1 || fchmod(fd, 02750) == -1))
+		log_fatal("milter: %s: %s", dir, strerror(errno));
+	close(fd);
+}
+
+/*
  * milter_dirs - what the child needs to write for the milter, made by
  * root before the fork: STATE/milter for the per-client state (the state
  * directory itself, with the ledger, stays root's), and the directory of
- * a unix: socket when it does not exist yet
+ * a unix: socket (socket_dir)
  */
 static void
 milter_dirs(const struct config *cfg, const struct passwd *pw)
 {
-	struct stat	 sb;
+	struct group	*gr;
 	const char	*path;
 	char		*dir, *slash;
 
@@ -139,11 +167,13 @@ milter_dirs(const struct config *cfg, const struct passwd *pw)
 	free(dir);
 	if ((path = config_milter_socket_path(cfg->milter_socket)) == NULL)
 		return;
+	if ((gr = getgrnam(config_milter_group(cfg))) == NULL)
+		log_fatal("[milter] socket_group \"%s\" does not exist",
+		    config_milter_group(cfg));
 	dir = xstrdup(path);
 	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
 		*slash = '\0';
-		if (stat(dir, &sb) == -1 && errno == ENOENT)
-			own_dir(dir, 0755, pw);
+		socket_dir(dir, pw, gr->gr_gid);
 	}
 	free(dir);
 }

@@ -168,7 +168,10 @@ check_control(const struct config *cfg)
 	return n;
 }
 
-/* check_milter - a host name resolves; a unix socket's directory is there */
+/*
+ * check_milter - a host name resolves; a unix socket's directory is
+ * there, and its group (the MTA's) exists
+ */
 static int
 check_milter(const struct config *cfg)
 {
@@ -202,6 +205,13 @@ check_milter(const struct config *cfg)
 		free(ctl);
 		free(up);
 		free(dir);
+		if (getgrnam(config_milter_group(cfg)) == NULL) {
+			why = xasprintf("group \"%s\" does not exist: name "
+			    "the group the MTA's smtpd runs with",
+			    config_milter_group(cfg));
+			n += fail(cfg, "milter", "socket_group", why);
+			free(why);
+		}
 		return n + not_a_socket(cfg, "milter", "socket", ms.path);
 	}
 	if (ms.host[0] == '\0' || ms.numeric)

@@ -5,11 +5,19 @@
  * requests) and needs no new program, no debugger hooks and no new
  * privileges. After it has dropped to [general] user, sandbox_child()
  * sets no_new_privs and, when ebb is built with libseccomp, installs a
- * seccomp filter that answers EPERM to execve, execveat, ptrace,
- * process_vm_readv/writev and the system administration calls (mount,
- * swapon, reboot, module loading, kexec, bpf...). It is a deny list: the
- * child's libraries (libmilter's threads, libevent, OpenSSL, the resolver)
- * keep every call they make.
+ * seccomp allow-list: the calls the child makes (sandbox.c says how they
+ * were found) are allowed, any other gets EPERM and a line in the kernel
+ * log, and execve, execveat, ptrace and process_vm_readv/writev kill it.
+ *
+ * No chroot and no empty mount namespace: after the sandbox is in place
+ * the child still reads files the libraries open as they go (glibc's
+ * resolver re-reads /etc/resolv.conf and /etc/host.conf when they change,
+ * for libspf2's DNS; OpenSSL's openssl.cnf at first use; /etc/localtime;
+ * /dev/urandom), writes its client state in STATE/milter and binds its
+ * unix: milter socket wherever [milter] socket says; and once it is
+ * unprivileged it could not chroot. The filesystem it sees is limited by
+ * its user's permissions instead: the state directory and the ledger are
+ * root's.
  */
 #ifndef EBB_SANDBOX_H
 #define EBB_SANDBOX_H

@@ -166,6 +166,9 @@ const struct config_key config_keys[] = {
 	{ "milter", "socket", STRING(milter_socket),
 	  "inet:8891@127.0.0.1", 0, 0, NULL, config_check_milter_socket, 0,
 	  "where the milter listens: unix:/path or inet:port@host" },
+	{ "milter", "socket_group", STRING(milter_socket_group), "", 0, 0,
+	  NULL, config_check_user, CONFIG_KEY_EMPTY_OK,
+	  "group of a unix: socket, the MTA's; empty: postfix, or root" },
 	{ "milter", "action", ENUM(milter_action), "hold", 0, 0,
 	  action_values, NULL, 0,
 	  "mail under delivery pressure: refuse what can wait, or hold all" },
@@ -297,6 +300,15 @@ config_check_user(const char *s, char **why_r)
 		return -1;
 	}
 	return 0;
+}
+
+const char *
+config_milter_group(const struct config *cfg)
+{
+	if (cfg->milter_socket_group != NULL &&
+	    cfg->milter_socket_group[0] != '\0')
+		return cfg->milter_socket_group;
+	return cfg->mta == CONFIG_MTA_SENDMAIL ? "root" : "postfix";
 }
 
 const char *

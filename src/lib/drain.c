@@ -7,9 +7,11 @@
  * one MTA is the backend's business (mta.h).
  *
  * drain_start scans the queue into the index, settles the ledger against
- * it (ledger_reconcile), records the held messages that carry ebb's proof
- * of the hold but have no ledger row (drain_proof.c), parks every waiting
- * message ebb has not parked yet, and sorts what ebb has parked by
+ * it (ledger_reconcile; a parked message under a new queue id is found
+ * by its fingerprint, drain_rebind.c), records the held messages that
+ * carry ebb's proof of the hold but have no ledger row (drain_proof.c),
+ * parks every waiting message ebb has not parked yet, records the
+ * fingerprint of what it parked, and sorts what ebb has parked by
  * deadline (then arrival, then id).
  * drain_tick then releases from the front of that order, as many as the
  * token bucket and the window allow, in one batch per tick:
@@ -368,13 +370,19 @@ drain_start(struct drain *d, time_t now, char **err_r)
 int
 drain_refresh(struct drain *d, time_t now, char **err_r)
 {
+	size_t	 rebound;
+
 	/* a rescan frees what left the queue: no stale order survives it */
 	d->norder = d->next = 0;
 	if (rescan(d, err_r) == -1)
 		return -1;
 	if (!d->opts.dry_run) {
 		/* a release a crash left half-recorded is settled here */
-		if (ledger_reconcile(d->ledger, in_queue, d, now, err_r) == -1 ||
+		rebound = d->rebound;
+		if (ledger_reconcile(d->ledger, in_queue, drain_rebind, d, now,
+		    err_r) == -1 ||
+		    (d->rebound > rebound && drain_mark_parked(d->ledger,
+		    d->mta, d->ix, err_r) == -1) ||
 		    seed_recent(d, now, err_r) == -1 ||
 		    drain_adopt_proven(d, now, err_r) == -1)
 			return -1;
@@ -382,7 +390,9 @@ drain_refresh(struct drain *d, time_t now, char **err_r)
 		    d->cfg->drain_mode == CONFIG_DRAIN_HOLD &&
 		    park(d, now, err_r) == -1)
 			return -1;
-		if (rescan(d, err_r) == -1)
+		if (rescan(d, err_r) == -1 ||
+		    ledger_fingerprint(d->ledger, drain_fingerprint, d,
+		    err_r) == -1)
 			return -1;
 	}
 	build_order(d);
@@ -939,6 +949,9 @@ drain_hold_ids(struct drain *d, const char *const *ids, size_t n,
 		m = index_lookup(d->ix, ids[i]);
 		m->parked_by_ebb = drain_role(d, m) == MSG_ROLE_HELD;
 	}
+	/* the index is up to date: their fingerprints are known */
+	if (ledger_fingerprint(d->ledger, drain_fingerprint, d, err_r) == -1)
+		goto out;
 	build_order(d);
 	qsort(d->order, d->norder, sizeof(*d->order), edf_cmp);
 	d->total += n;

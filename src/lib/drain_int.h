@@ -1,6 +1,7 @@
 /*
- * drain_int.h - the drain's state, shared by drain.c (park, release) and
- * drain_proof.c (adopting held messages by ebb's proof of the hold)
+ * drain_int.h - the drain's state, shared by drain.c (park, release),
+ * drain_proof.c (adopting held messages by ebb's proof of the hold) and
+ * drain_rebind.c (parked messages under a new queue id)
  *
  * Not a public header: everything else uses include/ebb/drain.h.
  */
@@ -75,6 +76,8 @@ struct drain {
 	size_t		 adopted;	/* by their proof, since drain_new */
 	size_t		 refused;	/* hold notices without a proof */
 	size_t		 unchecked;	/* held, no row, not checked yet */
+	size_t		 rebound;	/* offered to the ledger under a new
+					   queue id, since drain_new */
 };
 
 /* drain_role - what m's queue means to the engine (enum msg_role) */
@@ -90,5 +93,18 @@ int	drain_adopt_proven(struct drain *d, time_t now, char **err_r);
 
 /* drain_proof_free - what drain_proof.c keeps in d */
 void	drain_proof_free(struct drain *d);
+
+struct ledger_gone;
+
+/*
+ * drain_rebind - ledger_rebind_fn for drain_refresh's reconcile (arg is
+ * the drain): each gone row gets the held message without a row that has
+ * its fingerprint, when the messages of that fingerprint are no more than
+ * its rows; the others are logged, to be checked by hand
+ */
+int	drain_rebind(void *arg, struct ledger_gone *gone, size_t n);
+
+/* drain_fingerprint - ledger_fingerprint_fn: a held message's, from d->ix */
+int	drain_fingerprint(void *arg, const char *id, char fp[MSG_FP_LEN + 1]);
 
 #endif

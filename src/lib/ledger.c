@@ -4,7 +4,8 @@
  * The state machine and the contracts are in ledger.h. The schema:
  *
  *	parked   the open rows, one per queue id: state (parking, parked,
- *	         releasing), deadline, parked_at
+ *	         releasing), deadline, parked_at, the message's fingerprint
+ *	         (msg.h; NULL until ledger_fingerprint records it)
  *	settled  released and closed rows, append-only: outcome, deadline,
  *	         parked_at, settled_at, expired
  *	history  one sample per second at most
@@ -73,8 +74,15 @@ static const char *const ledger_sql[ST_COUNT] = {
 	[ST_SET_PARKED] =
 	    "UPDATE parked SET state = 'parked' WHERE queue_id = ?1",
 	[ST_OPEN_ROWS] =
-	    "SELECT queue_id, state, deadline FROM parked "
+	    "SELECT queue_id, state, deadline, fingerprint FROM parked "
 	    "ORDER BY deadline, queue_id",
+	[ST_NO_FP] = "SELECT queue_id FROM parked WHERE fingerprint IS NULL",
+	[ST_SET_FP] =
+	    "UPDATE parked SET fingerprint = ?2 "
+	    "WHERE queue_id = ?1 AND fingerprint IS NULL",
+	[ST_REBIND] =
+	    "UPDATE parked SET queue_id = ?2, state = 'parked' "
+	    "WHERE queue_id = ?1",
 	[ST_IS_PARKED] = "SELECT state FROM parked WHERE queue_id = ?1",
 	[ST_COUNT_OPEN] = "SELECT state, count(*) FROM parked GROUP BY state",
 	[ST_TOTALS] = "SELECT released, expired, closed FROM totals",
@@ -126,6 +134,7 @@ struct ledger_row {
 	char	 id[MSG_QUEUE_ID_MAX];
 	int	 state;		/* enum ledger_state */
 	time_t	 deadline;
+	char	 fp[MSG_FP_LEN + 1];	/* "" when not recorded */
 };
 
 /* ledger_damaged - SQLite's word for a file that is not a sound database */
@@ -206,6 +215,24 @@ ledger_col_id(sqlite3_stmt *st, int col, char *buf, size_t len)
 		return -1;
 	memcpy(buf, s, (size_t)n + 1);
 	return ebb_queue_id_valid(buf) ? 0 : -1;
+}
+
+/* ledger_col_fp - a fingerprint column read back: NULL is "" */
+static int
+ledger_col_fp(sqlite3_stmt *st, int col, char fp[MSG_FP_LEN + 1])
+{
+	const unsigned char *s;
+
+	fp[0] = '\0';
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		return 0;
+	if (sqlite3_column_type(st, col) != SQLITE_TEXT ||
+	    (s = sqlite3_column_text(st, col)) == NULL ||
+	    sqlite3_column_bytes(st, col) != MSG_FP_LEN ||
+	    !msg_fingerprint_valid((const char *)s))
+		return -1;
+	memcpy(fp, s, MSG_FP_LEN + 1);
+	return 0;
 }
 
 /* ledger_col_state - a state column read back: enum ledger_state or -1 */
@@ -635,11 +662,12 @@ ledger_open_rows(struct ledger *l, struct ledger_row **rows_r, size_t *n_r,
 		    sizeof(rows[n].id)) == -1 ||
 		    (rows[n].state = ledger_col_state(st, 1)) == -1 ||
 		    ledger_col_int(st, 2, INT64_MIN, INT64_MAX,
-		    &deadline) == -1) {
+		    &deadline) == -1 ||
+		    ledger_col_fp(st, 3, rows[n].fp) == -1) {
 			sqlite3_reset(st);
 			free(rows);
 			return ledger_bad_row(l, "an open row with an invalid "
-			    "queue id, state or deadline", err_r);
+			    "queue id, state, deadline or fingerprint", err_r);
 		}
 		rows[n++].deadline = (time_t)deadline;
 	}
@@ -658,6 +686,7 @@ ledger_open_rows(struct ledger *l, struct ledger_row **rows_r, size_t *n_r,
 /* the counts of one reconcile, for its log line */
 struct ledger_settled_counts {
 	size_t	 confirmed;	/* parking or releasing -> parked */
+	size_t	 rebound;	/* found under a new queue id */
 	size_t	 released;
 	size_t	 closed;
 };
@@ -702,47 +731,184 @@ ledger_reconcile_row(struct ledger *l, const struct ledger_row *r,
 	return rc < 0 ? -1 : 0;
 }
 
+/*
+ * ledger_rebind - the gone rows (gone[i] is rows[at[i]]) the caller found
+ * again under a new queue id move to it, parked; each is marked in
+ * moved[]. A new id that is no queue id, or has an open row of its own,
+ * is not taken: that row is settled as gone.
+ */
+static int
+ledger_rebind(struct ledger *l, const struct ledger_gone *gone,
+    const size_t *at, size_t n, struct ledger_row *rows, char *moved,
+    struct ledger_settled_counts *c, char **err_r)
+{
+	sqlite3_stmt	*st = l->st[ST_REBIND];
+	size_t		 i;
+	int		 taken;
+
+	for (i = 0; i < n; i++) {
+		if (gone[i].new_id[0] == '\0')
+			continue;
+		if (!ledger_id_ok(gone[i].new_id) ||
+		    strcmp(gone[i].new_id, gone[i].id) == 0) {
+			log_msg(LOG_WARNING, gone[i].id, "ledger: not moved "
+			    "to \"%.*s\": not a new queue id",
+			    MSG_QUEUE_ID_MAX, gone[i].new_id);
+			continue;
+		}
+		if ((taken = ledger_is_parked(l, gone[i].new_id,
+		    err_r)) == -1)
+			return -1;
+		if (taken) {
+			log_msg(LOG_WARNING, gone[i].id, "ledger: not moved "
+			    "to %s: it has a row of its own", gone[i].new_id);
+			continue;
+		}
+		sqlite3_bind_text(st, 1, gone[i].id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, gone[i].new_id, -1, SQLITE_STATIC);
+		if (ledger_run(l, ST_REBIND, "rebind", err_r) == -1)
+			return -1;
+		log_msg(LOG_INFO, gone[i].new_id, "ledger: parked by ebb as "
+		    "%s, held now under this queue id (a copied or restored "
+		    "queue file; same fingerprint)", gone[i].id);
+		ebb_strlcpy(rows[at[i]].id, gone[i].new_id,
+		    sizeof(rows[at[i]].id));
+		moved[at[i]] = 1;
+		c->rebound++;
+	}
+	return 0;
+}
+
 int
-ledger_reconcile(struct ledger *l, ledger_in_queue_fn *in_queue, void *arg,
-    time_t now, char **err_r)
+ledger_reconcile(struct ledger *l, ledger_in_queue_fn *in_queue,
+    ledger_rebind_fn *rebind, void *arg, time_t now, char **err_r)
 {
 	struct ledger_settled_counts c = { 0 };
 	struct ledger_row *rows = NULL;
-	size_t		 n = 0, i;
-	int		 queued, role;
+	struct ledger_gone *gone = NULL;
+	size_t		 n = 0, ngone = 0, i, *at = NULL;
+	int		*queued = NULL, *role = NULL, rc = -1;
+	char		*moved = NULL;
 
 	if (ledger_begin(l, err_r) == -1)
 		return -1;
 	if (ledger_open_rows(l, &rows, &n, err_r) == -1)
 		goto fail;
+	queued = xreallocarray(NULL, n + 1, sizeof(*queued));
+	role = xreallocarray(NULL, n + 1, sizeof(*role));
+	moved = xcalloc(n + 1, sizeof(*moved));
 	for (i = 0; i < n; i++) {
-		role = -1;
-		queued = in_queue(arg, rows[i].id, &role);
-		if (queued < 0) {
+		role[i] = -1;
+		queued[i] = in_queue(arg, rows[i].id, &role[i]);
+		if (queued[i] < 0) {
 			*err_r = xasprintf("ledger: reconcile: cannot tell "
 			    "where %s is", rows[i].id);
 			goto fail;
 		}
-		if (queued && (role < 0 || role >= MSG_ROLE_COUNT)) {
+		if (queued[i] && (role[i] < 0 || role[i] >= MSG_ROLE_COUNT)) {
 			*err_r = xasprintf("ledger: reconcile: %s has "
-			    "unknown role %d", rows[i].id, role);
+			    "unknown role %d", rows[i].id, role[i]);
 			goto fail;
 		}
-		if (ledger_reconcile_row(l, &rows[i], queued != 0, role, now,
-		    &c, err_r) == -1)
+		if (queued[i] || rows[i].fp[0] == '\0' || rebind == NULL)
+			continue;
+		/* gone: maybe held under a new queue id */
+		if (gone == NULL) {
+			gone = xcalloc(n, sizeof(*gone));
+			at = xreallocarray(NULL, n, sizeof(*at));
+		}
+		ebb_strlcpy(gone[ngone].id, rows[i].id, sizeof(gone[ngone].id));
+		memcpy(gone[ngone].fp, rows[i].fp, sizeof(gone[ngone].fp));
+		gone[ngone].deadline = rows[i].deadline;
+		at[ngone++] = i;
+	}
+	if (ngone > 0) {
+		if (rebind(arg, gone, ngone) == -1) {
+			*err_r = xstrdup("ledger: reconcile: cannot look for "
+			    "parked messages under new queue ids");
+			goto fail;
+		}
+		if (ledger_rebind(l, gone, at, ngone, rows, moved, &c,
+		    err_r) == -1)
+			goto fail;
+	}
+	for (i = 0; i < n; i++) {
+		if (moved[i])
+			continue;
+		if (ledger_reconcile_row(l, &rows[i], queued[i] != 0, role[i],
+		    now, &c, err_r) == -1)
 			goto fail;
 	}
 	if (ledger_commit(l, err_r) == -1)
 		goto fail;
-	free(rows);
-	if (c.confirmed + c.released + c.closed > 0)
+	if (c.confirmed + c.rebound + c.released + c.closed > 0)
 		log_info("ledger: reconciled with the queue: %zu confirmed "
-		    "parked, %zu released, %zu closed (gone or released by "
-		    "somebody else)", c.confirmed, c.released, c.closed);
-	return 0;
+		    "parked, %zu found under a new queue id, %zu released, "
+		    "%zu closed (gone or released by somebody else)",
+		    c.confirmed, c.rebound, c.released, c.closed);
+	rc = 0;
+	goto out;
 fail:
 	ledger_rollback(l);
+out:
 	free(rows);
+	free(queued);
+	free(role);
+	free(moved);
+	free(gone);
+	free(at);
+	return rc;
+}
+
+int
+ledger_fingerprint(struct ledger *l, ledger_fingerprint_fn *fn, void *arg,
+    char **err_r)
+{
+	sqlite3_stmt	*st = l->st[ST_NO_FP], *set = l->st[ST_SET_FP];
+	char		(*ids)[MSG_QUEUE_ID_MAX] = NULL;
+	char		 fp[MSG_FP_LEN + 1];
+	size_t		 n = 0, cap = 0, i;
+	int		 rc, began = 0, done = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			ids = xreallocarray(ids, cap, sizeof(*ids));
+		}
+		if (ledger_col_id(st, 0, ids[n], sizeof(ids[n])) == -1) {
+			sqlite3_reset(st);
+			free(ids);
+			return ledger_bad_row(l, "an open row with an invalid "
+			    "queue id", err_r);
+		}
+		n++;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		free(ids);
+		return ledger_error(l, "reading rows without a fingerprint",
+		    err_r);
+	}
+	for (i = 0; i < n; i++) {
+		if (fn(arg, ids[i], fp) != 0 || !msg_fingerprint_valid(fp))
+			continue;
+		if (!began && ledger_begin(l, err_r) == -1)
+			goto fail;
+		began = 1;
+		sqlite3_bind_text(set, 1, ids[i], -1, SQLITE_STATIC);
+		sqlite3_bind_text(set, 2, fp, -1, SQLITE_TRANSIENT);
+		if (ledger_run(l, ST_SET_FP, "fingerprint", err_r) == -1)
+			goto fail;
+		done++;
+	}
+	if (began && ledger_commit(l, err_r) == -1)
+		goto fail;
+	free(ids);
+	return done;
+fail:
+	if (began)
+		ledger_rollback(l);
+	free(ids);
 	return -1;
 }
 

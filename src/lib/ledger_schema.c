@@ -96,6 +96,14 @@ static const char *const schema_migrations[] = {
 	");"
 	"ALTER TABLE history ADD COLUMN admitted INTEGER;"
 	"ALTER TABLE history ADD COLUMN deferred INTEGER;",
+	/*
+	 * 5: each parked message's fingerprint (msg.h), so that a queue
+	 * file copied or restored under a new queue id is found again; the
+	 * rows still without one, indexed, for ledger_fingerprint
+	 */
+	"ALTER TABLE parked ADD COLUMN fingerprint TEXT;"
+	"CREATE INDEX parked_no_fingerprint ON parked (queue_id) "
+	"  WHERE fingerprint IS NULL;",
 };
 
 _Static_assert(sizeof(schema_migrations) / sizeof(schema_migrations[0]) ==

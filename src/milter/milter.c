@@ -810,6 +810,42 @@ clients_open(const struct config *cfg)
 	m.saved = time(NULL);
 }
 
+/*
+ * socket_umask - the umask to bind a unix socket under, so that it has
+ * its mode from the start rather than by a chmod by path after bind. The
+ * MTA runs as another user. In a set-group-ID directory (ebbd makes the
+ * socket's directory so, in the MTA's group: ebbd.c) the socket gets
+ * that group at bind, and 0660 lets ebb and the MTA in and no one else.
+ * Anywhere else the child, in no group of the MTA's, cannot give the
+ * socket a group the MTA is in: it is made 0666, as an inet socket on
+ * loopback is open to every local user, and the log says so.
+ */
+static mode_t
+socket_umask(const struct config *cfg)
+{
+	struct stat	 sb;
+	const char	*path;
+	char		*dir, *slash;
+	int		 setgid;
+
+	if ((path = config_milter_socket_path(cfg->milter_socket)) == NULL)
+		return 0177;		/* inet: no file */
+	dir = xstrdup(path);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		slash[slash == dir ? 1 : 0] = '\0';
+	else {
+		free(dir);
+		dir = xstrdup(".");
+	}
+	setgid = stat(dir, &sb) == 0 && (sb.st_mode & S_ISGID);
+	if (!setgid)
+		log_warn("milter: %s is not set-group-ID (the MTA's group, "
+		    "mode 2750, as ebbd makes it when it is missing): the "
+		    "socket is made 0666, open to every local user", dir);
+	free(dir);
+	return setgid ? 0117 : 0111;
+}
+
 int
 milter_start(const struct config *cfg, const struct milter_env *env,
     char **err_r)
@@ -852,13 +888,7 @@ milter_start(const struct config *cfg, const struct milter_env *env,
 		    cfg->milter_socket);
 		goto fail;
 	}
-	/*
-	 * a unix socket: the MTA runs as another user and must be able to
-	 * connect, as to an inet socket on loopback, so 0666 (who may reach
-	 * it is its directory's to say). Made so by bind under this umask,
-	 * not chmod'ed by path after it; no other thread runs yet.
-	 */
-	mask = umask(0111);
+	mask = umask(socket_umask(cfg));
 	rc = smfi_opensocket(1);
 	umask(mask);
 	if (rc != MI_SUCCESS) {

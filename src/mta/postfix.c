@@ -408,6 +408,7 @@ postfix_read_file(struct pf_scan *sc, int dfd, const char *id, int queue,
 	ebb_strlcpy(m.queue_id, id, sizeof(m.queue_id));
 	m.queue = (uint8_t)queue;
 	m.arrival_time = (time_t)env.arrival_time;
+	m.arrival_usec = (uint32_t)env.arrival_usec;
 	m.create_time = (time_t)(env.create_time > 0 ? env.create_time :
 	    env.arrival_time);
 	m.deadline = postfix_deadline(sc->pf, m.create_time,

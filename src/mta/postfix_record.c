@@ -189,6 +189,21 @@ pf_number(const unsigned char *data, size_t len, size_t *used_r)
 }
 
 /*
+ * pf_time - the T record, "sec usec": the microseconds tell apart
+ * messages alike in every other field (msg_fingerprint, msg.h)
+ */
+static void
+pf_time(const unsigned char *data, size_t len, struct pf_envelope *env)
+{
+	size_t		 used = 0;
+	int64_t		 usec;
+
+	env->arrival_time = MAXIMUM(0, pf_number(data, len, &used));
+	usec = pf_number(data + used, len - used, NULL);
+	env->arrival_usec = usec >= 0 && usec < 1000000 ? usec : 0;
+}
+
+/*
  * pf_size_record - the C record: six fixed-width numbers of which Postfix
  * >= 1.0 writes at least three; the data offset and content size must be
  * positive and inside the file.
@@ -398,8 +413,7 @@ pf_parse(struct pf_parser *p, pf_read_fn read, void *arg, uint64_t file_size,
 			break;
 		case PF_REC_TIME:
 			if (env->arrival_time == 0)
-				env->arrival_time = MAXIMUM(0,
-				    pf_number(data, len, NULL));
+				pf_time(data, len, env);
 			break;
 		case PF_REC_CTIME:
 			if (env->create_time == 0)

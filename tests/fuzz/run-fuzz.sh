@@ -17,6 +17,10 @@
 # executed RUNS inputs, SECONDS being only a ceiling: a target that is
 # stopped by the ceiling before RUNS fails, as "short".
 #
+# EBB_FUZZ_TARGETS (names such as "fuzz_proof fuzz_config") runs only
+# those targets: a long run of one target that changed, without hours of
+# the others. A name that is no target fails.
+#
 # Needs clang and libFuzzer: Debian 12 packages clang and libclang-rt-14-dev.
 set -u
 
@@ -57,6 +61,15 @@ fi
 targets=$(make -s fuzz-list | grep -E '^tests/fuzz/fuzz_[A-Za-z0-9_]+$') ||
     die "make fuzz-list failed"
 [ -n "$targets" ] || die "no fuzz targets"
+if [ -n "${EBB_FUZZ_TARGETS:-}" ]; then
+	want=
+	for n in $EBB_FUZZ_TARGETS; do
+		echo "$targets" | grep -qx "tests/fuzz/$n" ||
+		    die "EBB_FUZZ_TARGETS: no fuzz target $n"
+		want="$want tests/fuzz/$n"
+	done
+	targets=$want
+fi
 jobs=$(nproc 2>/dev/null || echo 2)
 
 for t in $targets; do

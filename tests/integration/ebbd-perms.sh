@@ -7,15 +7,18 @@
 # refused by "ebbd -n" and by the start alike, before anything is made in
 # it; so is a proof key (the proof of a hold) that is not root's alone
 # or not 32 bytes, and it is never replaced; a file where the socket goes
-# is refused, not removed; and a milter socket that cannot be bound is
-# refused with the real reason.
+# is refused, not removed; a milter socket that cannot be bound is
+# refused with the real reason; and a unix: milter socket is reachable by
+# the MTA alone: made in a set-group-ID directory of the MTA's group, it
+# is 0660 in that group from its bind, so the postfix user connects and
+# nobody does not (an unknown socket_group is refused).
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/drain-lib.sh"
 . "$top_srcdir/tests/integration/ebbd-lib.sh"
 require_root
 require_cmd postfix jq perl useradd stat
 
-tap_plan 18
+tap_plan 23
 ebb_user
 pf_create
 pf_start || bail_out "postfix did not start"
@@ -154,3 +157,35 @@ is "$?:$(cat "$T/n.out")" "0:$EBB_CONF: configuration is valid" \
     "ebbd -n passes a configuration that starts"
 is "$(stat -c %i "$EBBD_SOCK"):$(perms "$EBBD_SOCK")" "$ino:600 root root" \
     "ebbd -n beside a running ebbd leaves its socket alone"
+
+# 19-22: a unix: milter socket, in a directory ebbd makes: the MTA's
+# group, set-group-ID; the socket 0660 ebb:postfix; nobody cannot connect
+bg_stop ebbd
+MSOCK=$T/msock/milter.sock
+ebbd_config '[milter]' 'enable = yes' "socket = unix:$MSOCK"
+ebbd_start || bail_out "ebbd did not start: $(cat "$T/ebbd.out")"
+wait_for 10 test -S "$MSOCK" || bail_out "no milter socket"
+is "$(perms "$T/msock")" "2750 ebb postfix" \
+    "the socket's directory: ebb's, the MTA's group, set-group-ID"
+is "$(perms "$MSOCK")" "660 ebb postfix" \
+    "the milter socket is 0660, ebb and the MTA's group"
+connect_as() {	# connect_as USER - USER can connect to the milter socket
+	runuser -u "$1" -- perl -MIO::Socket::UNIX -e \
+	    'IO::Socket::UNIX->new(Peer => shift) or exit 1' "$MSOCK" \
+	    2>/dev/null
+}
+check "the MTA's user (postfix) connects" connect_as postfix
+if ! connect_as nobody; then
+	ok "another local user (nobody) cannot connect"
+else
+	not_ok "another local user (nobody) cannot connect" \
+	    "$(ls -la "$T/msock")"
+fi
+
+# 23: a socket_group that does not exist is refused, named
+bg_stop ebbd
+rm -f "$STATE/drain.lock"
+ebbd_config '[milter]' 'enable = yes' "socket = unix:$MSOCK" \
+    'socket_group = no-such-group-ebb'
+refused "an unknown milter socket_group is refused" \
+    'group "no-such-group-ebb" does not exist'

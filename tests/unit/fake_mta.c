@@ -381,6 +381,15 @@ fake_mta_queue_of(const struct fake_mta *f, const char *id)
 }
 
 void
+fake_mta_rename(struct fake_mta *f, const char *id, const char *new_id)
+{
+	struct fake_msg	*fm;
+
+	if ((fm = find(f, id)) != NULL)
+		ebb_strlcpy(fm->id, new_id, sizeof(fm->id));
+}
+
+void
 fake_mta_move(struct fake_mta *f, const char *id, int queue)
 {
 	struct fake_msg	*fm;

@@ -66,6 +66,13 @@ struct mta	*fake_mta_mta(struct fake_mta *f);
 void		 fake_mta_add(struct fake_mta *f, const char *id, int queue,
 		    time_t arrival, time_t deadline, const char *sender);
 
+/*
+ * fake_mta_rename - id is queued as new_id from now on, its contents
+ * kept: a queue file copied or restored, which Postfix names anew
+ */
+void		 fake_mta_rename(struct fake_mta *f, const char *id,
+		    const char *new_id);
+
 /* fake_mta_queue_of - where id is now, -1 when it is gone (or unknown) */
 int		 fake_mta_queue_of(const struct fake_mta *f, const char *id);
 

@@ -895,6 +895,108 @@ test_failsafe(void **state)
 }
 
 /*
+ * msg_fingerprint: what a copied queue file keeps makes it; any field of
+ * those changed is another message; what the queue id, queue, deadline
+ * and retry time say is not part of it; an unreadable file has none
+ */
+static void
+test_fingerprint(void **state)
+{
+	static const char *rcpt[] = { "a@x.test", "b@x.test" };
+	static const char *rcpt2[] = { "a@x.test", "c@x.test" };
+	static const char *rcpt3[] = { "a@x.test,b@x.test" };
+	const struct msg base = {
+		.queue_id = "4ABC", .queue = 3, .nrcpt = 2,
+		.arrival_usec = 123456, .arrival_time = NOW - HOUR,
+		.create_time = NOW - HOUR, .deadline = NOW + HOUR,
+		.next_retry = NOW, .size = 4096, .sender = "s@y.test",
+		.rcpt = rcpt,
+	};
+	struct msg	 same = base, cases[8];
+	char		 fp0[MSG_FP_LEN + 1], fp[MSG_FP_LEN + 1];
+	size_t		 i;
+
+	assert_int_equal(msg_fingerprint(&base, fp0), 0);
+	assert_true(msg_fingerprint_valid(fp0));
+	memcpy(same.queue_id, "7XYZ", 5);
+	same.queue = 2;
+	same.deadline = NOW + 2 * HOUR;
+	same.next_retry = 0;
+	assert_int_equal(msg_fingerprint(&same, fp), 0);
+	assert_string_equal(fp, fp0);
+	for (i = 0; i < nitems(cases); i++)
+		cases[i] = base;
+	cases[0].arrival_usec++;
+	cases[1].arrival_time++;
+	cases[2].create_time++;
+	cases[3].size++;
+	cases[4].sender = "t@y.test";
+	cases[5].rcpt = rcpt2;
+	cases[6].nrcpt = 1;
+	cases[7].nrcpt = 1;		/* one field is not two */
+	cases[7].rcpt = rcpt3;
+	for (i = 0; i < nitems(cases); i++) {
+		assert_int_equal(msg_fingerprint(&cases[i], fp), 0);
+		if (strcmp(fp, fp0) == 0)
+			fail_msg("case %zu: the same fingerprint", i);
+	}
+	same.flags = MSG_F_UNREADABLE;
+	assert_int_equal(msg_fingerprint(&same, fp), -1);
+	assert_false(msg_fingerprint_valid("0123"));
+	assert_false(msg_fingerprint_valid("0123456789ABCDEF0123456789abcdef"));
+}
+
+/*
+ * A spool restored from a backup: every file has a new inode, and the MTA
+ * renames each, so what ebb parked is held under new queue ids (issue 9,
+ * finding 3). failsafe finds each by its fingerprint and releases it. An
+ * administrator's hold just like one of them (same arrival, sender,
+ * size) cannot be told from it: neither is released. An administrator's
+ * hold unlike any is never touched.
+ */
+static void
+test_restored_spool(void **state)
+{
+	struct fixture	*fx = *state;
+	char		*err = NULL;
+
+	fake_mta_add(fx->f, "P1", FAKE_DEFERRED, NOW - 3 * HOUR, NOW + HOUR,
+	    SENDER);
+	fake_mta_add(fx->f, "P2", FAKE_DEFERRED, NOW - 2 * HOUR,
+	    NOW + 2 * HOUR, SENDER);
+	fake_mta_add(fx->f, "P3", FAKE_DEFERRED, NOW - HOUR, NOW + 3 * HOUR,
+	    SENDER);
+	fake_mta_add(fx->f, "H1", FAKE_HOLD, NOW - HOUR, NOW + 3 * HOUR,
+	    SENDER);			/* just like P3 */
+	fake_mta_add(fx->f, "H2", FAKE_HOLD, NOW - 4 * HOUR, NOW + HOUR,
+	    "admin@example.org");
+	fx_drain(fx);
+	start_ok(fx, NOW);
+	assert_string_equal(ids(fx, FAKE_OP_PARK), "P1 P2 P3");
+
+	fake_mta_rename(fx->f, "P1", "N1");
+	fake_mta_rename(fx->f, "P2", "N2");
+	fake_mta_rename(fx->f, "P3", "N3");
+	fake_mta_rename(fx->f, "H1", "N4");
+	fake_mta_rename(fx->f, "H2", "N5");
+	fx->opts.failsafe = 1;
+	fx_drain(fx);
+	start_ok(fx, NOW + 60);
+	assert_int_equal(is_parked(fx, "N1"), 1);
+	assert_int_equal(is_parked(fx, "N2"), 1);
+	assert_int_equal(is_parked(fx, "N3"), 0);
+	assert_int_equal(is_parked(fx, "N4"), 0);
+	assert_int_equal(is_parked(fx, "N5"), 0);
+	if (drain_release_all(fx->d, NOW + 60, &err) == -1)
+		fail_msg("drain_release_all: %s", err);
+	assert_string_equal(ids(fx, FAKE_OP_RELEASE), "N1 N2");
+	assert_int_equal(fake_mta_queue_of(fx->f, "N3"), FAKE_HOLD);
+	assert_int_equal(fake_mta_queue_of(fx->f, "N4"), FAKE_HOLD);
+	assert_int_equal(fake_mta_queue_of(fx->f, "N5"), FAKE_HOLD);
+	assert_int_equal(status(fx).released, 2);
+}
+
+/*
  * A release whose kick was lost with the process (killed between the
  * MTA's release and the kick) leaves the message waiting with its old
  * retry time, not due: Postfix's postsuper -H keeps the file's mtime. The
@@ -1198,6 +1300,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_adopt_lost_notices, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_adopt_bounded, setup,
+		    teardown),
+		cmocka_unit_test(test_fingerprint),
+		cmocka_unit_test_setup_teardown(test_restored_spool, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_failsafe, setup,
 		    teardown),

@@ -422,8 +422,8 @@ test_reconcile(void **state)
 
 	/* a failed lookup changes nothing */
 	fk.fail = "K2";
-	assert_int_equal(ledger_reconcile(l, fake_in_queue, &fk, NOW + 60,
-	    &err), -1);
+	assert_int_equal(ledger_reconcile(l, fake_in_queue, NULL, &fk,
+	    NOW + 60, &err), -1);
 	assert_non_null(strstr(err, "K2"));
 	free(err);
 	err = NULL;
@@ -433,8 +433,8 @@ test_reconcile(void **state)
 
 	fk.fail = NULL;
 	fk.calls = 0;
-	assert_int_equal(ledger_reconcile(l, fake_in_queue, &fk, NOW + 60,
-	    &err), 0);
+	assert_int_equal(ledger_reconcile(l, fake_in_queue, NULL, &fk,
+	    NOW + 60, &err), 0);
 	assert_int_equal(fk.calls, 9);		/* open rows only: not X1 */
 	counts(l, &c);
 	assert_int_equal(c.parked, 3);		/* P1, K2, R1 */
@@ -456,8 +456,8 @@ test_reconcile(void **state)
 	err = NULL;
 
 	/* settled, so a second reconcile changes nothing */
-	assert_int_equal(ledger_reconcile(l, fake_in_queue, &fk, NOW + 120,
-	    &err), 0);
+	assert_int_equal(ledger_reconcile(l, fake_in_queue, NULL, &fk,
+	    NOW + 120, &err), 0);
 	counts(l, &c);
 	assert_int_equal(c.parked, 3);
 	assert_int_equal(c.closed, 4);
@@ -474,10 +474,142 @@ test_reconcile(void **state)
 		static const struct fake_queue odd[] = { { "K2", 99 } };
 		struct fake	 fo = { odd, 1, NULL, 0 };
 
-		assert_int_equal(ledger_reconcile(l, fake_in_queue, &fo, NOW,
-		    &err), -1);
+		assert_int_equal(ledger_reconcile(l, fake_in_queue, NULL,
+		    &fo, NOW, &err), -1);
 		free(err);
 	}
+}
+
+/* fingerprints by queue id: what the drain would read in each file */
+static const struct {
+	const char	*id;
+	const char	*fp;
+} fake_fps[] = {
+	{ "A1", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" },
+	{ "B1", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb" },
+	{ "C1", "cccccccccccccccccccccccccccccccc" },
+	{ "D1", "dddddddddddddddddddddddddddddddd" },
+	{ "E1", "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee" },
+	{ "F1", "not a fingerprint" },
+};
+
+static int
+fake_fp(void *arg, const char *id, char fp[MSG_FP_LEN + 1])
+{
+	size_t	 i;
+
+	(void)arg;
+	for (i = 0; i < nitems(fake_fps); i++)
+		if (strcmp(fake_fps[i].id, id) == 0) {
+			snprintf(fp, MSG_FP_LEN + 1, "%s", fake_fps[i].fp);
+			return 0;
+		}
+	return 1;
+}
+
+/* the rebind answers: old id -> new id ("" not found) */
+static const struct {
+	const char	*id;
+	const char	*new_id;
+} fake_moves[] = {
+	{ "A1", "A2" },		/* found again: moves */
+	{ "B1", "" },		/* not found: closed */
+	{ "C1", "K1" },		/* K1 has a row of its own: not taken */
+	{ "D1", "D 1;rm" },	/* no queue id: not taken */
+	{ "E1", "E1" },		/* not a new id: not taken */
+};
+
+static int
+fail_rebind(void *arg, struct ledger_gone *g, size_t n)
+{
+	(void)arg;
+	(void)g;
+	(void)n;
+	return -1;
+}
+
+struct rebind_calls {
+	size_t	 n;
+	size_t	 rows;
+};
+
+static int
+fake_rebind(void *arg, struct ledger_gone *g, size_t n)
+{
+	struct rebind_calls *rc = arg;
+	size_t		 i, k;
+
+	rc->n++;
+	rc->rows += n;
+	for (i = 0; i < n; i++) {
+		assert_true(msg_fingerprint_valid(g[i].fp));
+		assert_int_equal(g[i].deadline, NOW + 5);
+		for (k = 0; k < nitems(fake_moves); k++)
+			if (strcmp(fake_moves[k].id, g[i].id) == 0)
+				snprintf(g[i].new_id, sizeof(g[i].new_id),
+				    "%s", fake_moves[k].new_id);
+	}
+	return 0;
+}
+
+static int
+fake_gone(void *arg, const char *id, int *role_r)
+{
+	(void)arg;
+	if (strcmp(id, "K1") == 0) {
+		*role_r = MSG_ROLE_HELD;
+		return 1;
+	}
+	return 0;		/* every other message is gone */
+}
+
+/*
+ * a parked message copied or restored under a new queue id: its row
+ * follows its fingerprint, when the rebind finds it, and only to a new,
+ * valid queue id without a row of its own; a row with no fingerprint
+ * (F1: what was read is none) is not offered
+ */
+static void
+test_rebind(void **state)
+{
+	struct fixture	*f = *state;
+	struct ledger	*l = open_ok(f);
+	const char	*ids[] = { "A1", "B1", "C1", "D1", "E1", "F1" };
+	const char	*k1[] = { "K1" };
+	const time_t	 dl[] = { NOW + 5, NOW + 5, NOW + 5, NOW + 5,
+	    NOW + 5, NOW + 5 };
+	struct rebind_calls rc = { 0, 0 };
+	struct ledger_counts c;
+	char		*err = NULL;
+
+	park(l, ids, dl, nitems(ids));
+	park(l, k1, dl, 1);
+	/* recorded once: five of six have one, K1 none to give */
+	assert_int_equal(ledger_fingerprint(l, fake_fp, NULL, &err), 5);
+	assert_int_equal(ledger_fingerprint(l, fake_fp, NULL, &err), 0);
+	assert_int_equal(ledger_reconcile(l, fake_gone, fake_rebind, &rc,
+	    NOW + 60, &err), 0);
+	assert_int_equal(rc.n, 1);		/* one call, for all */
+	assert_int_equal(rc.rows, 5);		/* not F1, not K1 */
+	assert_int_equal(is_parked(l, "A2"), 1);
+	assert_int_equal(is_parked(l, "A1"), 0);
+	assert_int_equal(is_parked(l, "K1"), 1);
+	counts(l, &c);
+	assert_int_equal(c.parked, 2);		/* A2, K1 */
+	assert_int_equal(c.closed, 5);		/* B1 C1 D1 E1 F1 */
+	/* A2 keeps A1's fingerprint and deadline: released as ebb's */
+	assert_int_equal(ledger_fingerprint(l, fake_fp, NULL, &err), 0);
+	assert_int_equal(ledger_release_begin(l, (const char *[]){ "A2" },
+	    1, NOW, &err), 0);
+
+	/* a failing rebind changes nothing */
+	park(l, ids, dl, 1);
+	assert_int_equal(ledger_fingerprint(l, fake_fp, NULL, &err), 1);
+	assert_int_equal(ledger_reconcile(l, fake_gone, fail_rebind, NULL,
+	    NOW + 60, &err), -1);
+	free(err);
+	err = NULL;
+	assert_int_equal(is_parked(l, "A1"), 1);
 }
 
 /*
@@ -501,7 +633,7 @@ test_reconcile_admin(void **state)
 
 	assert_int_equal(ledger_park_begin(l, ids, dl, 2, NOW, &err), 0);
 	assert_int_equal(ledger_park_commit(l, ids, 2, NOW, &err), 0);
-	assert_int_equal(ledger_reconcile(l, fake_in_queue, &fk, NOW, &err),
+	assert_int_equal(ledger_reconcile(l, fake_in_queue, NULL, &fk, NOW, &err),
 	    0);
 	assert_int_equal(is_parked(l, "S1"), 0);
 	assert_int_equal(is_parked(l, "S2"), 1);
@@ -650,16 +782,14 @@ no_sample(void *arg, const struct ledger_sample *s)
 }
 
 /* rows that the schema allows but ebb never writes */
+/* damaged_row - after sql, listing the open rows fails, naming damage */
 static void
-test_damaged_rows(void **state)
+damaged_row(struct fixture *f, const char *sql)
 {
-	struct fixture	*f = *state;
 	struct listing	 ls;
 	char		*err = NULL;
 
-	open_ok(f);
-	ledger_close(&f->l);
-	raw_sql(f, "INSERT INTO parked VALUES ('A B;rm', 'parked', 1, 1)");
+	raw_sql(f, sql);
 	open_ok(f);
 	memset(&ls, 0, sizeof(ls));
 	assert_int_equal(ledger_foreach_parked(f->l, list_one, &ls, &err),
@@ -667,17 +797,26 @@ test_damaged_rows(void **state)
 	assert_int_equal(ls.n, 0);	/* nothing handed out before */
 	assert_non_null(strstr(err, "damaged"));
 	free(err);
-	err = NULL;
 	ledger_close(&f->l);
+}
 
-	raw_sql(f, "DELETE FROM parked; INSERT INTO parked VALUES "
-	    "('ABC', 'parked', 'soon', 1)");
+static void
+test_damaged_rows(void **state)
+{
+	struct fixture	*f = *state;
+	char		*err = NULL;
+
 	open_ok(f);
-	assert_int_equal(ledger_foreach_parked(f->l, list_one, &ls, &err),
-	    -1);
-	free(err);
-	err = NULL;
 	ledger_close(&f->l);
+	damaged_row(f, "INSERT INTO parked (queue_id, state, deadline, "
+	    "parked_at) VALUES ('A B;rm', 'parked', 1, 1)");
+	damaged_row(f, "DELETE FROM parked; INSERT INTO parked (queue_id, "
+	    "state, deadline, parked_at) VALUES ('ABC', 'parked', 'soon', 1)");
+	/* a fingerprint ebb never writes: not hex, or the wrong length */
+	damaged_row(f, "DELETE FROM parked; INSERT INTO parked VALUES "
+	    "('ABC', 'parked', 1, 1, 'x; DROP TABLE settled')");
+	damaged_row(f, "UPDATE parked SET fingerprint = "
+	    "'0123456789abcdef0123456789abcde'");
 
 	raw_sql(f, "DELETE FROM parked; INSERT INTO history VALUES "
 	    "(5, 0.5, 1.0, -3, 0, 0, 0, 0, NULL, NULL)");
@@ -819,7 +958,10 @@ test_schema_migrate_v1(void **state)
 	assert_int_equal(ledger_park_begin(l, ids, dl, 1, NOW, &err), 0);
 	assert_int_equal(ledger_park_commit(l, ids, 1, NOW, &err), 0);
 	ledger_close(&f->l);
-	raw_sql(f, "DROP TABLE history; CREATE TABLE history ("
+	/* back to version 1: no fingerprints, the old history */
+	raw_sql(f, "DROP INDEX parked_no_fingerprint;"
+	    "ALTER TABLE parked DROP COLUMN fingerprint;"
+	    "DROP TABLE history; CREATE TABLE history ("
 	    "time INTEGER PRIMARY KEY, pressure REAL, rate REAL NOT NULL,"
 	    "incoming INTEGER NOT NULL, active INTEGER NOT NULL,"
 	    "deferred INTEGER NOT NULL, hold INTEGER NOT NULL,"
@@ -852,6 +994,8 @@ test_schema_migrate_v3(void **state)
 	l = open_ok(f);
 	ledger_close(&f->l);
 	raw_sql(f, "DROP TABLE timeline; DROP TABLE history;"
+	    "DROP INDEX parked_no_fingerprint;"
+	    "ALTER TABLE parked DROP COLUMN fingerprint;"
 	    "CREATE TABLE history (time INTEGER PRIMARY KEY, pressure REAL,"
 	    "rate REAL NOT NULL, leaving INTEGER NOT NULL,"
 	    "waiting INTEGER NOT NULL, held INTEGER NOT NULL,"
@@ -1041,6 +1185,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_release, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconcile, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_rebind, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schema_migrate_v1,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconcile_admin,

@@ -152,6 +152,7 @@ test_good(void **state)
 	build(&q, "alice@a.test", 200, 0);
 	assert_int_equal(parse(&q, q.len, &env), PF_OK);
 	assert_int_equal(env.arrival_time, 1700000000);
+	assert_int_equal(env.arrival_usec, 123456);
 	assert_int_equal(env.create_time, 1700000100);
 	assert_string_equal(env.sender, "alice@a.test");
 	assert_int_equal(env.nrcpt, 2);
