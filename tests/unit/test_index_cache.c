@@ -183,7 +183,9 @@ test_round_trip(void **state)
 			assert_string_equal(m->reason, w->reason);
 		assert_int_equal(index_stamp_of(m, &a), 1);
 		assert_int_equal(index_stamp_of(w, &b), 1);
-		assert_memory_equal(&a, &b, sizeof(a));
+		/* field by field: the padding is nobody's */
+		assert_true(a.ino == b.ino && a.size == b.size &&
+		    a.mtime == b.mtime && a.mtime_nsec == b.mtime_nsec);
 	}
 	/* interned again: one copy of a string shared by two messages */
 	assert_ptr_equal(index_lookup(ix, "A1")->sender,
