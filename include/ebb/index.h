@@ -18,6 +18,8 @@
 #ifndef EBB_INDEX_H
 #define EBB_INDEX_H
 
+#include <sys/stat.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -78,6 +80,9 @@ int		 index_scan_unchanged(struct index *ix, const char *queue_id,
 		    const struct index_stamp *stamp, int queue,
 		    time_t next_retry);
 size_t		 index_scan_end(struct index *ix);
+
+/* index_stamp_stat - the stamp of a queue file from its stat(2) */
+void		 index_stamp_stat(struct index_stamp *st_r, const struct stat *sb);
 
 /*
  * index_stamp_of - the stamp of m (a message of an index): 1 and *st_r,

@@ -14,6 +14,8 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <ctype.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -67,6 +69,15 @@ struct index {
 	size_t		 nstrings;
 	size_t		 sbytes;
 };
+
+void
+index_stamp_stat(struct index_stamp *st_r, const struct stat *sb)
+{
+	st_r->ino = sb->st_ino;
+	st_r->size = (uint64_t)sb->st_size;
+	st_r->mtime = sb->st_mtim.tv_sec;
+	st_r->mtime_nsec = (uint32_t)sb->st_mtim.tv_nsec;
+}
 
 /* index_hash - FNV-1a over a string */
 static uint32_t

@@ -447,10 +447,7 @@ postfix_read_batch(struct pf_scan *sc, struct pf_batch *b)
 		}
 		if (!S_ISREG(sb.st_mode))
 			continue;
-		stamp->ino = sb.st_ino;
-		stamp->size = (uint64_t)sb.st_size;
-		stamp->mtime = sb.st_mtim.tv_sec;
-		stamp->mtime_nsec = (uint32_t)sb.st_mtim.tv_nsec;
+		index_stamp_stat(stamp, &sb);
 		if ((sb.st_mode & S_IXUSR) == 0) {
 			/*
 			 * only a file being written lacks the bit, and none
@@ -1125,10 +1122,7 @@ postfix_refresh(struct mta *m, struct index *ix, const char *id,
 		    sizeof(path))) < 0 && (q = postfix_where(pf, qfd, id,
 		    NULL, &sb, path, sizeof(path))) < 0)
 			break;
-		stamp.ino = sb.st_ino;
-		stamp.size = (uint64_t)sb.st_size;
-		stamp.mtime = sb.st_mtim.tv_sec;
-		stamp.mtime_nsec = (uint32_t)sb.st_mtim.tv_nsec;
+		index_stamp_stat(&stamp, &sb);
 		if ((sb.st_mode & S_IXUSR) == 0) {
 			/* as the walk: being written, or damaged in hold */
 			if (postfix_queues[q].role == MSG_ROLE_HELD)

@@ -388,10 +388,7 @@ sm_scan_dir(struct sm_scan *sc, int dfd, int parent)
 		if (!S_ISREG(sb.st_mode))
 			continue;
 		sc->st->files++;
-		stamp.ino = sb.st_ino;
-		stamp.size = (uint64_t)sb.st_size;
-		stamp.mtime = sb.st_mtim.tv_sec;
-		stamp.mtime_nsec = (uint32_t)sb.st_mtim.tv_nsec;
+		index_stamp_stat(&stamp, &sb);
 		/*
 		 * the queue of an unchanged file: a qf's depends on ebb's
 		 * children only; an hf's on its reason, read before
@@ -893,10 +890,7 @@ sm_refresh_in(void *arg, const char *path, char **err_r)
 			continue;
 		r->found = 1;
 		r->sc.st->files++;
-		stamp.ino = sb.st_ino;
-		stamp.size = (uint64_t)sb.st_size;
-		stamp.mtime = sb.st_mtim.tv_sec;
-		stamp.mtime_nsec = (uint32_t)sb.st_mtim.tv_nsec;
+		index_stamp_stat(&stamp, &sb);
 		old = index_lookup(r->sc.ix, r->id);
 		if (i == 0)
 			q = index_lookup(r->sc.sm->running, r->id) != NULL ?
