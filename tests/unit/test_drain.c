@@ -9,6 +9,11 @@
  * own state directory under $TMPDIR (mkdtemp, removed afterwards) and
  * passes the time in: no root, no sleeps, no clock. Expected values are
  * written by hand from the inputs, never computed by the code under test.
+ *
+ * Built twice: test_drain_remote (TEST_DRAIN_REMOTE) runs every test with
+ * the MTA's reading ops asked of a scanner over a socket (mta_remote.h),
+ * served by a thread from the same fake, as ebbd's parent asks its
+ * scanner process: the engine must not tell the difference.
  */
 #include "config.h"
 
@@ -16,6 +21,9 @@
 #include <sys/types.h>
 
 #include <ftw.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -35,6 +43,7 @@
 #include "ebb/log.h"
 #include "ebb/msg.h"
 #include "ebb/mta.h"
+#include "ebb/mta_remote.h"
 #include "ebb/proof.h"
 #include "ebb/util.h"
 #include "fake_mta.h"
@@ -54,7 +63,39 @@ struct fixture {
 	struct drain_opts opts;		/* for the next fx_drain */
 	const void	*arg;		/* the test's case (crash_setup) */
 	struct proof_key key;		/* the proof of a hold's */
+	struct mta	*mta;		/* what the drain is given */
+#ifdef TEST_DRAIN_REMOTE
+	pthread_t	 server;	/* mta_remote_serve over the fake */
+	int		 sfd;		/* its end of the socket */
+#endif
 };
+
+#ifdef TEST_DRAIN_REMOTE
+static void *
+serve(void *arg)
+{
+	struct fixture	*fx = arg;
+
+	if (mta_remote_serve(fake_mta_mta(fx->f), fx->sfd, &fx->key) != 0)
+		fprintf(stderr, "mta_remote_serve failed\n");
+	return NULL;
+}
+
+/* remote - the proxy over a copy of the fake's struct mta, and its server */
+static int
+remote(struct fixture *fx)
+{
+	struct mta	*shell = xmalloc(sizeof(*shell));
+	int		 sp[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
+		return -1;
+	*shell = *fake_mta_mta(fx->f);	/* closed with the proxy */
+	fx->mta = mta_remote_new(shell, sp[0], 0);
+	fx->sfd = sp[1];
+	return pthread_create(&fx->server, NULL, serve, fx) == 0 ? 0 : -1;
+}
+#endif
 
 static int
 setup(void **state)
@@ -77,6 +118,11 @@ setup(void **state)
 	fx->f = fake_mta_new();
 	memset(fx->key.k, 0x5a, sizeof(fx->key.k));
 	fx->opts.proof_key = &fx->key;
+	fx->mta = fake_mta_mta(fx->f);
+#ifdef TEST_DRAIN_REMOTE
+	if (remote(fx) == -1)
+		return -1;
+#endif
 	*state = fx;
 	return 0;
 }
@@ -97,6 +143,11 @@ teardown(void **state)
 
 	drain_free(&fx->d);
 	ledger_close(&fx->l);
+#ifdef TEST_DRAIN_REMOTE
+	mta_close(&fx->mta);		/* the server reads the end: it stops */
+	pthread_join(fx->server, NULL);
+	close(fx->sfd);
+#endif
 	fake_mta_free(&fx->f);
 	config_free(&fx->cfg);
 	nftw(fx->base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
@@ -136,7 +187,7 @@ static void
 fx_drain(struct fixture *fx)
 {
 	drain_free(&fx->d);
-	fx->d = drain_new(fx->cfg, fake_mta_mta(fx->f), fx->l, &fx->opts);
+	fx->d = drain_new(fx->cfg, fx->mta, fx->l, &fx->opts);
 }
 
 static void

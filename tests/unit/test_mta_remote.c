@@ -1,0 +1,379 @@
+/*
+ * test_mta_remote.c - the wire between ebbd's parent and its scanner
+ *
+ * A message record survives the trip whole (fields, stamp, strings,
+ * recipients, an unreadable one); a record cut anywhere, or carrying a
+ * value the parent must not take (an id that is no queue id, a queue out
+ * of range, a string with a NUL inside or none at its end, more
+ * recipients than bytes), is refused without reading past it. Then the
+ * proxy against a scanner that lies: each hostile answer in the table
+ * makes the scan fail, leaves the parent's index unswept, and breaks the
+ * proxy for good. (test_drain_remote runs the engine's tests through an
+ * honest one.) No root, no sleeps.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "ebb/index.h"
+#include "ebb/msg.h"
+#include "ebb/mta.h"
+#include "ebb/mta_remote.h"
+#include "ebb/util.h"
+
+/* a message: rcpts recipients, a reason or none */
+static struct msg
+sample(const char *id, const char **rcpt, uint32_t nrcpt, const char *reason)
+{
+	struct msg	 m;
+
+	memset(&m, 0, sizeof(m));
+	ebb_strlcpy(m.queue_id, id, sizeof(m.queue_id));
+	m.queue = 3;
+	m.flags = 0;
+	m.arrival_usec = 123456;
+	m.arrival_time = 1700000000;
+	m.create_time = 1699999999;
+	m.deadline = 1700432000;
+	m.next_retry = 1700000600;
+	m.size = 4096;
+	m.sender = "alice@example.org";
+	m.rcpt = rcpt;
+	m.nrcpt = nrcpt;
+	m.reason = reason;
+	return m;
+}
+
+static void
+assert_msg_equal(const struct msg *a, const struct msg *b)
+{
+	uint32_t	 i;
+
+	assert_string_equal(a->queue_id, b->queue_id);
+	assert_int_equal(a->queue, b->queue);
+	assert_int_equal(a->flags, b->flags);
+	assert_int_equal(a->arrival_usec, b->arrival_usec);
+	assert_int_equal(a->arrival_time, b->arrival_time);
+	assert_int_equal(a->create_time, b->create_time);
+	assert_int_equal(a->deadline, b->deadline);
+	assert_int_equal(a->next_retry, b->next_retry);
+	assert_int_equal(a->size, b->size);
+	assert_string_equal(a->sender, b->sender);
+	if (a->reason == NULL)
+		assert_null(b->reason);
+	else
+		assert_string_equal(a->reason, b->reason);
+	assert_int_equal(a->nrcpt, b->nrcpt);
+	for (i = 0; i < a->nrcpt; i++)
+		assert_string_equal(a->rcpt[i], b->rcpt[i]);
+}
+
+static void
+test_round_trip(void **state)
+{
+	static const char *one[] = { "bob@example.net" };
+	static const char *three[] = { "a@x.test", "", "c@z.test" };
+	struct index_stamp st = { 77, 4096, 1700000001, 999999999 }, got_st;
+	struct {
+		struct msg	 m;
+		int		 stamped;
+	} cases[4];
+	struct wire_buf	 b = { NULL, 0, 0 };
+	struct wire_rd	 r;
+	struct msg	 got;
+	const char	**rcpt;
+	int		 stamped;
+	size_t		 i;
+
+	(void)state;
+	cases[0].m = sample("3F1C2A7B", NULL, 0, NULL);
+	cases[0].stamped = 1;
+	cases[1].m = sample("ABCDEF012345", one, 1, "connect: refused");
+	cases[1].stamped = 0;
+	cases[2].m = sample("Z9", three, 3, "");
+	cases[2].m.sender = "";		/* the null sender */
+	cases[2].stamped = 1;
+	cases[3].m = sample("4Xyz", NULL, 0, NULL);
+	cases[3].m.flags = MSG_F_UNREADABLE;
+	cases[3].stamped = 0;
+	for (i = 0; i < nitems(cases); i++)
+		wire_put_msg(&b, &cases[i].m, cases[i].stamped ? &st : NULL);
+
+	memset(&r, 0, sizeof(r));
+	r.p = b.p;
+	r.len = b.len;
+	for (i = 0; i < nitems(cases); i++) {
+		assert_int_equal(wire_get_msg(&r, &got, &rcpt, &got_st,
+		    &stamped), 0);
+		assert_msg_equal(&cases[i].m, &got);
+		assert_int_equal(stamped, cases[i].stamped);
+		if (stamped) {
+			assert_int_equal(got_st.ino, 77);
+			assert_int_equal(got_st.size, 4096);
+			assert_int_equal(got_st.mtime, 1700000001);
+			assert_int_equal(got_st.mtime_nsec, 999999999);
+		}
+		free(rcpt);
+	}
+	assert_int_equal(r.off, r.len);
+	wire_buf_free(&b);
+}
+
+/* every cut of a record is refused, and nothing past the cut is read */
+static void
+test_truncated(void **state)
+{
+	static const char *two[] = { "a@x.test", "b@y.test" };
+	struct index_stamp st = { 1, 2, 3, 4 }, got_st;
+	struct msg	 m = sample("3F1C2A7B", two, 2, "why"), got;
+	struct wire_buf	 b = { NULL, 0, 0 };
+	struct wire_rd	 r;
+	const char	**rcpt;
+	unsigned char	*copy;
+	size_t		 cut;
+	int		 stamped;
+
+	(void)state;
+	wire_put_msg(&b, &m, &st);
+	for (cut = 0; cut < b.len; cut++) {
+		copy = xmalloc(cut + 1);	/* exactly cut bytes: ASan */
+		memcpy(copy, b.p, cut);
+		memset(&r, 0, sizeof(r));
+		r.p = copy;
+		r.len = cut;
+		assert_int_equal(wire_get_msg(&r, &got, &rcpt, &got_st,
+		    &stamped), -1);
+		free(rcpt);
+		free(copy);
+	}
+	wire_buf_free(&b);
+}
+
+/* records the parent must refuse, each damaged in one place */
+enum damage {
+	D_ID_BAD,		/* "AB;C": not a queue id */
+	D_ID_EMPTY,
+	D_QUEUE,		/* MSG_QUEUE_MAX */
+	D_FLAGS,		/* above 16 bits */
+	D_STAMPED,		/* 2 */
+	D_NUL_INSIDE,		/* the sender "a\0b" */
+	D_NO_NUL,		/* the sender's NUL replaced */
+	D_REASON_FLAG,		/* 7 */
+	D_NRCPT,		/* 1,000,000 recipients in a few bytes */
+	D_STR_LEN		/* a length past the end */
+};
+
+static void
+put_damaged(struct wire_buf *b, enum damage d)
+{
+	size_t	 at;
+
+	wire_put_str(b, d == D_ID_BAD ? "AB;C" : d == D_ID_EMPTY ? "" :
+	    "3F1C2A7B");
+	wire_put_u8(b, d == D_QUEUE ? MSG_QUEUE_MAX : 2);
+	wire_put_u32(b, d == D_FLAGS ? 0x10000 : 0);
+	wire_put_u32(b, 0);
+	wire_put_u64(b, 1);
+	wire_put_u64(b, 2);
+	wire_put_u64(b, 3);
+	wire_put_u64(b, 4);
+	wire_put_u64(b, 5);
+	wire_put_u8(b, d == D_STAMPED ? 2 : 0);
+	if (d == D_NUL_INSIDE) {
+		wire_put_u32(b, 3);
+		wire_put_u8(b, 'a');
+		wire_put_u8(b, 0);
+		wire_put_u8(b, 'b');
+		wire_put_u8(b, 0);
+	} else if (d == D_STR_LEN) {
+		wire_put_u32(b, 1000);
+		wire_put_u8(b, 'a');
+		wire_put_u8(b, 0);
+	} else {
+		at = b->len;
+		wire_put_str(b, "alice@example.org");
+		if (d == D_NO_NUL)
+			b->p[b->len - 1] = 'x';
+		(void)at;
+	}
+	wire_put_u8(b, d == D_REASON_FLAG ? 7 : 0);
+	wire_put_u32(b, d == D_NRCPT ? 1000000 : 1);
+	wire_put_str(b, "bob@example.net");
+}
+
+static void
+test_hostile_records(void **state)
+{
+	static const enum damage all[] = { D_ID_BAD, D_ID_EMPTY, D_QUEUE,
+	    D_FLAGS, D_STAMPED, D_NUL_INSIDE, D_NO_NUL, D_REASON_FLAG,
+	    D_NRCPT, D_STR_LEN };
+	struct index_stamp got_st;
+	struct wire_buf	 b = { NULL, 0, 0 };
+	struct wire_rd	 r;
+	struct msg	 got;
+	const char	**rcpt;
+	size_t		 i;
+	int		 stamped;
+
+	(void)state;
+	for (i = 0; i < nitems(all); i++) {
+		b.len = 0;
+		put_damaged(&b, all[i]);
+		memset(&r, 0, sizeof(r));
+		r.p = b.p;
+		r.len = b.len;
+		if (wire_get_msg(&r, &got, &rcpt, &got_st, &stamped) != -1)
+			fail_msg("damage %zu was taken", i);
+		free(rcpt);
+	}
+	wire_buf_free(&b);
+}
+
+/* --------------------------------------------------------------------- */
+/* the proxy against a lying scanner */
+
+/* a backend whose reading the proxy replaces: nothing of it is called */
+static const struct mta_queue queues[] = {
+	{ "deferred", MSG_ROLE_WAITING }, { "hold", MSG_ROLE_HELD },
+};
+
+static void
+noop_close(struct mta *m)
+{
+	(void)m;
+}
+
+static const struct mta_ops inner_ops = {
+	.name = "inner",
+	.queues = queues,
+	.nqueues = 2,
+	.close = noop_close,
+};
+
+/* the lies: what a scanner answers a scan with, frame by frame */
+enum lie {
+	L_BAD_RECORD,		/* an id that is no queue id */
+	L_UNKNOWN_FRAME,	/* a frame of kind 9 */
+	L_GONE_IN_SCAN,		/* "gone" answers only a refresh */
+	L_HUGE_FRAME,		/* a length over MTA_REMOTE_FRAME_MAX */
+	L_CLOSED,		/* the scanner dies mid-answer */
+	L_SHORT_END		/* a result cut short */
+};
+
+static void
+frame(int fd, const struct wire_buf *b)
+{
+	uint32_t	 n = (uint32_t)b->len;
+
+	assert_int_equal(write(fd, &n, 4), 4);
+	assert_int_equal(write(fd, b->p, b->len), (ssize_t)b->len);
+}
+
+static void
+lie(int fd, enum lie l)
+{
+	struct wire_buf	 b = { NULL, 0, 0 };
+	struct msg	 m = sample("GOOD1", NULL, 0, NULL);
+	uint32_t	 huge = MTA_REMOTE_FRAME_MAX + 1;
+
+	/* one honest record first: it may land, but nothing is swept */
+	wire_put_u8(&b, 1);
+	wire_put_msg(&b, &m, NULL);
+	frame(fd, &b);
+	b.len = 0;
+	switch (l) {
+	case L_BAD_RECORD:
+		wire_put_u8(&b, 1);
+		put_damaged(&b, D_ID_BAD);
+		break;
+	case L_UNKNOWN_FRAME:
+		wire_put_u8(&b, 9);
+		break;
+	case L_GONE_IN_SCAN:
+		wire_put_u8(&b, 2);
+		wire_put_str(&b, "OLD1");
+		break;
+	case L_HUGE_FRAME:
+		assert_int_equal(write(fd, &huge, 4), 4);
+		break;
+	case L_CLOSED:
+		break;
+	case L_SHORT_END:
+		wire_put_u8(&b, 3);
+		wire_put_u32(&b, 0);
+		break;
+	}
+	if (b.len > 0)
+		frame(fd, &b);
+	wire_buf_free(&b);
+}
+
+static void
+test_lying_scanner(void **state)
+{
+	static const enum lie all[] = { L_BAD_RECORD, L_UNKNOWN_FRAME,
+	    L_GONE_IN_SCAN, L_HUGE_FRAME, L_CLOSED, L_SHORT_END };
+	struct scan_stats st;
+	struct index	*ix;
+	struct msg	 old = sample("OLD1", NULL, 0, NULL);
+	struct mta	*inner, *proxy;
+	char		*err;
+	size_t		 i;
+	int		 sp[2];
+
+	(void)state;
+	for (i = 0; i < nitems(all); i++) {
+		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+		inner = xcalloc(1, sizeof(*inner));
+		inner->ops = &inner_ops;
+		proxy = mta_remote_new(inner, sp[0], 0);
+		ix = index_new();
+		old.queue = 0;
+		assert_non_null(index_put(ix, &old, NULL));
+		/* the answer waits in the socket before the request is sent */
+		lie(sp[1], all[i]);
+		if (all[i] == L_CLOSED)
+			close(sp[1]);
+		err = NULL;
+		if (mta_scan(proxy, ix, &st, &err) != -1)
+			fail_msg("lie %zu was taken", i);
+		assert_non_null(err);
+		free(err);
+		/* a failed scan sweeps nothing: OLD1 is still there */
+		assert_non_null(index_lookup(ix, "OLD1"));
+		/* and the proxy asks no more */
+		err = NULL;
+		assert_int_equal(mta_scan(proxy, ix, &st, &err), -1);
+		assert_string_equal(err, "the scanner process is gone");
+		free(err);
+		index_free(&ix);
+		mta_close(&proxy);
+		if (all[i] != L_CLOSED)
+			close(sp[1]);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_truncated),
+		cmocka_unit_test(test_hostile_records),
+		cmocka_unit_test(test_lying_scanner),
+	};
+
+	signal(SIGPIPE, SIG_IGN);	/* as ebbd: a dead scanner is EPIPE */
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
