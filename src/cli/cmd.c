@@ -6,16 +6,23 @@
  */
 #include "config.h"
 
+#include <sys/types.h>
+#include <sys/wait.h>
+
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "ebb/config.h"
 #include "ebb/drain.h"
 #include "ebb/log.h"
+#include "ebb/mta.h"
+#include "ebb/mta_remote.h"
 #include "ebb/proof.h"
 #include "cmd.h"
+#include "scanner.h"
 
 /* one extern per command, in the order "ebbctl -h" lists them */
 extern const struct ebbctl_cmd cmd_sensors_entry;
@@ -106,4 +113,33 @@ cmd_proof_key(const struct config *cfg, struct proof_key *key_r,
 		free(err);
 		return -1;
 	}
+}
+
+pid_t
+cmd_scanner(const struct config *cfg, const struct proof_key *key,
+    int lockfd, struct mta **mta)
+{
+	struct proof_key copy, *k = NULL;
+	pid_t		 pid;
+	int		 fd;
+
+	if (geteuid() != 0 || !scanner_wanted(cfg))
+		return 0;
+	if (key != NULL) {
+		copy = *key;		/* the scanner wipes its own */
+		k = &copy;
+	}
+	if ((pid = scanner_start(cfg, k, &lockfd, &fd)) > 0)
+		*mta = mta_remote_new(*mta, fd, pid);
+	return pid;
+}
+
+void
+cmd_scanner_end(pid_t pid)
+{
+	int	 status;
+
+	if (pid > 0 && waitpid(pid, &status, 0) == pid &&
+	    (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
+		log_warn("the scanner process ended with status %d", status);
 }

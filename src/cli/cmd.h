@@ -10,11 +10,14 @@
 #ifndef EBB_CLI_CMD_H
 #define EBB_CLI_CMD_H
 
+#include <sys/types.h>
+
 #include <stdio.h>
 #include <sysexits.h>
 
 struct config;
 struct drain_opts;
+struct mta;
 struct proof_key;
 
 struct ebbctl {
@@ -54,6 +57,18 @@ void	cmd_scan_note(const struct ebbctl_cmd *, const char *why);
  * level only); -1 when it is refused (logged). opts->proof_key then
  * stays NULL and nothing can be proven.
  */
+/*
+ * cmd_scanner - as root, have the queue files read by a scanner process,
+ * as ebbd does (scanner.h), checking proofs with key (NULL: none): *mta,
+ * opened, becomes the proxy that asks it. Returns its pid, or 0 when not
+ * root or the backend has none (the files are then read here). The
+ * scanner closes its copy of lockfd (-1: none). cmd_scanner_end waits for
+ * it once *mta is closed.
+ */
+pid_t	cmd_scanner(const struct config *cfg, const struct proof_key *key,
+	    int lockfd, struct mta **mta);
+void	cmd_scanner_end(pid_t pid);
+
 int	cmd_proof_key(const struct config *cfg, struct proof_key *key_r,
 	    struct drain_opts *opts);
 

@@ -50,6 +50,7 @@ cmd_adopt_exec(struct ebbctl *ctl, int argc, char **argv)
 	struct ledger	*ledger = NULL;
 	struct drain	*d = NULL;
 	char		*err = NULL;
+	pid_t		 scanner = 0;
 	int		 ch, proven = 0, lockfd = -1, rc = 1;
 
 	while ((ch = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
@@ -91,6 +92,8 @@ cmd_adopt_exec(struct ebbctl *ctl, int argc, char **argv)
 	}
 	if (ledger_open(ctl->cfg->state_directory, &ledger, &err) == -1)
 		goto fail;
+	/* as root, the queue files are read by a scanner, as in ebbd */
+	scanner = cmd_scanner(ctl->cfg, opts.proof_key, lockfd, &mta);
 	/* a failsafe drain's start parks nothing and reads every proof */
 	opts.failsafe = 1;
 	opts.proof_all = 1;
@@ -117,5 +120,6 @@ out:
 	ledger_close(&ledger);
 	ledger_unlock(&lockfd);
 	mta_close(&mta);
+	cmd_scanner_end(scanner);
 	return rc;
 }

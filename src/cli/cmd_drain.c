@@ -493,6 +493,7 @@ cmd_drain_exec(struct ebbctl *ctl, int argc, char **argv)
 	struct drain	*d = NULL;
 	long		 for_s = 0;
 	char		*end, *err = NULL;
+	pid_t		 scanner = 0;
 	int		 ch, lockfd = -1, rc = 1;
 
 	while ((ch = getopt_long(argc, argv, "+v", longopts, NULL)) != -1) {
@@ -585,6 +586,8 @@ cmd_drain_exec(struct ebbctl *ctl, int argc, char **argv)
 	}
 	/* milter holds whose notice ebbd lost are released in turn too */
 	(void)cmd_proof_key(ctl->cfg, &key, &opts);
+	/* as root, the queue files are read by a scanner, as in ebbd */
+	scanner = cmd_scanner(ctl->cfg, opts.proof_key, lockfd, &mta);
 	opts.proof_all = 1;
 	d = drain_new(ctl->cfg, mta, ledger, &opts);
 	if (drain_start(d, time(NULL), &err) == -1) {
@@ -599,5 +602,6 @@ out:
 	ledger_close(&ledger);
 	ledger_unlock(&lockfd);
 	mta_close(&mta);
+	cmd_scanner_end(scanner);
 	return rc;
 }

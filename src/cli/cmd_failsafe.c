@@ -105,6 +105,7 @@ cmd_failsafe_exec(struct ebbctl *ctl, int argc, char **argv)
 	struct drain	*d = NULL;
 	json_t		*o;
 	char		*err = NULL;
+	pid_t		 scanner = 0;
 	int		 lockfd = -1, rc = 1;
 
 	if (getopt(argc, argv, "") != -1 || optind != argc)
@@ -136,6 +137,8 @@ cmd_failsafe_exec(struct ebbctl *ctl, int argc, char **argv)
 	(void)cmd_proof_key(ctl->cfg, &key, &opts);
 	if (ledger_open(ctl->cfg->state_directory, &ledger, &err) == -1)
 		goto fail;
+	/* as root, the queue files are read by a scanner, as in ebbd */
+	scanner = cmd_scanner(ctl->cfg, opts.proof_key, lockfd, &mta);
 
 	opts.failsafe = 1;
 	d = drain_new(ctl->cfg, mta, ledger, &opts);
@@ -160,5 +163,6 @@ out:
 	ledger_close(&ledger);
 	ledger_unlock(&lockfd);
 	mta_close(&mta);
+	cmd_scanner_end(scanner);
 	return rc;
 }

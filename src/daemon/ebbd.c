@@ -51,6 +51,7 @@
 #include "ebbd.h"
 #include "http.h"
 #include "sandbox.h"
+#include "scanner.h"
 
 /* usage - the synopsis on fp; with help, each option too */
 static void
@@ -287,7 +288,8 @@ main(int argc, char **argv)
 	const char	*path = NULL;
 	char		*err;
 	gid_t		 gid = 0;
-	pid_t		 pid;
+	pid_t		 pid, scanner;
+	int		 scanfd;
 	int		 ch, foreground = 0, check = 0, verbose = 0, rc;
 	int		 sp[2], hp[2] = { -1, -1 }, listenfd, lockfd = -1;
 	struct http	*http;
@@ -376,6 +378,8 @@ main(int argc, char **argv)
 	/* the proof of a hold: made once, root's; the child gets a copy */
 	if (proof_key_make(cfg->state_directory, &key, &err) == -1)
 		log_fatal("proof key: %s", err);
+	/* first: it inherits none of the child's descriptors */
+	scanner = scanner_start(cfg, &key, &lockfd, &scanfd);
 	listenfd = control_listen(cfg->control_socket,
 	    cfg->control_group[0] != '\0', gid);
 	milter_dirs(cfg, pw);
@@ -393,6 +397,8 @@ main(int argc, char **argv)
 		close(sp[0]);
 		if (hp[0] != -1)
 			close(hp[0]);
+		if (scanfd != -1)
+			close(scanfd);
 		/* the lock is the parent's: it dies with the parent */
 		ledger_unlock(&lockfd);
 		drop_privileges(pw);
@@ -420,6 +426,8 @@ main(int argc, char **argv)
 	a.privfd = sp[0];
 	a.httpfd = hp[0];
 	a.child = pid;
+	a.scanner = scanner;
+	a.scanfd = scanfd;
 	a.lockfd = lockfd;
 	a.socket_path = xstrdup(cfg->control_socket);
 	a.key = &key;

@@ -43,6 +43,8 @@ struct parent_args {
 	int		 privfd;	/* the socketpair, parent end */
 	int		 httpfd;	/* the HTTP one, or -1 */
 	pid_t		 child;
+	pid_t		 scanner;	/* scanner.h, or 0: none */
+	int		 scanfd;	/* the socket to it, or -1 */
 	int		 lockfd;	/* STATE/drain.lock, held */
 	char		*socket_path;	/* to unlink at exit; owned */
 	const struct proof_key *key;	/* of ebb's proof of a hold */
@@ -50,7 +52,7 @@ struct parent_args {
 
 /*
  * parent_main - run the privileged loop until SIGTERM/SIGINT, a failsafe
- * request or the child's death; returns the exit status. Frees a->cfg.
+ * request or the death of the child or the scanner; returns the exit status. Frees a->cfg.
  */
 int	parent_main(struct parent_args *a);
 

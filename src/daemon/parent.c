@@ -60,6 +60,7 @@
 #include "ebb/ledger.h"
 #include "ebb/log.h"
 #include "ebb/mta.h"
+#include "ebb/mta_remote.h"
 #include "ebb/pace.h"
 #include "ebb/qwatch.h"
 #include "ebb/sensor.h"
@@ -495,6 +496,14 @@ on_signal(evutil_socket_t sig, short ev, void *arg)
 			p->rc = 1;
 			event_base_loopexit(p->base, NULL);
 		}
+		if (p->a->scanner > 0 && waitpid(p->a->scanner, &status,
+		    WNOHANG) == p->a->scanner) {
+			log_err("the scanner process died (status %d): "
+			    "stopping", status);
+			p->a->scanner = -1;
+			p->rc = 1;
+			event_base_loopexit(p->base, NULL);
+		}
 		break;
 	default:
 		log_info("stopping on signal %d: parked mail stays parked "
@@ -525,6 +534,24 @@ stop_child(struct parent *p)
 	waitpid(p->a->child, &status, 0);
 }
 
+/* stop_scanner - its socket is closed: it exits; else, it is killed */
+static void
+stop_scanner(struct parent_args *a)
+{
+	double	 until = ebb_now_mono() + 5;
+	int	 status;
+
+	if (a->scanner <= 0)
+		return;
+	while (ebb_now_mono() < until) {
+		if (waitpid(a->scanner, &status, WNOHANG) == a->scanner)
+			return;
+		usleep(20000);
+	}
+	kill(a->scanner, SIGKILL);
+	waitpid(a->scanner, &status, 0);
+}
+
 int
 parent_main(struct parent_args *a)
 {
@@ -553,6 +580,11 @@ parent_main(struct parent_args *a)
 		log_err("%s", err);
 		free(err);
 		goto out;
+	}
+	/* the files are read by the scanner (scanner.c), not as root */
+	if (a->scanfd != -1) {
+		p.mta = mta_remote_new(p.mta, a->scanfd, a->scanner);
+		a->scanfd = -1;
 	}
 	pace_params_from_config(p.cfg, &pp);
 	p.pace = pace_new(&pp);
@@ -620,7 +652,10 @@ out:
 	drain_free(&p.drain);
 	pace_free(&p.pace);
 	ledger_close(&p.ledger);
-	mta_close(&p.mta);
+	mta_close(&p.mta);		/* the scanner sees its socket close */
+	if (a->scanfd != -1)
+		close(a->scanfd);	/* not handed over: mta_open failed */
+	stop_scanner(a);
 	ledger_unlock(&a->lockfd);
 	config_free(&p.cfg);
 	log_info("stopped");

@@ -29,8 +29,10 @@
 #include "config.h"
 
 #include <sys/prctl.h>
+#include <sys/socket.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -50,9 +52,9 @@
 #endif
 
 #ifdef HAVE_SECCOMP
-/* what the child calls, by what for */
-static const char *const allowed[] = {
-	/* memory, threads (libmilter's, the resolver's), time */
+/* what both confined processes call: memory, threads, time, signals */
+static const char *const base[] = {
+	/* memory, threads (libmilter's, the resolver's, the scan's), time */
 	"brk", "mmap", "munmap", "mprotect", "mremap", "madvise",
 	"futex", "clone", "clone3", "set_robust_list", "get_robust_list",
 	"rseq", "set_tid_address", "gettid", "exit", "exit_group",
@@ -66,6 +68,17 @@ static const char *const allowed[] = {
 	/* credentials, limits: read only */
 	"getuid", "geteuid", "getgid", "getegid", "getgroups", "getresuid",
 	"getresgid", "prlimit64", "getrlimit", "uname", "umask",
+	/* no_new_privs is set already; prctl also names threads */
+	"prctl",
+#ifdef SANDBOX_ASAN
+	/* LeakSanitizer's StopTheWorld and ASan's reports */
+	"ptrace", "wait4", "waitid", "getdents", "getdents64", "mincore",
+	"kill", "sched_getparam", "sched_getscheduler", "execve",
+#endif
+};
+
+/* what the child calls besides, by what for */
+static const char *const allowed[] = {
 	/* descriptors and events: libevent, libmilter's poll loop */
 	"read", "write", "readv", "writev", "pread64", "pwrite64", "close",
 	"lseek", "fcntl", "ioctl", "dup", "dup2", "dup3", "pipe", "pipe2",
@@ -87,13 +100,22 @@ static const char *const allowed[] = {
 	"access", "faccessat", "faccessat2", "readlink", "readlinkat",
 	"mkdir", "mkdirat", "rename", "renameat", "renameat2", "unlink",
 	"unlinkat", "fsync", "fdatasync", "ftruncate", "getcwd",
-	/* no_new_privs is set already; prctl also names threads */
-	"prctl",
-#ifdef SANDBOX_ASAN
-	/* LeakSanitizer's StopTheWorld and ASan's reports */
-	"ptrace", "wait4", "waitid", "getdents", "getdents64", "mincore",
-	"kill", "sched_getparam", "sched_getscheduler", "execve",
-#endif
+};
+
+/*
+ * what the scanner calls besides: its socket to the parent, syslog's
+ * (opened before the filter), directories and files to read. open and
+ * openat are allowed for reading only (scanner_open below), socket for
+ * a datagram socket only (syslog reconnecting): no stream to Postfix's
+ * services, which its user could otherwise reach.
+ */
+static const char *const scanner_allowed[] = {
+	"read", "write", "readv", "writev", "pread64", "close", "lseek",
+	"fcntl", "poll", "ppoll", "sendto", "sendmsg", "recvfrom",
+	"recvmsg", "connect", "getsockopt", "setsockopt",
+	"fstat", "stat", "lstat", "newfstatat", "statx", "getdents64",
+	"getdents", "access", "faccessat", "faccessat2", "readlink",
+	"readlinkat", "getcwd",
 };
 
 /* what only an attacker would call: kill the child */
@@ -124,10 +146,36 @@ add(scmp_filter_ctx ctx, uint32_t action, const char *const *names,
 	}
 	return 0;
 }
+
+/*
+ * scanner_open - open and openat for reading only: no O_WRONLY, O_RDWR,
+ * O_CREAT, O_TRUNC, O_APPEND or O_TMPFILE (whose flag holds O_DIRECTORY's
+ * bit, left alone: a directory is opened to be read)
+ */
+static int
+scanner_open(scmp_filter_ctx ctx, char **err_r)
+{
+	const scmp_datum_t mask = O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND |
+	    (O_TMPFILE & ~O_DIRECTORY);
+	int	 rc;
+
+	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
+	    SCMP_A2(SCMP_CMP_MASKED_EQ, mask, O_RDONLY))) < 0 ||
+	    (seccomp_syscall_resolve_name("open") != __NR_SCMP_ERROR &&
+	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(open), 1,
+	    SCMP_A1(SCMP_CMP_MASKED_EQ, mask, O_RDONLY))) < 0) ||
+	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+	    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_DGRAM))) < 0) {
+		*err_r = xasprintf("seccomp: open: %s", strerror(-rc));
+		return -1;
+	}
+	return 0;
+}
 #endif
 
-int
-sandbox_child(char **err_r)
+/* confine - no_new_privs, then the filter of the child or the scanner */
+static int
+confine(int scanner, char **err_r)
 {
 #ifdef HAVE_SECCOMP
 	scmp_filter_ctx	 ctx;
@@ -146,11 +194,14 @@ sandbox_child(char **err_r)
 	}
 	/* the kernel logs what is refused; an old kernel cannot, no matter */
 	(void)seccomp_attr_set(ctx, SCMP_FLTATR_CTL_LOG, 1);
-	if (add(ctx, SCMP_ACT_ALLOW, allowed, nitems(allowed), err_r) == -1 ||
+	if (add(ctx, SCMP_ACT_ALLOW, base, nitems(base), err_r) == -1 ||
+	    (scanner ? add(ctx, SCMP_ACT_ALLOW, scanner_allowed,
+	    nitems(scanner_allowed), err_r) == -1 ||
+	    scanner_open(ctx, err_r) == -1 :
+	    add(ctx, SCMP_ACT_ALLOW, allowed, nitems(allowed), err_r) == -1) ||
 	    add(ctx, SCMP_ACT_KILL_PROCESS, fatal, nitems(fatal),
 	    err_r) == -1)
 		goto fail;
-
 	if ((rc = seccomp_load(ctx)) < 0) {
 		*err_r = xasprintf("seccomp_load: %s", strerror(-rc));
 		goto fail;
@@ -161,6 +212,19 @@ fail:
 	seccomp_release(ctx);
 	return -1;
 #else
+	(void)scanner;
 	return 0;
 #endif
+}
+
+int
+sandbox_child(char **err_r)
+{
+	return confine(0, err_r);
+}
+
+int
+sandbox_scanner(char **err_r)
+{
+	return confine(1, err_r);
 }

@@ -1,5 +1,5 @@
 /*
- * sandbox.h - confine ebbd's unprivileged child further
+ * sandbox.h - confine ebbd's unprivileged processes further
  *
  * The child parses data from the internet (milter, HTTP, control
  * requests) and needs no new program, no debugger hooks and no new
@@ -28,5 +28,14 @@
  * libseccomp), -1 and *err_r (allocated) on failure.
  */
 int	sandbox_child(char **err_r);
+
+/*
+ * sandbox_scanner - the same for ebbd's scanner (scanner.c), with a list
+ * of its own: it reads directories and files and answers on a socket it
+ * has. Files open for reading only, and the only socket it may make is a
+ * datagram one (syslog's); nothing it may call writes, renames, removes
+ * or changes the times or modes of a file.
+ */
+int	sandbox_scanner(char **err_r);
 
 #endif

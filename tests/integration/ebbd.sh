@@ -9,7 +9,7 @@
 require_root
 require_cmd postfix smtp-source smtp-sink jq perl useradd sqlite3
 
-tap_plan 18
+tap_plan 19
 N=100
 ebb_user
 backlog $N
@@ -130,16 +130,25 @@ else
 	not_ok "history samples recorded" "$n"
 fi
 
-# 13: the child is confined: the ebb user, no_new_privs, the seccomp filter
-child=$(pgrep -P "$(cat "$T/ebbd.pid")" ebbd | head -1)
+# 13: the child is confined: the ebb user, no_new_privs, the seccomp
+# filter; and so is the scanner, as Postfix's mail_owner (the queue's)
 want=0
 grep -q '^#define HAVE_SECCOMP 1' "$top_builddir/config.h" && want=2
-got=$(awk -v u="$(id -u ebb)" '
-	/^Uid:/ { uid = ($2 == u && $3 == u && $4 == u) }
-	/^NoNewPrivs:/ { nnp = $2 }
-	/^Seccomp:/ { sc = $2 }
-	END { print uid, nnp, sc }' "/proc/${child:-0}/status" 2>&1)
-is "$got" "1 1 $want" "the child runs as ebb with no_new_privs and seccomp mode $want"
+confined() {	# confined USER: "uid-ok nnp seccomp" of ebbd's child as USER
+	for c in $(pgrep -P "$(cat "$T/ebbd.pid")" ebbd); do
+		got=$(awk -v u="$(id -u "$1")" '
+			/^Uid:/ { uid = ($2 == u && $3 == u && $4 == u) }
+			/^NoNewPrivs:/ { nnp = $2 }
+			/^Seccomp:/ { sc = $2 }
+			END { if (uid) print 1, nnp, sc }' "/proc/$c/status" \
+			2>/dev/null)
+		[ -n "$got" ] && echo "$got" && return
+	done
+	echo "no process of ebbd runs as $1"
+}
+is "$(confined ebb)" "1 1 $want" "the child runs as ebb with no_new_privs and seccomp mode $want"
+is "$(confined "$(stat -c %U "$PF_SPOOL/deferred")")" "1 1 $want" \
+    "the scanner runs as the queue's owner with no_new_privs and seccomp mode $want"
 
 # 14: SIGTERM stops it within 5 s and removes the socket
 pid=$(cat "$T/ebbd.pid")

@@ -1,16 +1,22 @@
 /*
- * test_sandbox.c - the child's seccomp allow-list, applied in a forked
- * process: what is on it works, what is not gets EPERM (not the error the
- * call would have had), and a call only an attacker makes kills the
- * process with SIGSYS; /proc/self/status shows the filter
+ * test_sandbox.c - the seccomp allow-lists of ebbd's child and of its
+ * scanner, each applied in a forked process: what is on it works, what is
+ * not gets EPERM (not the error the call would have had), and a call only
+ * an attacker makes kills the process with SIGSYS; /proc/self/status
+ * shows the filter. The scanner may open a file for reading, a directory
+ * and a datagram socket, and nothing that writes, creates, truncates,
+ * renames, removes or touches a file, nor a stream socket.
  */
 #include "config.h"
 
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -84,6 +90,135 @@ static const struct try tries[] = {
 	{ "socketpair", try_socketpair, EPERM },
 };
 
+/* the scanner's: a file of the test's, made before the fork */
+static char	 file[64];
+
+static long
+try_open_read(void)
+{
+	long	 fd;
+
+	fd = syscall(SYS_openat, AT_FDCWD, file, O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0)
+		close((int)fd);
+	return fd;
+}
+
+static long
+try_open_dir(void)
+{
+	DIR	*d = opendir("/");
+	long	 n = 0;
+
+	if (d == NULL)
+		return -1;
+	while (readdir(d) != NULL)
+		n++;
+	closedir(d);
+	return n > 0 ? 0 : -1;
+}
+
+static long
+try_open_flags(int flags)
+{
+	return syscall(SYS_openat, AT_FDCWD, file, flags, 0600);
+}
+
+static long
+try_open_write(void)
+{
+	return try_open_flags(O_WRONLY);
+}
+
+static long
+try_open_rdwr(void)
+{
+	return try_open_flags(O_RDWR);
+}
+
+static long
+try_open_trunc(void)
+{
+	return try_open_flags(O_RDONLY | O_TRUNC);
+}
+
+static long
+try_open_append(void)
+{
+	return try_open_flags(O_WRONLY | O_APPEND);
+}
+
+static long
+try_open_creat(void)
+{
+	return syscall(SYS_openat, AT_FDCWD, "/nonexistent/ebb-sandbox",
+	    O_RDONLY | O_CREAT, 0600);
+}
+
+static long
+try_unlink(void)
+{
+	return syscall(SYS_unlinkat, AT_FDCWD, file, 0);
+}
+
+static long
+try_rename(void)
+{
+	return syscall(SYS_renameat, AT_FDCWD, file, AT_FDCWD,
+	    "/nonexistent/ebb-sandbox");
+}
+
+static long
+try_utime(void)
+{
+	return syscall(SYS_utimensat, AT_FDCWD, file, NULL, 0);
+}
+
+static long
+try_chmod(void)
+{
+	return syscall(SYS_fchmodat, AT_FDCWD, file, 0777);
+}
+
+static long
+try_stream(void)
+{
+	return syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0);
+}
+
+static long
+try_dgram(void)
+{
+	long	 fd;
+
+	fd = syscall(SYS_socket, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd >= 0)
+		close((int)fd);
+	return fd;
+}
+
+static const struct try scanner_tries[] = {
+	{ "getpid", try_getpid, 0 },
+	{ "open for reading", try_open_read, 0 },
+	{ "a directory, read", try_open_dir, 0 },
+	{ "a datagram socket", try_dgram, 0 },
+	{ "open for writing", try_open_write, EPERM },
+	{ "open for reading and writing", try_open_rdwr, EPERM },
+	{ "open to truncate", try_open_trunc, EPERM },
+	{ "open to append", try_open_append, EPERM },
+	{ "open to create", try_open_creat, EPERM },
+	{ "unlinkat", try_unlink, EPERM },
+	{ "renameat", try_rename, EPERM },
+	{ "utimensat", try_utime, EPERM },
+	{ "fchmodat", try_chmod, EPERM },
+	{ "a stream socket", try_stream, EPERM },
+	{ "truncate", try_truncate, EPERM },
+	{ "linkat", try_link, EPERM },
+	{ "pipe and write", try_pipe, EPERM },
+};
+
 /* seccomp_mode - the Seccomp: line of /proc/self/status, -1 if none */
 static int
 seccomp_mode(void)
@@ -101,9 +236,9 @@ seccomp_mode(void)
 	return mode;
 }
 
-/* in_sandbox - fork, sandbox, run fn; the child's wait status */
+/* in_sandbox - fork, sandbox with sb, run fn; the child's wait status */
 static int
-in_sandbox(int (*fn)(void))
+in_sandbox(int (*sb)(char **), int (*fn)(void))
 {
 	char	*err = NULL;
 	pid_t	 pid;
@@ -112,8 +247,8 @@ in_sandbox(int (*fn)(void))
 	if ((pid = fork()) == -1)
 		fail_msg("fork: %s", strerror(errno));
 	if (pid == 0) {
-		if ((rc = sandbox_child(&err)) != 1) {
-			fprintf(stderr, "sandbox_child: %d %s\n", rc,
+		if ((rc = sb(&err)) != 1) {
+			fprintf(stderr, "sandbox: %d %s\n", rc,
 			    err != NULL ? err : "");
 			_exit(99);
 		}
@@ -124,26 +259,38 @@ in_sandbox(int (*fn)(void))
 	return status;
 }
 
-/* the table, and the filter's mode: exit 100 + the first bad case */
+/* a table, and the filter's mode: exit 100 + the first bad case */
 static int
-run_tries(void)
+run_table(const struct try *t, size_t n)
 {
 	size_t	 i;
 	long	 rc;
 
 	if (seccomp_mode() != 2)
-		return 100 + (int)nitems(tries);
-	for (i = 0; i < nitems(tries); i++) {
+		return 100 + (int)n;
+	for (i = 0; i < n; i++) {
 		errno = 0;
-		rc = tries[i].call();
-		if (tries[i].want == 0 ? rc < 0 : rc != -1 ||
-		    errno != tries[i].want) {
-			fprintf(stderr, "%s: %ld, %s\n", tries[i].name, rc,
+		rc = t[i].call();
+		if (t[i].want == 0 ? rc < 0 : rc != -1 ||
+		    errno != t[i].want) {
+			fprintf(stderr, "%s: %ld, %s\n", t[i].name, rc,
 			    strerror(errno));
 			return 100 + (int)i;
 		}
 	}
 	return 0;
+}
+
+static int
+run_tries(void)
+{
+	return run_table(tries, nitems(tries));
+}
+
+static int
+run_scanner_tries(void)
+{
+	return run_table(scanner_tries, nitems(scanner_tries));
 }
 
 static int
@@ -165,7 +312,7 @@ test_allow_list(void **state)
 #ifndef HAVE_SECCOMP
 	skip();
 #endif
-	status = in_sandbox(run_tries);
+	status = in_sandbox(sandbox_child, run_tries);
 	assert_true(WIFEXITED(status));
 	if (WEXITSTATUS(status) >= 100 &&
 	    (size_t)WEXITSTATUS(status) < 100 + nitems(tries))
@@ -182,9 +329,43 @@ test_fatal(void **state)
 #ifndef HAVE_SECCOMP
 	skip();
 #endif
-	status = in_sandbox(run_vm_read);
+	status = in_sandbox(sandbox_child, run_vm_read);
 	assert_true(WIFSIGNALED(status));
 	assert_int_equal(WTERMSIG(status), SIGSYS);
+	status = in_sandbox(sandbox_scanner, run_vm_read);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGSYS);
+}
+
+static void
+test_scanner(void **state)
+{
+	struct stat	 sb;
+	int		 status, fd;
+
+	(void)state;
+#ifndef HAVE_SECCOMP
+	skip();
+#endif
+	snprintf(file, sizeof(file), "%s/ebb-sandbox.XXXXXX",
+	    getenv("TMPDIR") != NULL && strlen(getenv("TMPDIR")) < 40 ?
+	    getenv("TMPDIR") : "/tmp");
+	if ((fd = mkstemp(file)) == -1)
+		fail_msg("mkstemp: %s", strerror(errno));
+	assert_int_equal(write(fd, "queue file", 10), 10);
+	close(fd);
+	status = in_sandbox(sandbox_scanner, run_scanner_tries);
+	/* the file is whole: nothing in the table reached it */
+	assert_int_equal(stat(file, &sb), 0);
+	assert_int_equal(sb.st_size, 10);
+	assert_int_equal(sb.st_mode & 07777, 0600);
+	unlink(file);
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) >= 100 &&
+	    (size_t)WEXITSTATUS(status) < 100 + nitems(scanner_tries))
+		fail_msg("case %s",
+		    scanner_tries[WEXITSTATUS(status) - 100].name);
+	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
 int
@@ -193,6 +374,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_allow_list),
 		cmocka_unit_test(test_fatal),
+		cmocka_unit_test(test_scanner),
 	};
 
 	return cmocka_run_group_tests_name("sandbox", tests, NULL, NULL);
