@@ -8,6 +8,10 @@
 # mtime of a different 1% of the files, then time the live update, the
 # rescan (every file stat'ed) and a full scan. Budget (issue 12): the live
 # update costs <= 10% of a full scan.
+#
+# Then the same again with the queue read as ebbd reads it, by a scanner
+# process over a socket (mta_remote.h, issue 9), and the scanner's cost:
+# each way's median through it against the median in-process, same run.
 . "$(dirname "$0")/common.sh"
 N=${BENCH_MESSAGES:-100000}
 RUNS=${BENCH_RUNS:-5}
@@ -32,3 +36,18 @@ echo "ratios:"
 echo "  live / full scan     $(ratio "$live" "$full")   (budget <= 0.10)"
 echo "  rescan / full scan   $(ratio "$re" "$full")"
 echo "  live / rescan        $(ratio "$live" "$re")"
+
+"$top_builddir/bench/rescanbench" "$EBB_CONF" "$RUNS" remote >"$T/remote" ||
+    bail_out "rescanbench remote failed"
+rlive=$(awk '{ print $1 }' "$T/remote" | median)
+rre=$(awk '{ print $2 }' "$T/remote" | median)
+rfull=$(awk '{ print $3 }' "$T/remote" | median)
+echo
+echo "the same through ebbd's scanner process, median of $RUNS runs (seconds):"
+printf '  %-34s %9s\n' "live" "$rlive" "rescan" "$rre" \
+    "full scan (fresh index)" "$rfull"
+echo "the scanner's cost, through it / in-process:"
+echo "  live                 $(ratio "$rlive" "$live")"
+echo "  rescan               $(ratio "$rre" "$re")"
+echo "  full scan            $(ratio "$rfull" "$full")"
+echo "  live / full scan     $(ratio "$rlive" "$rfull")   (budget <= 0.10)"

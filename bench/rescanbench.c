@@ -10,10 +10,17 @@
  * a full scan into a fresh index, timed. One line per run: "live rescan
  * full messages changed refreshed", seconds and counts; a live update
  * that fell back to a full scan is an error, not a number.
+ *
+ * rescanbench CONFIG N remote: the same with the queue read as ebbd reads
+ * it, by a scanner process over a socket (mta_remote.h), forked here
+ * without changing user: what the scanner adds to each way is the
+ * difference between the two runs.
  */
 #include "config.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -21,11 +28,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ebb/config.h"
 #include "ebb/index.h"
 #include "ebb/log.h"
 #include "ebb/mta.h"
+#include "ebb/mta_remote.h"
+#include "ebb/proof.h"
 #include "ebb/qwatch.h"
 #include "ebb/util.h"
 
@@ -85,6 +95,33 @@ change(const struct files *f, int k)
 	return n;
 }
 
+/* scanner - the backend read by a forked scanner, through the proxy */
+static struct mta *
+scanner(const struct config *cfg, struct mta *inner, pid_t *pid_r)
+{
+	struct proof_key key;
+	struct mta	*mta;
+	char		*err = NULL;
+	int		 sp[2];
+
+	memset(&key, 0x5a, sizeof(key));
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1 ||
+	    (*pid_r = fork()) == -1) {
+		perror("rescanbench: scanner");
+		exit(1);
+	}
+	if (*pid_r == 0) {
+		close(sp[0]);
+		if (mta_open(cfg, &mta, &err) == -1) {
+			fprintf(stderr, "rescanbench: scanner: %s\n", err);
+			_exit(1);
+		}
+		_exit(mta_remote_serve(mta, sp[1], &key) == 0 ? 0 : 1);
+	}
+	close(sp[1]);
+	return mta_remote_new(inner, sp[0], 0);
+}
+
 static double
 now(void)
 {
@@ -107,10 +144,12 @@ main(int argc, char **argv)
 	char		*err = NULL, dir[4096];
 	double		 t0, t_live, t_rescan, t_full;
 	size_t		 changed;
-	int		 i, n;
+	pid_t		 pid = 0;
+	int		 i, n, status;
 
-	if (argc != 3 || (n = atoi(argv[2])) < 1) {
-		fprintf(stderr, "usage: rescanbench CONFIG N\n");
+	if ((argc != 3 && (argc != 4 || strcmp(argv[3], "remote") != 0)) ||
+	    (n = atoi(argv[2])) < 1) {
+		fprintf(stderr, "usage: rescanbench CONFIG N [remote]\n");
 		return 64;
 	}
 	log_init("rescanbench", 1, 0);
@@ -119,6 +158,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "rescanbench: %s\n", err);
 		return 1;
 	}
+	if (argc == 4)
+		mta = scanner(cfg, mta, &pid);
 	snprintf(dir, sizeof(dir), "%s/deferred", mta_queue_directory(mta));
 	list(&f, dir);
 	if (f.n == 0) {
@@ -180,7 +221,12 @@ main(int argc, char **argv)
 	qwatch_free(&q);
 	index_free(&live);
 	index_free(&scanned);
-	mta_close(&mta);
+	mta_close(&mta);		/* the scanner reads the end */
+	if (pid > 0 && (waitpid(pid, &status, 0) != pid ||
+	    !WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
+		fprintf(stderr, "rescanbench: the scanner failed\n");
+		return 1;
+	}
 	config_free(&cfg);
 	return 0;
 }
