@@ -37,6 +37,7 @@
 
 #include "ebb/index.h"
 #include "ebb/msg.h"
+#include "ebb/mta.h"
 
 struct mta;
 struct proof_key;
@@ -45,6 +46,7 @@ struct proof_key;
 #define MTA_REMOTE_BATCH	(256U * 1024)	/* message bytes a frame
 							   holds, then is sent */
 #define MTA_REMOTE_TIMEOUT	600	/* seconds of silence allowed */
+#define MTA_REMOTE_REASON_MAX	1024	/* bytes of a reason answered */
 
 /* a growing buffer that records are encoded into */
 struct wire_buf {
@@ -90,6 +92,26 @@ int	 wire_get_msg(struct wire_rd *, struct msg *m, const char ***rcpt_r,
  */
 void	 mta_remote_apply(struct index *ix, const struct msg *m,
 	    const struct index_stamp *st, int stamped);
+
+/* what an answer ended with */
+struct mta_remote_end {
+	int		 rc;
+	struct scan_stats st;
+	int64_t		 arrival;	/* the proof's file's arrival time */
+	char		*err;		/* allocated, or NULL */
+	char		 text[MTA_REMOTE_REASON_MAX];
+};
+
+/*
+ * mta_remote_frame - one frame of an answer, buf[0..len), applied to ix
+ * as the proxy applies it: only id's messages when id is not NULL, and
+ * "gone" removes id (counted into *removed_r, which may be NULL). ix NULL
+ * takes no message. Returns 0 when more frames follow, 1 for the last
+ * (the result into *end), -1 and *why_r when the frame is malformed.
+ */
+int	 mta_remote_frame(struct index *ix, const char *id,
+	    const unsigned char *buf, size_t len, size_t *removed_r,
+	    struct mta_remote_end *end, const char **why_r);
 
 /*
  * mta_remote_new - the proxy: a struct mta whose reading ops ask the

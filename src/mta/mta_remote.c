@@ -37,8 +37,6 @@ enum remote_kind {
 	R_END			/* the result: always the last frame */
 };
 
-#define REASON_MAX	1024	/* bytes of a reason the answer carries */
-
 /* --------------------------------------------------------------------- */
 /* encoding */
 
@@ -375,14 +373,6 @@ struct remote {
 	struct wire_buf	 req, in;
 };
 
-/* what an answer ended with */
-struct remote_end {
-	int		 rc;
-	struct scan_stats st;
-	int64_t		 arrival;
-	char		*err;
-	char		 text[REASON_MAX];
-};
 
 static struct remote *
 remote_of(struct mta *m)
@@ -426,23 +416,83 @@ get_stats(struct wire_rd *r, struct scan_stats *st)
 	st->via_lister = wire_get_u8(r);
 }
 
-/*
- * remote_call - send the request in r->req; apply the messages of the
- * answer to ix (only id's when id is not NULL; "gone" removes it, with
- * *removed_r counting). 0 with *end filled, or -1 and *err_r when the
- * scanner cannot be asked: the proxy is then broken for good, and ebbd
- * stops when it sees the scanner gone.
- */
-static int
-remote_call(struct remote *r, struct index *ix, const char *id,
-    size_t *removed_r, struct remote_end *end, char **err_r)
+int
+mta_remote_frame(struct index *ix, const char *id, const unsigned char *buf,
+    size_t len, size_t *removed_r, struct mta_remote_end *end,
+    const char **why_r)
 {
 	struct wire_rd	 rd;
 	struct index_stamp st;
 	struct msg	 m;
 	const char	**rcpt, *s;
-	const char	*why = NULL;
 	int		 stamped;
+
+	memset(&rd, 0, sizeof(rd));
+	rd.p = buf;
+	rd.len = len;
+	switch (wire_get_u8(&rd)) {
+	case R_MSGS:
+		while (rd.off < rd.len) {
+			if (wire_get_msg(&rd, &m, &rcpt, &st, &stamped) == -1) {
+				free(rcpt);
+				*why_r = "a malformed message record";
+				return -1;
+			}
+			if (ix == NULL || (id != NULL &&
+			    strcmp(m.queue_id, id) != 0)) {
+				free(rcpt);
+				*why_r = "a message not asked for";
+				return -1;
+			}
+			mta_remote_apply(ix, &m, &st, stamped);
+			free(rcpt);
+		}
+		return 0;
+	case R_GONE:
+		s = wire_get_str(&rd);
+		if (rd.bad || rd.off != rd.len || id == NULL || ix == NULL ||
+		    strcmp(s, id) != 0) {
+			*why_r = "a malformed \"gone\"";
+			return -1;
+		}
+		if (index_remove(ix, id) == 0 && removed_r != NULL)
+			(*removed_r)++;
+		return 0;
+	case R_END:
+		memset(end, 0, sizeof(*end));
+		end->rc = (int)(int32_t)wire_get_u32(&rd);
+		get_stats(&rd, &end->st);
+		end->arrival = (int64_t)wire_get_u64(&rd);
+		s = wire_get_str(&rd);
+		end->err = s != NULL && *s != '\0' ? xstrdup(s) : NULL;
+		if ((s = wire_get_str(&rd)) != NULL)
+			ebb_strlcpy(end->text, s, sizeof(end->text));
+		if (rd.bad || rd.off != rd.len) {
+			free(end->err);
+			end->err = NULL;
+			*why_r = "a malformed result";
+			return -1;
+		}
+		return 1;
+	default:
+		*why_r = "an unknown frame";
+		return -1;
+	}
+}
+
+/*
+ * remote_call - send the request in r->req; apply the frames of the
+ * answer (mta_remote_frame). 0 with *end filled, or -1 and *err_r when
+ * the scanner cannot be asked or answers wrong: the proxy is then broken
+ * for good, closes the socket and kills the scanner, and ebbd, seeing it
+ * gone, stops.
+ */
+static int
+remote_call(struct remote *r, struct index *ix, const char *id,
+    size_t *removed_r, struct mta_remote_end *end, char **err_r)
+{
+	const char	*why = NULL;
+	int		 rc;
 
 	memset(end, 0, sizeof(*end));
 	if (r->broken) {
@@ -453,65 +503,17 @@ remote_call(struct remote *r, struct index *ix, const char *id,
 		*err_r = xasprintf("the scanner: %s", strerror(errno));
 		goto broken;
 	}
-	for (;;) {
+	do {
 		if (frame_recv(r->fd, &r->in, MTA_REMOTE_TIMEOUT) == -1) {
 			*err_r = xasprintf("the scanner: %s", errno == 0 ?
 			    "gone" : strerror(errno));
 			goto broken;
 		}
-		memset(&rd, 0, sizeof(rd));
-		rd.p = r->in.p;
-		rd.len = r->in.len;
-		switch (wire_get_u8(&rd)) {
-		case R_MSGS:
-			while (rd.off < rd.len) {
-				if (wire_get_msg(&rd, &m, &rcpt, &st,
-				    &stamped) == -1) {
-					free(rcpt);
-					why = "a malformed message record";
-					goto bad;
-				}
-				if (ix == NULL || (id != NULL &&
-				    strcmp(m.queue_id, id) != 0)) {
-					free(rcpt);
-					why = "a message not asked for";
-					goto bad;
-				}
-				mta_remote_apply(ix, &m, &st, stamped);
-				free(rcpt);
-			}
-			break;
-		case R_GONE:
-			s = wire_get_str(&rd);
-			if (rd.bad || rd.off != rd.len || id == NULL ||
-			    ix == NULL || strcmp(s, id) != 0) {
-				why = "a malformed \"gone\"";
-				goto bad;
-			}
-			if (index_remove(ix, id) == 0 && removed_r != NULL)
-				(*removed_r)++;
-			break;
-		case R_END:
-			end->rc = (int)(int32_t)wire_get_u32(&rd);
-			get_stats(&rd, &end->st);
-			end->arrival = (int64_t)wire_get_u64(&rd);
-			s = wire_get_str(&rd);
-			end->err = s != NULL && *s != '\0' ? xstrdup(s) : NULL;
-			if ((s = wire_get_str(&rd)) != NULL)
-				ebb_strlcpy(end->text, s, sizeof(end->text));
-			if (rd.bad || rd.off != rd.len) {
-				free(end->err);
-				end->err = NULL;
-				why = "a malformed result";
-				goto bad;
-			}
-			return 0;
-		default:
-			why = "an unknown frame";
-			goto bad;
-		}
-	}
-bad:
+		rc = mta_remote_frame(ix, id, r->in.p, r->in.len, removed_r,
+		    end, &why);
+	} while (rc == 0);
+	if (rc == 1)
+		return 0;
 	*err_r = xasprintf("the scanner sent %s", why);
 	log_err("%s: not asking it again", *err_r);
 broken:
@@ -529,7 +531,7 @@ remote_scan(struct mta *m, struct index *ix, struct scan_stats *st,
     char **err_r)
 {
 	struct remote	*r = remote_of(m);
-	struct remote_end end;
+	struct mta_remote_end end;
 	int		 q;
 
 	frame_begin(&r->req);
@@ -555,7 +557,7 @@ remote_refresh(struct mta *m, struct index *ix, const char *id,
     const char *dir, struct scan_stats *st, char **err_r)
 {
 	struct remote	*r = remote_of(m);
-	struct remote_end end;
+	struct mta_remote_end end;
 	size_t		 removed = 0;
 
 	frame_begin(&r->req);
@@ -587,7 +589,7 @@ remote_proof(struct mta *m, const char *id, struct proof_search *ps,
     char **err_r)
 {
 	struct remote	*r = remote_of(m);
-	struct remote_end end;
+	struct mta_remote_end end;
 
 	frame_begin(&r->req);
 	wire_put_u8(&r->req, OP_PROOF);
@@ -612,7 +614,7 @@ static int
 remote_reason(struct mta *m, const struct msg *msg, char *buf, size_t len)
 {
 	struct remote	*r = remote_of(m);
-	struct remote_end end;
+	struct mta_remote_end end;
 	char		*err = NULL;
 
 	frame_begin(&r->req);
@@ -895,7 +897,7 @@ serve_reason(struct serve *s, struct wire_rd *rd)
 {
 	struct msg	 m;
 	const char	*id;
-	char		 text[REASON_MAX];
+	char		 text[MTA_REMOTE_REASON_MAX];
 	int		 rc = -1;
 
 	memset(&m, 0, sizeof(m));
