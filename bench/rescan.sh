@@ -45,7 +45,7 @@ rfull=$(awk '{ print $3 }' "$T/remote" | median)
 echo
 echo "the same through ebbd's scanner process, median of $RUNS runs (seconds):"
 printf '  %-34s %9s\n' "live" "$rlive" "rescan" "$rre" \
-    "full scan (fresh index)" "$rfull"
+    "full scan (a new scanner, fresh index)" "$rfull"
 echo "the scanner's cost, through it / in-process:"
 echo "  live                 $(ratio "$rlive" "$live")"
 echo "  rescan               $(ratio "$rre" "$re")"

@@ -14,7 +14,9 @@
  * rescanbench CONFIG N remote: the same with the queue read as ebbd reads
  * it, by a scanner process over a socket (mta_remote.h), forked here
  * without changing user: what the scanner adds to each way is the
- * difference between the two runs.
+ * difference between the two runs. The full scan then asks a new scanner
+ * each time (started, and answering, before the clock starts), whose own
+ * index is empty: a scan as at ebbd's start.
  */
 #include "config.h"
 
@@ -122,6 +124,18 @@ scanner(const struct config *cfg, struct mta *inner, pid_t *pid_r)
 	return mta_remote_new(inner, sp[0], 0);
 }
 
+/* ready - wait until a new scanner answers (a reason it has not) */
+static void
+ready(struct mta *mta)
+{
+	struct msg	 m;
+	char		 buf[64];
+
+	memset(&m, 0, sizeof(m));
+	snprintf(m.queue_id, sizeof(m.queue_id), "NOSUCHID");
+	(void)mta_reason(mta, &m, buf, sizeof(buf));
+}
+
 static double
 now(void)
 {
@@ -140,11 +154,11 @@ main(int argc, char **argv)
 	struct config	*cfg;
 	struct qwatch	*q;
 	struct index	*live, *scanned, *fresh;
-	struct mta	*mta;
+	struct mta	*mta, *full, *inner;
 	char		*err = NULL, dir[4096];
 	double		 t0, t_live, t_rescan, t_full;
 	size_t		 changed;
-	pid_t		 pid = 0;
+	pid_t		 pid = 0, fpid;
 	int		 i, n, status;
 
 	if ((argc != 3 && (argc != 4 || strcmp(argv[3], "remote") != 0)) ||
@@ -200,12 +214,25 @@ main(int argc, char **argv)
 		}
 		t_rescan = now() - t0;
 		fresh = index_new();
+		full = mta;
+		if (argc == 4) {
+			if (mta_open(cfg, &inner, &err) == -1) {
+				fprintf(stderr, "rescanbench: %s\n", err);
+				return 1;
+			}
+			full = scanner(cfg, inner, &fpid);
+			ready(full);
+		}
 		t0 = now();
-		if (mta_scan(mta, fresh, &st, &err) == -1) {
+		if (mta_scan(full, fresh, &st, &err) == -1) {
 			fprintf(stderr, "rescanbench: %s\n", err);
 			return 1;
 		}
 		t_full = now() - t0;
+		if (full != mta) {
+			mta_close(&full);
+			waitpid(fpid, &status, 0);
+		}
 		if (index_count(fresh) != index_count(live)) {
 			fprintf(stderr, "rescanbench: the live index has %zu "
 			    "messages, a full scan %zu\n", index_count(live),
