@@ -802,10 +802,13 @@ config_print(FILE *fp, const struct config *cfg, int flags)
 			 * "key = value", unless that is longer than a line
 			 * inih reads (INI_MAX_LINE, less the newline and
 			 * NUL): then "key=value", never longer than the line
-			 * the value came from, so what is printed loads
+			 * the value came from, so what is printed loads. So
+			 * too for a value that starts with "#" or ";" (read
+			 * from "key =#x"): after a blank, inih would take it
+			 * for a comment and load the key empty.
 			 */
 			if (strlen(key->name) + 3 + strlen(val) >
-			    INI_MAX_LINE - 2)
+			    INI_MAX_LINE - 2 || *val == '#' || *val == ';')
 				fprintf(fp, "%s=%s\n", key->name, val);
 			else
 				fprintf(fp, "%s =%s%s\n", key->name,

@@ -1067,6 +1067,37 @@ test_print_long_value(void **state)
 	config_free(&cfg);
 }
 
+/*
+ * a value that starts with "#" or ";" (written "key =#x") prints as
+ * "key=#x": "key = #x" would load the key empty, the blank making the
+ * rest a comment (the fuzzer found it with [http] title)
+ */
+static void
+test_print_comment_char(void **state)
+{
+	static const char *const values[] = { "#d", ";x", "#" };
+	struct config	*cfg, *back;
+	char		*text, *printed, *want;
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < nitems(values); i++) {
+		text = xasprintf("[http]\ntitle =%s\n", values[i]);
+		cfg = load_ok(text);
+		free(text);
+		assert_string_equal(cfg->http_title, values[i]);
+		printed = print_to_string(cfg, 0);
+		want = xasprintf("\ntitle=%s\n", values[i]);
+		assert_non_null(strstr(printed, want));
+		back = load_ok(printed);
+		assert_string_equal(back->http_title, values[i]);
+		free(want);
+		free(printed);
+		config_free(&back);
+		config_free(&cfg);
+	}
+}
+
 static void
 test_print_round_trip(void **state)
 {
@@ -1165,6 +1196,7 @@ main(void)
 		cmocka_unit_test(test_bool_key_set),
 		cmocka_unit_test(test_print_round_trip),
 		cmocka_unit_test(test_print_long_value),
+		cmocka_unit_test(test_print_comment_char),
 		cmocka_unit_test(test_print_changed),
 	};
 
