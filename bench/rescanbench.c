@@ -37,7 +37,6 @@
 #include "ebb/log.h"
 #include "ebb/mta.h"
 #include "ebb/mta_remote.h"
-#include "ebb/proof.h"
 #include "ebb/qwatch.h"
 #include "ebb/util.h"
 
@@ -101,12 +100,10 @@ change(const struct files *f, int k)
 static struct mta *
 scanner(const struct config *cfg, struct mta *inner, pid_t *pid_r)
 {
-	struct proof_key key;
 	struct mta	*mta;
 	char		*err = NULL;
 	int		 sp[2];
 
-	memset(&key, 0x5a, sizeof(key));
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1 ||
 	    (*pid_r = fork()) == -1) {
 		perror("rescanbench: scanner");
@@ -118,10 +115,10 @@ scanner(const struct config *cfg, struct mta *inner, pid_t *pid_r)
 			fprintf(stderr, "rescanbench: scanner: %s\n", err);
 			_exit(1);
 		}
-		_exit(mta_remote_serve(mta, sp[1], &key) == 0 ? 0 : 1);
+		_exit(mta_remote_serve(mta, sp[1]) == 0 ? 0 : 1);
 	}
 	close(sp[1]);
-	return mta_remote_new(inner, sp[0], 0);
+	return mta_remote_new(inner, sp[0], 0, NULL);
 }
 
 /* ready - wait until a new scanner answers (a reason it has not) */

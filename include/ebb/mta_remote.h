@@ -38,9 +38,9 @@
 #include "ebb/index.h"
 #include "ebb/msg.h"
 #include "ebb/mta.h"
+#include "ebb/proof.h"
 
 struct mta;
-struct proof_key;
 
 #define MTA_REMOTE_FRAME_MAX	(64U * 1024 * 1024)	/* bytes */
 #define MTA_REMOTE_BATCH	(256U * 1024)	/* message bytes a frame
@@ -66,12 +66,15 @@ void	 wire_put_u8(struct wire_buf *, uint8_t);
 void	 wire_put_u32(struct wire_buf *, uint32_t);
 void	 wire_put_u64(struct wire_buf *, uint64_t);
 void	 wire_put_str(struct wire_buf *, const char *);
+void	 wire_put_bytes(struct wire_buf *, const void *, size_t);
 
 uint8_t	 wire_get_u8(struct wire_rd *);
 uint32_t wire_get_u32(struct wire_rd *);
 uint64_t wire_get_u64(struct wire_rd *);
 /* a string as put: NUL-terminated in the frame, no NUL inside; NULL if bad */
 const char *wire_get_str(struct wire_rd *);
+/* bytes as put: *len_r of them, in the frame; NULL if bad */
+const void *wire_get_bytes(struct wire_rd *, size_t *len_r);
 
 /*
  * wire_put_msg - one message and its stamp (NULL: none) as a record
@@ -100,6 +103,11 @@ struct mta_remote_end {
 	int64_t		 arrival;	/* the proof's file's arrival time */
 	char		*err;		/* allocated, or NULL */
 	char		 text[MTA_REMOTE_REASON_MAX];
+	size_t		 ncand;		/* a proof's candidates */
+	struct {
+		size_t	 len;
+		char	 v[PROOF_LINE_MAX];
+	}		 cand[PROOF_CANDIDATES];
 };
 
 /*
@@ -118,17 +126,19 @@ int	 mta_remote_frame(struct index *ix, const char *id,
  * scanner on fd (a connected stream socket, taken over) and whose other
  * ops are inner's (taken over; closed with the proxy). A scanner that
  * answers wrong or not for MTA_REMOTE_TIMEOUT seconds is not asked again,
- * and process pid (0: none) is killed.
+ * and process pid (0: none) is killed. key (copied; NULL: nothing is
+ * proven) checks the proofs of a hold: the scanner holds no key, and
+ * sends the values of the header's shape it found (proof_search_new).
  */
-struct mta *mta_remote_new(struct mta *inner, int fd, pid_t pid);
+struct mta *mta_remote_new(struct mta *inner, int fd, pid_t pid,
+	    const struct proof_key *key);
 
 /*
  * mta_remote_serve - the scanner's loop: answer requests on fd with mta
  * (the backend, opened in this process), until the parent closes it (0)
- * or a write fails or a request is malformed (-1, logged). key checks
- * the proof of a hold (NULL: a proof is never found).
+ * or a write fails or a request is malformed (-1, logged). It holds no
+ * proof key: a proof request is answered with the candidates.
  */
-int	 mta_remote_serve(struct mta *mta, int fd,
-	    const struct proof_key *key);
+int	 mta_remote_serve(struct mta *mta, int fd);
 
 #endif

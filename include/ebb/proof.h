@@ -42,6 +42,7 @@
 #define PROOF_EARLY	60		/* seconds t may precede arrival */
 #define PROOF_LATE	3600		/* seconds t may follow arrival */
 #define PROOF_FILE_MAX	(64L * 1024 * 1024) /* a queue file read, bytes */
+#define PROOF_CANDIDATES 16		/* kept by a search without the key */
 
 struct proof_key {
 	unsigned char	 k[PROOF_KEY_LEN];
@@ -72,7 +73,15 @@ int	 proof_check_value(const struct proof_key *key, const char *id,
 
 struct proof_search;
 
-/* proof_search_new - a search under key (copied); never NULL */
+/*
+ * proof_search_new - a search under key (copied); never NULL. With key
+ * NULL, a search for a process that must not hold the key (ebbd's
+ * scanner): it never finds, but keeps the last PROOF_CANDIDATES values
+ * of the header's shape (tag, t within the window of the arrival time,
+ * the hex's length) for proof_search_candidate, to be checked with
+ * proof_check_value by the key's holder. The real header is appended
+ * after the message, so a message's own fakes come before it.
+ */
 struct proof_search *proof_search_new(const struct proof_key *key);
 
 /* proof_search_free - free *psp (wiping its key) and set it NULL */
@@ -98,6 +107,14 @@ int	 proof_search_end(struct proof_search *);
 
 /* proof_search_arrival - the arrival time of the last begin */
 time_t	 proof_search_arrival(const struct proof_search *);
+
+/*
+ * proof_search_candidate - the i-th value kept by a search without the
+ * key since its begin, oldest first: *value_r (not NUL-terminated, at
+ * most PROOF_LINE_MAX bytes) and *len_r; -1 past the last
+ */
+int	 proof_search_candidate(const struct proof_search *, size_t i,
+	    const char **value_r, size_t *len_r);
 
 /*
  * The key: STATE/proof.key (PROOF_KEY_FILE), PROOF_KEY_LEN random bytes,

@@ -119,18 +119,13 @@ pid_t
 cmd_scanner(const struct config *cfg, const struct proof_key *key,
     int lockfd, struct mta **mta)
 {
-	struct proof_key copy, *k = NULL;
 	pid_t		 pid;
 	int		 fd;
 
 	if (geteuid() != 0 || !scanner_wanted(cfg))
 		return 0;
-	if (key != NULL) {
-		copy = *key;		/* the scanner wipes its own */
-		k = &copy;
-	}
-	if ((pid = scanner_start(cfg, k, &lockfd, &fd)) > 0)
-		*mta = mta_remote_new(*mta, fd, pid);
+	if ((pid = scanner_start(cfg, &lockfd, &fd)) > 0)
+		*mta = mta_remote_new(*mta, fd, pid, key);
 	return pid;
 }
 

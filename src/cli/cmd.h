@@ -59,7 +59,8 @@ void	cmd_scan_note(const struct ebbctl_cmd *, const char *why);
  */
 /*
  * cmd_scanner - as root, have the queue files read by a scanner process,
- * as ebbd does (scanner.h), checking proofs with key (NULL: none): *mta,
+ * as ebbd does (scanner.h), checking its proofs with key (NULL: none; the
+ * scanner never holds it): *mta,
  * opened, becomes the proxy that asks it. Returns its pid, or 0 when not
  * root or the backend has none (the files are then read here). The
  * scanner closes its copy of lockfd (-1: none). cmd_scanner_end waits for

@@ -375,11 +375,11 @@ main(int argc, char **argv)
 	/* made by ledger_lock if missing: checked again, now it is there */
 	if (ebbd_check_state_directory(cfg) > 0)
 		exit(1);
+	/* first: it inherits none of the child's descriptors, nor the key */
+	scanner = scanner_start(cfg, &lockfd, &scanfd);
 	/* the proof of a hold: made once, root's; the child gets a copy */
 	if (proof_key_make(cfg->state_directory, &key, &err) == -1)
 		log_fatal("proof key: %s", err);
-	/* first: it inherits none of the child's descriptors */
-	scanner = scanner_start(cfg, &key, &lockfd, &scanfd);
 	listenfd = control_listen(cfg->control_socket,
 	    cfg->control_group[0] != '\0', gid);
 	milter_dirs(cfg, pw);

@@ -583,7 +583,7 @@ parent_main(struct parent_args *a)
 	}
 	/* the files are read by the scanner (scanner.c), not as root */
 	if (a->scanfd != -1) {
-		p.mta = mta_remote_new(p.mta, a->scanfd, a->scanner);
+		p.mta = mta_remote_new(p.mta, a->scanfd, a->scanner, a->key);
 		a->scanfd = -1;
 	}
 	pace_params_from_config(p.cfg, &pp);

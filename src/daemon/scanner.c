@@ -14,9 +14,11 @@
  *	  parent closes the socket.
  *
  * It starts before the child, so that no descriptor of the child's is
- * open in it; it holds a copy of the proof key (checking a proof is
- * reading a file); every other descriptor it inherits (the drain lock's,
- * the ledger's in ebbctl) is closed at once.
+ * open in it, and before the proof key is read: it never holds the key.
+ * For a proof of a hold it sends the values of the header's shape it
+ * finds, and the parent checks them (mta_remote.h); a scanner that lies
+ * cannot vouch for a message. Every descriptor it inherits (the drain
+ * lock's, the ledger's in ebbctl) is closed at once.
  * ebbctl's drain, failsafe and adopt start one too when run as root.
  *
  * Only Postfix's direct scan has one. Sendmail's backend keeps state of
@@ -39,13 +41,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-
 #include "ebb/config.h"
 #include "ebb/log.h"
 #include "ebb/mta.h"
 #include "ebb/mta_remote.h"
-#include "ebb/proof.h"
 #include "ebb/util.h"
 #include "sandbox.h"
 #include "scanner.h"
@@ -135,8 +134,7 @@ become(uid_t uid, gid_t gid)
 }
 
 pid_t
-scanner_start(const struct config *cfg, struct proof_key *key, int *lockfd,
-    int *fd_r)
+scanner_start(const struct config *cfg, int *lockfd, int *fd_r)
 {
 	struct mta	*mta;
 	char		*err = NULL;
@@ -177,9 +175,7 @@ scanner_start(const struct config *cfg, struct proof_key *key, int *lockfd,
 		log_fatal("scanner: sandbox: %s", err);
 	log_debug("scanner: uid %ld, no_new_privs%s", (long)uid, rc == 1 ?
 	    ", seccomp filter" : " (built without libseccomp)");
-	rc = mta_remote_serve(mta, sp[1], key);
-	if (key != NULL)
-		OPENSSL_cleanse(key, sizeof(*key));
+	rc = mta_remote_serve(mta, sp[1]);
 	mta_close(&mta);
 	_exit(rc == 0 ? 0 : 1);
 }

@@ -7,7 +7,6 @@
 #include <sys/types.h>
 
 struct config;
-struct proof_key;
 
 /* scanner_wanted - whether cfg's backend reads its files in a scanner */
 int	scanner_wanted(const struct config *cfg);
@@ -17,10 +16,8 @@ int	scanner_wanted(const struct config *cfg);
  * pid and *fd_r, the parent's end of the socket to give mta_remote_new;
  * 0 and *fd_r -1 when the backend has none (scanner_wanted). The new
  * process closes *lockfd and never returns; a failure there is fatal to
- * it, and so to ebbd, which stops when the scanner is gone. key may be
- * NULL (no proof can then be checked).
+ * it, and so to ebbd, which stops when the scanner is gone.
  */
-pid_t	scanner_start(const struct config *cfg, struct proof_key *key,
-	    int *lockfd, int *fd_r);
+pid_t	scanner_start(const struct config *cfg, int *lockfd, int *fd_r);
 
 #endif

@@ -7,7 +7,9 @@
  * the window (or the stream has ended), so a header cut by a chunk edge
  * is seen whole. The window's last PROOF_LINE_MAX - 1 bytes move to its
  * front when it is full. Each byte is copied once; the HMAC runs only
- * for a candidate that has the header's name and shape.
+ * for a candidate that has the header's name and shape. A search made
+ * without the key (ebbd's scanner) runs no HMAC: it keeps the last
+ * PROOF_CANDIDATES candidates of that shape for the key's holder.
  */
 #include "config.h"
 
@@ -30,12 +32,21 @@
 #define PROOF_T_MAX	18			/* digits of t: no overflow */
 #define PROOF_WINDOW	(16384 + PROOF_LINE_MAX)
 
+/* a value of the header's shape, kept by a search without the key */
+struct proof_cand {
+	size_t		 len;
+	char		 v[PROOF_LINE_MAX];
+};
+
 struct proof_search {
 	struct proof_key key;
+	int		 keyless;		/* collect, never find */
 	char		 id[MSG_QUEUE_ID_MAX];
 	time_t		 arrival;
 	int		 found;
 	size_t		 n;			/* bytes in win */
+	size_t		 ncand;			/* candidates seen */
+	struct proof_cand cand[PROOF_CANDIDATES]; /* the last, a ring */
 	unsigned char	 win[PROOF_WINDOW];
 };
 
@@ -90,16 +101,20 @@ proof_value(const struct proof_key *key, const char *id, time_t t,
 	return len < 0 || (size_t)len >= size ? -1 : 0;
 }
 
-int
-proof_check_value(const struct proof_key *key, const char *id,
-    time_t arrival, const char *value, size_t len)
+/*
+ * shape - does value (len bytes) have the proof's shape for arrival: the
+ * tag, t as proof_value writes it and within the window around arrival,
+ * " h=" and PROOF_HEX bytes? Then *t_r and *h_r (the hex digits).
+ */
+static int
+shape(time_t arrival, const char *value, size_t len, long long *t_r,
+    const char **h_r)
 {
-	char		 want[PROOF_HEX + 1];
 	const char	*p = value, *end = value + len;
 	long long	 t = 0;
 	size_t		 digits = 0;
 
-	if (!id_ok(id) || arrival <= 0)
+	if (arrival <= 0)
 		return 0;
 	while (p < end && (*p == ' ' || *p == '\t'))
 		p++;
@@ -117,14 +132,28 @@ proof_check_value(const struct proof_key *key, const char *id,
 	if (digits == 0 || (size_t)(end - p) < 3 + PROOF_HEX ||
 	    memcmp(p, " h=", 3) != 0)
 		return 0;
-	p += 3;
 	/* a copy of an earlier message's header proves nothing here */
 	if (t < (long long)arrival - PROOF_EARLY ||
 	    t > (long long)arrival + PROOF_LATE)
 		return 0;
+	*t_r = t;
+	*h_r = p + 3;
+	return 1;
+}
+
+int
+proof_check_value(const struct proof_key *key, const char *id,
+    time_t arrival, const char *value, size_t len)
+{
+	char		 want[PROOF_HEX + 1];
+	const char	*h;
+	long long	 t;
+
+	if (!id_ok(id) || !shape(arrival, value, len, &t, &h))
+		return 0;
 	if (proof_mac(key, id, t, want) == -1)
 		return 0;
-	return CRYPTO_memcmp(want, p, PROOF_HEX) == 0;
+	return CRYPTO_memcmp(want, h, PROOF_HEX) == 0;
 }
 
 struct proof_search *
@@ -133,7 +162,10 @@ proof_search_new(const struct proof_key *key)
 	struct proof_search *ps;
 
 	ps = xcalloc(1, sizeof(*ps));
-	ps->key = *key;
+	if (key != NULL)
+		ps->key = *key;
+	else
+		ps->keyless = 1;
 	return ps;
 }
 
@@ -156,6 +188,18 @@ proof_search_begin(struct proof_search *ps, const char *id, time_t arrival)
 	ps->arrival = arrival;
 	ps->found = 0;
 	ps->n = 0;
+	ps->ncand = 0;
+}
+
+/* keep - a candidate of the header's shape, over the oldest kept */
+static void
+keep(struct proof_search *ps, const char *value, size_t len)
+{
+	struct proof_cand *c = &ps->cand[ps->ncand % PROOF_CANDIDATES];
+
+	c->len = MINIMUM(len, sizeof(c->v));
+	memcpy(c->v, value, c->len);
+	ps->ncand++;
 }
 
 /*
@@ -168,6 +212,8 @@ look(struct proof_search *ps, size_t limit)
 {
 	const size_t	 nlen = sizeof(PROOF_NAME) - 1;
 	unsigned char	*hit;
+	const char	*h;
+	long long	 t;
 	size_t		 off = 0, s, span, avail;
 
 	span = MINIMUM(ps->n, limit + nlen - 1);
@@ -175,8 +221,13 @@ look(struct proof_search *ps, size_t limit)
 	    span - off, PROOF_NAME, nlen)) != NULL) {
 		s = (size_t)(hit - ps->win);
 		avail = MINIMUM(ps->n - s, PROOF_LINE_MAX);
-		ps->found = proof_check_value(&ps->key, ps->id, ps->arrival,
-		    (const char *)hit + nlen, avail - nlen);
+		if (!ps->keyless)
+			ps->found = proof_check_value(&ps->key, ps->id,
+			    ps->arrival, (const char *)hit + nlen,
+			    avail - nlen);
+		else if (shape(ps->arrival, (const char *)hit + nlen,
+		    avail - nlen, &t, &h))
+			keep(ps, (const char *)hit + nlen, avail - nlen);
 		off = s + 1;
 	}
 	memmove(ps->win, ps->win + limit, ps->n - limit);
@@ -214,4 +265,20 @@ time_t
 proof_search_arrival(const struct proof_search *ps)
 {
 	return ps->arrival;
+}
+
+int
+proof_search_candidate(const struct proof_search *ps, size_t i,
+    const char **value_r, size_t *len_r)
+{
+	size_t	 n = MINIMUM(ps->ncand, PROOF_CANDIDATES);
+	const struct proof_cand *c;
+
+	if (i >= n)
+		return -1;
+	/* oldest first: the ring's next slot, when it has wrapped */
+	c = &ps->cand[(ps->ncand - n + i) % PROOF_CANDIDATES];
+	*value_r = c->v;
+	*len_r = c->len;
+	return 0;
 }

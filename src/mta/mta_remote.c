@@ -17,6 +17,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "ebb/index.h"
 #include "ebb/log.h"
 #include "ebb/mta.h"
@@ -138,6 +140,29 @@ wire_get_u64(struct wire_rd *r)
 	if (p != NULL)
 		memcpy(&v, p, sizeof(v));
 	return v;
+}
+
+void
+wire_put_bytes(struct wire_buf *b, const void *p, size_t n)
+{
+	wire_put_u32(b, (uint32_t)n);
+	wire_put(b, p, n);
+}
+
+const void *
+wire_get_bytes(struct wire_rd *r, size_t *len_r)
+{
+	uint32_t	 n = wire_get_u32(r);
+	const void	*p;
+
+	*len_r = 0;
+	if (r->bad || n > r->len - r->off) {
+		r->bad = 1;
+		return NULL;
+	}
+	p = wire_get(r, n);
+	*len_r = n;
+	return p;
 }
 
 const char *
@@ -369,6 +394,8 @@ struct remote {
 	struct mta	*inner;
 	int		 fd;
 	pid_t		 pid;		/* the scanner, or 0 */
+	struct proof_key key;		/* checks what the scanner found */
+	int		 have_key;
 	int		 broken;	/* the scanner failed: ask no more */
 	struct wire_buf	 req, in;
 };
@@ -425,6 +452,8 @@ mta_remote_frame(struct index *ix, const char *id, const unsigned char *buf,
 	struct index_stamp st;
 	struct msg	 m;
 	const char	**rcpt, *s;
+	const void	*p;
+	size_t		 i, n;
 	int		 stamped;
 
 	memset(&rd, 0, sizeof(rd));
@@ -467,6 +496,18 @@ mta_remote_frame(struct index *ix, const char *id, const unsigned char *buf,
 		end->err = s != NULL && *s != '\0' ? xstrdup(s) : NULL;
 		if ((s = wire_get_str(&rd)) != NULL)
 			ebb_strlcpy(end->text, s, sizeof(end->text));
+		end->ncand = wire_get_u32(&rd);
+		if (end->ncand > PROOF_CANDIDATES)
+			rd.bad = 1;
+		for (i = 0; !rd.bad && i < end->ncand; i++) {
+			p = wire_get_bytes(&rd, &n);
+			if (p == NULL || n > sizeof(end->cand[i].v)) {
+				rd.bad = 1;
+				break;
+			}
+			memcpy(end->cand[i].v, p, n);
+			end->cand[i].len = n;
+		}
 		if (rd.bad || rd.off != rd.len) {
 			free(end->err);
 			end->err = NULL;
@@ -590,6 +631,7 @@ remote_proof(struct mta *m, const char *id, struct proof_search *ps,
 {
 	struct remote	*r = remote_of(m);
 	struct mta_remote_end end;
+	size_t		 i;
 
 	frame_begin(&r->req);
 	wire_put_u8(&r->req, OP_PROOF);
@@ -598,16 +640,19 @@ remote_proof(struct mta *m, const char *id, struct proof_search *ps,
 		return PROOF_ERROR;
 	/* the caller asks the search for the arrival time the file gave */
 	proof_search_begin(ps, id, (time_t)end.arrival);
-	switch (end.rc) {
-	case PROOF_OK:
-	case PROOF_NONE:
-		free(end.err);
-		return end.rc;
-	default:
+	if (end.rc != PROOF_NONE) {
+		/* a keyless search finds nothing itself: only errors */
 		*err_r = end.err != NULL ? end.err :
 		    xstrdup("the scanner could not tell");
 		return PROOF_ERROR;
 	}
+	free(end.err);
+	/* the scanner holds no key: only what checks here proves a hold */
+	for (i = 0; r->have_key && i < end.ncand; i++)
+		if (proof_check_value(&r->key, id, (time_t)end.arrival,
+		    end.cand[i].v, end.cand[i].len))
+			return PROOF_OK;
+	return PROOF_NONE;
 }
 
 static int
@@ -719,12 +764,14 @@ remote_close(struct mta *m)
 		close(r->fd);
 	wire_buf_free(&r->req);
 	wire_buf_free(&r->in);
+	OPENSSL_cleanse(&r->key, sizeof(r->key));
 	free(r);
 	m->priv = NULL;
 }
 
 struct mta *
-mta_remote_new(struct mta *inner, int fd, pid_t pid)
+mta_remote_new(struct mta *inner, int fd, pid_t pid,
+    const struct proof_key *key)
 {
 	struct remote	*r = xcalloc(1, sizeof(*r));
 	struct mta	*m = xcalloc(1, sizeof(*m));
@@ -733,6 +780,10 @@ mta_remote_new(struct mta *inner, int fd, pid_t pid)
 	r->inner = inner;
 	r->fd = fd;
 	r->pid = pid;
+	if (key != NULL) {
+		r->key = *key;
+		r->have_key = 1;
+	}
 	r->ops = *io;
 	r->ops.scan = remote_scan;
 	r->ops.park = remote_park;
@@ -798,9 +849,12 @@ serve_one(struct msg *m, void *arg)
 /* serve_end - send what is pending, then the result */
 static int
 serve_end(struct serve *s, int rc, const struct scan_stats *st,
-    time_t arrival, const char *err, const char *text)
+    time_t arrival, const char *err, const char *text,
+    const struct proof_search *ps)
 {
 	struct scan_stats none;
+	const char	*v;
+	size_t		 i, n, len;
 
 	serve_flush(s);
 	if (st == NULL) {
@@ -814,6 +868,14 @@ serve_end(struct serve *s, int rc, const struct scan_stats *st,
 	wire_put_u64(&s->out, (uint64_t)arrival);
 	wire_put_str(&s->out, err != NULL ? err : "");
 	wire_put_str(&s->out, text != NULL ? text : "");
+	for (n = 0; ps != NULL && proof_search_candidate(ps, n, &v,
+	    &len) == 0; n++)
+		;
+	wire_put_u32(&s->out, (uint32_t)n);
+	for (i = 0; i < n; i++) {
+		(void)proof_search_candidate(ps, i, &v, &len);
+		wire_put_bytes(&s->out, v, len);
+	}
 	if (!s->failed && frame_send(s->fd, &s->out) == -1)
 		s->failed = 1;
 	frame_begin(&s->out);
@@ -830,7 +892,7 @@ serve_scan(struct serve *s)
 
 	if ((rc = mta_scan(s->mta, s->mirror, &st, &err)) == 0)
 		index_foreach(s->mirror, serve_one, s);
-	rc = serve_end(s, rc, &st, 0, err, NULL);
+	rc = serve_end(s, rc, &st, 0, err, NULL, NULL);
 	free(err);
 	return rc;
 }
@@ -867,7 +929,7 @@ serve_refresh(struct serve *s, struct wire_rd *rd)
 			wire_put_u8(&s->out, R_MSGS);
 		}
 	}
-	rc = serve_end(s, rc, &st, 0, err, NULL);
+	rc = serve_end(s, rc, &st, 0, err, NULL, NULL);
 	free(err);
 	return rc;
 }
@@ -882,12 +944,11 @@ serve_proof(struct serve *s, struct wire_rd *rd)
 	id = wire_get_str(rd);
 	if (rd->bad || rd->off != rd->len || !ebb_queue_id_valid(id))
 		return -1;
-	if (s->ps == NULL)
-		return serve_end(s, PROOF_ERROR, NULL, 0, "no proof key",
-		    NULL);
+	/* keyless: the candidates go to the parent, which holds the key */
 	proof_search_begin(s->ps, id, 0);
 	rc = mta_proof(s->mta, id, s->ps, &err);
-	rc = serve_end(s, rc, NULL, proof_search_arrival(s->ps), err, NULL);
+	rc = serve_end(s, rc, NULL, proof_search_arrival(s->ps), err, NULL,
+	    rc == PROOF_ERROR ? NULL : s->ps);
 	free(err);
 	return rc;
 }
@@ -910,11 +971,11 @@ serve_reason(struct serve *s, struct wire_rd *rd)
 	text[0] = '\0';
 	if (s->mta->ops->reason != NULL)
 		rc = s->mta->ops->reason(s->mta, &m, text, sizeof(text));
-	return serve_end(s, rc, NULL, 0, NULL, rc == 0 ? text : NULL);
+	return serve_end(s, rc, NULL, 0, NULL, rc == 0 ? text : NULL, NULL);
 }
 
 int
-mta_remote_serve(struct mta *mta, int fd, const struct proof_key *key)
+mta_remote_serve(struct mta *mta, int fd)
 {
 	struct serve	 s;
 	struct wire_buf	 req = { NULL, 0, 0 };
@@ -925,7 +986,7 @@ mta_remote_serve(struct mta *mta, int fd, const struct proof_key *key)
 	s.mta = mta;
 	s.fd = fd;
 	s.mirror = index_new();
-	s.ps = key != NULL ? proof_search_new(key) : NULL;
+	s.ps = proof_search_new(NULL);
 	frame_begin(&s.out);
 	wire_put_u8(&s.out, R_MSGS);
 	for (;;) {

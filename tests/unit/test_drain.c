@@ -76,7 +76,7 @@ serve(void *arg)
 {
 	struct fixture	*fx = arg;
 
-	if (mta_remote_serve(fake_mta_mta(fx->f), fx->sfd, &fx->key) != 0)
+	if (mta_remote_serve(fake_mta_mta(fx->f), fx->sfd) != 0)
 		fprintf(stderr, "mta_remote_serve failed\n");
 	return NULL;
 }
@@ -91,7 +91,7 @@ remote(struct fixture *fx)
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
 		return -1;
 	*shell = *fake_mta_mta(fx->f);	/* closed with the proxy */
-	fx->mta = mta_remote_new(shell, sp[0], 0);
+	fx->mta = mta_remote_new(shell, sp[0], 0, &fx->key);
 	fx->sfd = sp[1];
 	return pthread_create(&fx->server, NULL, serve, fx) == 0 ? 0 : -1;
 }

@@ -8,8 +8,11 @@
  * recipients than bytes), is refused without reading past it. Then the
  * proxy against a scanner that lies: each hostile answer in the table
  * makes the scan fail, leaves the parent's index unswept, and breaks the
- * proxy for good. (test_drain_remote runs the engine's tests through an
- * honest one.) No root, no sleeps.
+ * proxy for good. A scanner holds no proof key: the proxy checks the
+ * candidates it sends, so neither a claimed proof nor a forged header
+ * proves a hold, and only a header made with the key does. (
+ * test_drain_remote runs the engine's tests through an honest one.) No
+ * root, no sleeps.
  */
 #include "config.h"
 
@@ -30,6 +33,7 @@
 #include "ebb/msg.h"
 #include "ebb/mta.h"
 #include "ebb/mta_remote.h"
+#include "ebb/proof.h"
 #include "ebb/util.h"
 
 /* a message: rcpts recipients, a reason or none */
@@ -261,6 +265,26 @@ static const struct mta_ops inner_ops = {
 	.close = noop_close,
 };
 
+/* never called: only its presence makes the proxy ask for proofs */
+static int
+noop_proof(struct mta *m, const char *id, struct proof_search *ps,
+    char **err_r)
+{
+	(void)m;
+	(void)id;
+	(void)ps;
+	(void)err_r;
+	return PROOF_ERROR;
+}
+
+static const struct mta_ops proof_ops = {
+	.name = "inner",
+	.queues = queues,
+	.nqueues = 2,
+	.close = noop_close,
+	.proof = noop_proof,
+};
+
 /* the lies: what a scanner answers a scan with, frame by frame */
 enum lie {
 	L_BAD_RECORD,		/* an id that is no queue id */
@@ -337,7 +361,7 @@ test_lying_scanner(void **state)
 		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
 		inner = xcalloc(1, sizeof(*inner));
 		inner->ops = &inner_ops;
-		proxy = mta_remote_new(inner, sp[0], 0);
+		proxy = mta_remote_new(inner, sp[0], 0, NULL);
 		ix = index_new();
 		old.queue = 0;
 		assert_non_null(index_put(ix, &old, NULL));
@@ -364,6 +388,89 @@ test_lying_scanner(void **state)
 	}
 }
 
+/* a proof's result as a scanner sends it: rc, the candidates */
+static void
+proof_answer(int fd, int rc, const char *const *cand, size_t n)
+{
+	struct wire_buf	 b = { NULL, 0, 0 };
+	size_t		 i;
+
+	wire_put_u8(&b, 3);
+	wire_put_u32(&b, (uint32_t)rc);
+	for (i = 0; i < 16; i++)
+		wire_put_u64(&b, 0);
+	wire_put_u8(&b, 0);
+	wire_put_u64(&b, 1765000000);		/* the file's arrival */
+	wire_put_str(&b, "");
+	wire_put_str(&b, "");
+	wire_put_u32(&b, (uint32_t)n);
+	for (i = 0; i < n; i++)
+		wire_put_bytes(&b, cand[i], strlen(cand[i]));
+	frame(fd, &b);
+	wire_buf_free(&b);
+}
+
+static void
+test_proof_answers(void **state)
+{
+	struct proof_key key;
+	char		 good[PROOF_VALUE_MAX], other[PROOF_VALUE_MAX];
+	const char	*forged = "v1 t=1765000000 h="
+	    "0123456789abcdef0123456789abcdef"
+	    "0123456789abcdef0123456789abcdef";
+	struct {
+		const char	*name;
+		int		 rc;		/* what the scanner claims */
+		const char	*cand[3];
+		size_t		 n;
+		int		 want;
+	} cases[] = {
+		{ "an honest proof", PROOF_NONE, { forged, good }, 2,
+		    PROOF_OK },
+		{ "a claimed proof", PROOF_OK, { NULL }, 0, PROOF_ERROR },
+		{ "a claim with a forged header", PROOF_OK, { forged }, 1,
+		    PROOF_ERROR },
+		{ "a forged header", PROOF_NONE, { forged }, 1, PROOF_NONE },
+		{ "another id's proof", PROOF_NONE, { other }, 1,
+		    PROOF_NONE },
+		{ "none", PROOF_NONE, { NULL }, 0, PROOF_NONE },
+		{ "unreadable", PROOF_ERROR, { good }, 1, PROOF_ERROR },
+	};
+	struct proof_search *ps;
+	struct mta	*inner, *proxy;
+	char		*err;
+	size_t		 i;
+	int		 sp[2], got;
+
+	(void)state;
+	memset(&key, 0x5a, sizeof(key));
+	assert_int_equal(proof_value(&key, "3F1C2A7B", 1765000010, good,
+	    sizeof(good)), 0);
+	assert_int_equal(proof_value(&key, "3F1C2A7C", 1765000010, other,
+	    sizeof(other)), 0);
+	cases[0].cand[1] = good;
+	cases[4].cand[0] = other;
+	cases[6].cand[0] = good;
+	ps = proof_search_new(&key);
+	for (i = 0; i < nitems(cases); i++) {
+		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+		inner = xcalloc(1, sizeof(*inner));
+		inner->ops = &proof_ops;
+		proxy = mta_remote_new(inner, sp[0], 0, &key);
+		proof_answer(sp[1], cases[i].rc, cases[i].cand, cases[i].n);
+		err = NULL;
+		got = mta_proof(proxy, "3F1C2A7B", ps, &err);
+		if (got != cases[i].want)
+			fail_msg("%s: %d, want %d", cases[i].name, got,
+			    cases[i].want);
+		assert_int_equal(proof_search_arrival(ps), 1765000000);
+		free(err);
+		mta_close(&proxy);
+		close(sp[1]);
+	}
+	proof_search_free(&ps);
+}
+
 int
 main(void)
 {
@@ -372,6 +479,7 @@ main(void)
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_hostile_records),
 		cmocka_unit_test(test_lying_scanner),
+		cmocka_unit_test(test_proof_answers),
 	};
 
 	signal(SIGPIPE, SIG_IGN);	/* as ebbd: a dead scanner is EPIPE */

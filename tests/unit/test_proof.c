@@ -248,6 +248,90 @@ test_search_refuses(void **state)
 	proof_search_free(&ps);
 }
 
+/*
+ * keyless - what a search without the key keeps of s[0..len), fed in
+ * chunks of chunk bytes: how many candidates, and how many of them the
+ * key's holder finds valid for ID; the search itself never finds
+ */
+static size_t
+keyless(struct proof_search *ps, const char *s, size_t len, size_t chunk,
+    size_t *valid_r)
+{
+	const char	*v;
+	size_t		 off, n, i, vlen;
+
+	proof_search_begin(ps, ID, T0);
+	for (off = 0; off < len; off += n) {
+		n = MINIMUM(chunk, len - off);
+		assert_int_equal(proof_search_feed(ps, s + off, n), 0);
+	}
+	assert_int_equal(proof_search_end(ps), 0);
+	*valid_r = 0;
+	for (i = 0; proof_search_candidate(ps, i, &v, &vlen) == 0; i++) {
+		assert_true(vlen <= PROOF_LINE_MAX);
+		*valid_r += (size_t)proof_check_value(&key, ID, T0, v, vlen);
+	}
+	return i;
+}
+
+/*
+ * without the key (ebbd's scanner): the header is kept wherever it lies
+ * and however the stream is cut, beside the decoys of its shape (the one
+ * with 63 hex digits and a letter), and checks with the key; the ring
+ * keeps the last PROOF_CANDIDATES, so the header after 20 fakes of its
+ * shape is kept, and before them (never where ebb's milter puts it) lost
+ */
+static void
+test_search_keyless(void **state)
+{
+	static const size_t chunks[] = { 1, 7, 128, 16385, 1 << 20 };
+	static const size_t ats[] = { 0, 16385 - 20, 50000, 99000 };
+	struct proof_search *ps = proof_search_new(NULL);
+	char	 rec[PROOF_LINE_MAX + 8], fake[PROOF_LINE_MAX + 8];
+	size_t	 reclen, fakelen, len = 100000, c, a, n, valid, i;
+	char	*s;
+
+	(void)state;
+	reclen = record(rec, sizeof(rec), GOOD);
+	for (a = 0; a < nitems(ats); a++) {
+		s = stream(len, ats[a], rec, reclen);
+		for (c = 0; c < nitems(chunks); c++) {
+			n = keyless(ps, s, len, chunks[c], &valid);
+			if (valid != 1 || n < 2 || n > PROOF_CANDIDATES)
+				fail_msg("header at %zu, chunks of %zu: %zu "
+				    "candidates, %zu valid", ats[a],
+				    chunks[c], n, valid);
+		}
+		free(s);
+	}
+	/* decoys only: candidates, none valid */
+	s = stream(len, 0, NULL, 0);
+	n = keyless(ps, s, len, 4096, &valid);
+	assert_true(n >= 1);
+	assert_int_equal(valid, 0);
+	free(s);
+
+	/* 20 fakes of the header's shape, then the header; then before */
+	fakelen = record(fake, sizeof(fake), "v1 t=1765000000 h="
+	    "00000000000000000000000000000000"
+	    "00000000000000000000000000000000");
+	s = xmalloc(21 * PROOF_LINE_MAX);
+	for (i = 0; i < 20; i++)
+		memcpy(s + i * fakelen, fake, fakelen);
+	memcpy(s + 20 * fakelen, rec, reclen);
+	n = keyless(ps, s, 20 * fakelen + reclen, 64, &valid);
+	assert_int_equal(n, PROOF_CANDIDATES);
+	assert_int_equal(valid, 1);
+	memcpy(s, rec, reclen);
+	for (i = 0; i < 20; i++)
+		memcpy(s + reclen + i * fakelen, fake, fakelen);
+	n = keyless(ps, s, 20 * fakelen + reclen, 64, &valid);
+	assert_int_equal(n, PROOF_CANDIDATES);
+	assert_int_equal(valid, 0);
+	free(s);
+	proof_search_free(&ps);
+}
+
 /* put - a key file of len bytes and mode */
 static void
 put(const char *dir, size_t len, mode_t mode)
@@ -316,6 +400,7 @@ main(void)
 		cmocka_unit_test(test_value_known_answer),
 		cmocka_unit_test(test_search_straddles),
 		cmocka_unit_test(test_search_refuses),
+		cmocka_unit_test(test_search_keyless),
 		cmocka_unit_test(test_key_file),
 	};
 	struct CMUnitTest tests[nitems(vcases) + nitems(plain)];
