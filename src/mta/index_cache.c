@@ -177,13 +177,15 @@ bad:
 }
 
 /*
- * The load reads the file in pieces, so that its peak memory is the index
- * and not the index and the file: the checksum in a first pass of
- * IXC_BUF reads, then the strings and the pool whole (small: senders and
- * recipients repeat), then the records IXC_RECS at a time. The file is
- * never changed in place (a writer renames a new one over it), so the two
- * passes read the same bytes; every record is checked against the sizes
- * anyway.
+ * The load reads the file once, in pieces, so that its peak memory is the
+ * index and not the index and the file: the pool and the strings whole
+ * (small: senders and recipients repeat), then the records IXC_RECS at a
+ * time, each checked against the sizes and put in the index as it comes.
+ * The checksum is summed on the way, section by section in the file's
+ * order, and compared at the end; when it does not match, the index is
+ * emptied again. A record put before that was bounded like any other, so
+ * a damaged file costs time, never a wrong answer. (A first pass for the
+ * checksum alone read the file twice.)
  */
 #define IXC_RECS	4096
 
@@ -200,8 +202,8 @@ index_cache_load(const char *path, const char *ident, struct index *ix,
 	const char	**str = NULL, **rcpt = NULL;
 	unsigned char	*buf = NULL, *strbuf = NULL;
 	uint64_t	 sum = 0;
-	size_t		 ilen = strlen(ident), size, off, len, want, i, j, k, nk;
-	size_t		 rmax = 0, recoff;
+	size_t		 ilen = strlen(ident), size, off, want, i, j, k, nk;
+	size_t		 rmax = 0, recoff, poolsize;
 	int		 fd, rc = -1;
 	const char	*why = NULL;
 
@@ -252,28 +254,19 @@ index_cache_load(const char *path, const char *ident, struct index *ix,
 		why = "damaged (sizes)";
 		goto fail;
 	}
-	buf = xmalloc(IXC_BUF);
+	buf = xmalloc(pad8(h.ident_len) + 1);
 	if (ixc_pread(fd, buf, pad8(h.ident_len), sizeof(h)) < 0)
 		goto syserr;
 	if (h.ident_len != ilen || memcmp(buf, ident, ilen) != 0) {
 		why = "made for another MTA, queue directory or settings";
 		goto fail;
 	}
-	for (off = sizeof(h); off < size; off += len) {
-		len = MINIMUM(IXC_BUF, size - off);
-		if (ixc_pread(fd, buf, len, off) < 0)
-			goto syserr;
-		sum = ixc_sum(sum, buf, len);
-	}
-	if (sum != h.checksum) {
-		why = "damaged (checksum)";
-		goto fail;
-	}
+	sum = ixc_sum(0, buf, pad8(ilen));
 	recoff = sizeof(h) + pad8(ilen);
 	off = recoff + (size_t)h.nrec * sizeof(*r);
-	if ((pool = (uint32_t *)(void *)ixc_read(fd, (size_t)h.npool * 4,
-	    off)) == NULL || (strbuf = ixc_read(fd, size - want, want)) ==
-	    NULL)
+	poolsize = pad8((size_t)h.npool * 4);
+	if ((pool = (uint32_t *)(void *)ixc_read(fd, poolsize, off)) ==
+	    NULL || (strbuf = ixc_read(fd, size - want, want)) == NULL)
 		goto syserr;
 	if ((str = ixc_strings(strbuf, size - want, h.nstrings)) == NULL) {
 		why = "damaged (strings)";
@@ -286,6 +279,7 @@ index_cache_load(const char *path, const char *ident, struct index *ix,
 		if (ixc_pread(fd, recs, nk * sizeof(*recs), recoff +
 		    i * sizeof(*recs)) < 0)
 			goto syserr;
+		sum = ixc_sum(sum, (unsigned char *)recs, nk * sizeof(*recs));
 		for (k = 0; k < nk; k++) {
 			r = &recs[k];
 			if (memchr(r->queue_id, '\0', sizeof(r->queue_id)) ==
@@ -332,6 +326,11 @@ index_cache_load(const char *path, const char *ident, struct index *ix,
 			stamp.mtime_nsec = r->mtime_nsec;
 			index_put(ix, &m, &stamp);
 		}
+	}
+	sum = ixc_sum(sum, (unsigned char *)pool, poolsize);
+	if (ixc_sum(sum, strbuf, size - want) != h.checksum) {
+		why = "damaged (checksum)";
+		goto fail;
 	}
 	rc = 1;
 	goto out;

@@ -320,6 +320,53 @@ test_refused(void **state)
 	free(good);
 }
 
+/*
+ * damage after the records, in strings that still parse: the records are
+ * in the index by the time the checksum is known, and leave it again
+ */
+static void
+test_damaged_late(void **state)
+{
+	static const char *const found[] = {
+		"connect refused",	/* a reason */
+		"alice@s.test",		/* a sender */
+		"r2@d2.test",		/* a recipient of three, by the pool */
+	};
+	unsigned char	*good, *buf, *at;
+	struct index	*ix;
+	char		*why;
+	size_t		 len, i, n;
+
+	save_sample();
+	good = slurp(&len);
+	for (i = 0; i < sizeof(found) / sizeof(found[0]); i++) {
+		buf = malloc(len);
+		assert_non_null(buf);
+		memcpy(buf, good, len);
+		n = strlen(found[i]);
+		for (at = buf; at + n <= buf + len; at++)
+			if (memcmp(at, found[i], n) == 0)
+				break;
+		if (at + n > buf + len)
+			fail_msg("\"%s\" not in the file", found[i]);
+		at[1] ^= 0x01;		/* another letter, no NUL */
+		spew(buf, len);
+		ix = index_new();
+		why = NULL;
+		if (index_cache_load(path, IDENT, ix, &why) != -1)
+			fail_msg("%s: loaded", found[i]);
+		if (why == NULL || strstr(why, "damaged (checksum)") == NULL)
+			fail_msg("%s: why is \"%s\"", found[i],
+			    why != NULL ? why : "(null)");
+		assert_int_equal(index_count(ix), 0);
+		assert_null(index_lookup(ix, "A1"));
+		free(why);
+		index_free(&ix);
+		free(buf);
+	}
+	free(good);
+}
+
 /* no file: nothing loaded, nothing said; a symlink or a directory: refused */
 static void
 test_not_files(void **state)
@@ -405,6 +452,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_stamp_rules, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_damaged_late, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_not_files, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_crash_leftover, setup,
