@@ -51,25 +51,24 @@ int	cmd_usage_error(const struct ebbctl_cmd *, const char *, ...)
 void	cmd_scan_note(const struct ebbctl_cmd *, const char *why);
 
 /*
+ * cmd_scanner - as root, have the queue files read by a scanner process,
+ * as ebbd does (scanner.h), checking its proofs with key (NULL: none; the
+ * scanner never holds it): *mta, opened, becomes the proxy that asks it.
+ * Returns its pid, or 0 when not root or the backend has none (the files
+ * are then read here). The scanner closes its copy of lockfd (-1: none).
+ * cmd_scanner_end waits for it once *mta is closed.
+ */
+pid_t	cmd_scanner(const struct config *cfg, const struct proof_key *key,
+	    int lockfd, struct mta **mta);
+void	cmd_scanner_end(pid_t pid);
+
+/*
  * cmd_proof_key - read the key of ebb's proof of a hold (proof.h) from
  * the state directory into *key_r and point opts->proof_key at it.
  * Returns 0; 1 when there is none (no ebbd made one: said at debug
  * level only); -1 when it is refused (logged). opts->proof_key then
  * stays NULL and nothing can be proven.
  */
-/*
- * cmd_scanner - as root, have the queue files read by a scanner process,
- * as ebbd does (scanner.h), checking its proofs with key (NULL: none; the
- * scanner never holds it): *mta,
- * opened, becomes the proxy that asks it. Returns its pid, or 0 when not
- * root or the backend has none (the files are then read here). The
- * scanner closes its copy of lockfd (-1: none). cmd_scanner_end waits for
- * it once *mta is closed.
- */
-pid_t	cmd_scanner(const struct config *cfg, const struct proof_key *key,
-	    int lockfd, struct mta **mta);
-void	cmd_scanner_end(pid_t pid);
-
 int	cmd_proof_key(const struct config *cfg, struct proof_key *key_r,
 	    struct drain_opts *opts);
 

@@ -255,18 +255,10 @@ control_listen(const char *path, int has_group, gid_t gid)
 static void
 drop_privileges(const struct passwd *pw)
 {
-	gid_t	 gid = pw->pw_gid;
+	char	*err = NULL;
 
-	if (chdir("/") == -1)
-		log_fatal("chdir /: %s", strerror(errno));
-	if (setgroups(1, &gid) == -1 ||
-	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
-	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
-		log_fatal("cannot drop privileges to %s: %s", pw->pw_name,
-		    strerror(errno));
-	if (setuid(0) != -1 || geteuid() != pw->pw_uid)
-		log_fatal("privileges not dropped: still root");
-	no_core();		/* setuid makes us dumpable again */
+	if (sandbox_drop(pw->pw_uid, pw->pw_gid, &err) == -1)
+		log_fatal("%s (user %s)", err, pw->pw_name);
 }
 
 int

@@ -52,7 +52,8 @@ struct parent_args {
 
 /*
  * parent_main - run the privileged loop until SIGTERM/SIGINT, a failsafe
- * request or the death of the child or the scanner; returns the exit status. Frees a->cfg.
+ * request or the death of the child or the scanner; returns the exit
+ * status. Frees a->cfg.
  */
 int	parent_main(struct parent_args *a);
 

@@ -514,42 +514,31 @@ on_signal(evutil_socket_t sig, short ev, void *arg)
 	}
 }
 
+/* reap - wait up to secs for pid to exit, then kill it; none when <= 0 */
+static void
+reap(pid_t pid, double secs)
+{
+	double	 until = ebb_now_mono() + secs;
+	int	 status;
+
+	if (pid <= 0)
+		return;
+	while (ebb_now_mono() < until) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return;
+		usleep(20000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+}
+
 /* stop_child - close the socketpair (the child drains and exits), reap it */
 static void
 stop_child(struct parent *p)
 {
-	double	 until = ebb_now_mono() + 7;	/* the milter: 1 s */
-	int	 status;
-
 	close(p->a->privfd);
 	p->a->privfd = -1;
-	if (p->a->child <= 0)
-		return;
-	while (ebb_now_mono() < until) {
-		if (waitpid(p->a->child, &status, WNOHANG) == p->a->child)
-			return;
-		usleep(20000);
-	}
-	kill(p->a->child, SIGKILL);
-	waitpid(p->a->child, &status, 0);
-}
-
-/* stop_scanner - its socket is closed: it exits; else, it is killed */
-static void
-stop_scanner(struct parent_args *a)
-{
-	double	 until = ebb_now_mono() + 5;
-	int	 status;
-
-	if (a->scanner <= 0)
-		return;
-	while (ebb_now_mono() < until) {
-		if (waitpid(a->scanner, &status, WNOHANG) == a->scanner)
-			return;
-		usleep(20000);
-	}
-	kill(a->scanner, SIGKILL);
-	waitpid(a->scanner, &status, 0);
+	reap(p->a->child, 7);		/* the milter: 1 s */
 }
 
 int
@@ -655,7 +644,7 @@ out:
 	mta_close(&p.mta);		/* the scanner sees its socket close */
 	if (a->scanfd != -1)
 		close(a->scanfd);	/* not handed over: mta_open failed */
-	stop_scanner(a);
+	reap(a->scanner, 5);		/* it exits at the socket's end */
 	ledger_unlock(&a->lockfd);
 	config_free(&p.cfg);
 	log_info("stopped");

@@ -29,12 +29,15 @@
 #include "config.h"
 
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stddef.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifdef HAVE_SECCOMP
 #include <seccomp.h>
@@ -172,6 +175,34 @@ scanner_open(scmp_filter_ctx ctx, char **err_r)
 	return 0;
 }
 #endif
+
+int
+sandbox_drop(uid_t uid, gid_t gid, char **err_r)
+{
+	struct rlimit	 rl = { 0, 0 };
+
+	if (chdir("/") == -1) {
+		*err_r = xasprintf("chdir /: %s", strerror(errno));
+		return -1;
+	}
+	if (setgroups(1, &gid) == -1 || setresgid(gid, gid, gid) == -1 ||
+	    setresuid(uid, uid, uid) == -1) {
+		*err_r = xasprintf("cannot drop privileges to uid %ld: %s",
+		    (long)uid, strerror(errno));
+		return -1;
+	}
+	if (setuid(0) != -1 || geteuid() != uid) {
+		*err_r = xstrdup("privileges not dropped: still root");
+		return -1;
+	}
+	/* setuid makes a process dumpable again */
+	if (setrlimit(RLIMIT_CORE, &rl) == -1 ||
+	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1) {
+		*err_r = xasprintf("no core: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
 
 /* confine - no_new_privs, then the filter of the child or the scanner */
 static int

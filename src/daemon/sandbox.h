@@ -22,6 +22,16 @@
 #ifndef EBB_SANDBOX_H
 #define EBB_SANDBOX_H
 
+#include <sys/types.h>
+
+/*
+ * sandbox_drop - become uid and gid for good, as ebbd's child and scanner
+ * do: "/" as the working directory, gid the only group, real, effective
+ * and saved ids all set and checked (setuid(0) must fail), then no core
+ * and not dumpable again. 0, or -1 and *err_r (allocated).
+ */
+int	sandbox_drop(uid_t uid, gid_t gid, char **err_r);
+
 /*
  * sandbox_child - confine the calling process for good. Returns 1 with the
  * seccomp filter in place, 0 with no_new_privs only (built without

@@ -28,14 +28,12 @@
  */
 #include "config.h"
 
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,25 +112,6 @@ close_others(int keep)
 	}
 }
 
-/* become - uid and gid for good, no other group; checked */
-static void
-become(uid_t uid, gid_t gid)
-{
-	struct rlimit	 rl = { 0, 0 };
-
-	if (chdir("/") == -1)
-		log_fatal("scanner: chdir /: %s", strerror(errno));
-	if (setgroups(1, &gid) == -1 || setresgid(gid, gid, gid) == -1 ||
-	    setresuid(uid, uid, uid) == -1)
-		log_fatal("scanner: cannot become uid %ld: %s", (long)uid,
-		    strerror(errno));
-	if (setuid(0) != -1 || geteuid() != uid)
-		log_fatal("scanner: privileges not dropped: still root");
-	if (setrlimit(RLIMIT_CORE, &rl) == -1 ||
-	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
-		log_fatal("scanner: no core: %s", strerror(errno));
-}
-
 pid_t
 scanner_start(const struct config *cfg, int *lockfd, int *fd_r)
 {
@@ -170,7 +149,8 @@ scanner_start(const struct config *cfg, int *lockfd, int *fd_r)
 	if (mta_open(cfg, &mta, &err) == -1 ||
 	    queue_owner(mta, &uid, &gid, &err) == -1)
 		log_fatal("scanner: %s", err);
-	become(uid, gid);
+	if (sandbox_drop(uid, gid, &err) == -1)
+		log_fatal("scanner: %s", err);
 	if ((rc = sandbox_scanner(&err)) == -1)
 		log_fatal("scanner: sandbox: %s", err);
 	log_debug("scanner: uid %ld, no_new_privs%s", (long)uid, rc == 1 ?
