@@ -31,11 +31,19 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+
+#include <linux/capability.h>
+#ifdef HAVE_LINUX_LANDLOCK_H
+#include <linux/landlock.h>
+#endif
+#include <linux/securebits.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -66,8 +74,8 @@ static const char *const base[] = {
 	"time", "nanosleep", "getrandom",
 	/* signals: the libmilter signal thread's sigwait, abort */
 	"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "rt_sigtimedwait",
-	"rt_sigpending", "sigaltstack", "tgkill", "tkill", "getpid",
-	"getppid", "restart_syscall",
+	"rt_sigpending", "sigaltstack", "getpid", "getppid",
+	"restart_syscall",
 	/* credentials, limits: read only */
 	"getuid", "geteuid", "getgid", "getegid", "getgroups", "getresuid",
 	"getresgid", "prlimit64", "getrlimit", "uname", "umask",
@@ -82,6 +90,8 @@ static const char *const base[] = {
 
 /* what the child calls besides, by what for */
 static const char *const allowed[] = {
+	/* signals to its own threads (the scanner's are narrower) */
+	"tgkill", "tkill",
 	/* descriptors and events: libevent, libmilter's poll loop */
 	"read", "write", "readv", "writev", "pread64", "pwrite64", "close",
 	"lseek", "fcntl", "ioctl", "dup", "dup2", "dup3", "pipe", "pipe2",
@@ -114,7 +124,7 @@ static const char *const allowed[] = {
  */
 static const char *const scanner_allowed[] = {
 	"read", "write", "readv", "writev", "pread64", "close", "lseek",
-	"fcntl", "poll", "ppoll", "sendto", "sendmsg", "recvfrom",
+	"fcntl", "dup", "poll", "ppoll", "sendto", "sendmsg", "recvfrom",
 	"recvmsg", "connect", "getsockopt", "setsockopt",
 	"fstat", "stat", "lstat", "newfstatat", "statx", "getdents64",
 	"getdents", "access", "faccessat", "faccessat2", "readlink",
@@ -153,7 +163,10 @@ add(scmp_filter_ctx ctx, uint32_t action, const char *const *names,
 /*
  * scanner_open - open and openat for reading only: no O_WRONLY, O_RDWR,
  * O_CREAT, O_TRUNC, O_APPEND or O_TMPFILE (whose flag holds O_DIRECTORY's
- * bit, left alone: a directory is opened to be read)
+ * bit, left alone: a directory is opened to be read); socket for a local
+ * datagram socket only (syslog's; no UDP out); tgkill to its own threads
+ * only (abort, a thread's signal): a scanner that stayed uid 0 (without
+ * capabilities) signals no other process of root's
  */
 static int
 scanner_open(scmp_filter_ctx ctx, char **err_r)
@@ -167,14 +180,58 @@ scanner_open(scmp_filter_ctx ctx, char **err_r)
 	    (seccomp_syscall_resolve_name("open") != __NR_SCMP_ERROR &&
 	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(open), 1,
 	    SCMP_A1(SCMP_CMP_MASKED_EQ, mask, O_RDONLY))) < 0) ||
-	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-	    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_DGRAM))) < 0) {
+	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
+	    SCMP_A0(SCMP_CMP_EQ, AF_UNIX),
+	    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_DGRAM))) < 0 ||
+	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
+	    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()))) < 0) {
 		*err_r = xasprintf("seccomp: open: %s", strerror(-rc));
 		return -1;
 	}
 	return 0;
 }
 #endif
+
+/*
+ * drop_capabilities - stay uid 0 with no capability, for good: out of the
+ * bounding set, securebits locked so that uid 0 gains none back (not by
+ * execve, not by a setuid), none ambient, none effective, permitted or
+ * inheritable; checked
+ */
+static int
+drop_capabilities(char **err_r)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3,
+	    0 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+	const unsigned long bits = SECBIT_NOROOT | SECBIT_NOROOT_LOCKED |
+	    SECBIT_NO_SETUID_FIXUP | SECBIT_NO_SETUID_FIXUP_LOCKED |
+	    SECBIT_KEEP_CAPS_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE |
+	    SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED;
+	size_t		 i;
+	int		 cap;
+
+	for (cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == -1)
+			goto fail;
+	if (prctl(PR_SET_SECUREBITS, bits, 0, 0, 0) == -1 ||
+	    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1)
+		goto fail;
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capset, &hdr, data) == -1 ||
+	    syscall(SYS_capget, &hdr, data) == -1)
+		goto fail;
+	for (i = 0; i < nitems(data); i++)
+		if (data[i].effective != 0 || data[i].permitted != 0 ||
+		    data[i].inheritable != 0) {
+			*err_r = xstrdup("capabilities not dropped");
+			return -1;
+		}
+	return 0;
+fail:
+	*err_r = xasprintf("cannot drop capabilities: %s", strerror(errno));
+	return -1;
+}
 
 int
 sandbox_drop(uid_t uid, gid_t gid, char **err_r)
@@ -191,7 +248,10 @@ sandbox_drop(uid_t uid, gid_t gid, char **err_r)
 		    (long)uid, strerror(errno));
 		return -1;
 	}
-	if (setuid(0) != -1 || geteuid() != uid) {
+	if (uid == 0 && drop_capabilities(err_r) == -1)
+		return -1;
+	/* uid 0 without CAP_SETUID cannot become anyone else either */
+	if (setuid(uid == 0 ? 65534 : 0) != -1 || geteuid() != uid) {
 		*err_r = xstrdup("privileges not dropped: still root");
 		return -1;
 	}
@@ -258,4 +318,86 @@ int
 sandbox_scanner(char **err_r)
 {
 	return confine(1, err_r);
+}
+
+#ifdef HAVE_LINUX_LANDLOCK_H
+/* the file access rights of each Landlock ABI, as far as ebb knows */
+static uint64_t
+landlock_rights(int abi)
+{
+	uint64_t	 r;
+
+	r = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE |
+	    LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR |
+	    LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE |
+	    LANDLOCK_ACCESS_FS_MAKE_CHAR | LANDLOCK_ACCESS_FS_MAKE_DIR |
+	    LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SOCK |
+	    LANDLOCK_ACCESS_FS_MAKE_FIFO | LANDLOCK_ACCESS_FS_MAKE_BLOCK |
+	    LANDLOCK_ACCESS_FS_MAKE_SYM;
+	if (abi >= 2)
+		r |= LANDLOCK_ACCESS_FS_REFER;
+	if (abi >= 3)		/* TRUNCATE: not in Linux 6.1's header */
+		r |= 1ULL << 14;
+	return r;
+}
+
+#endif
+
+int
+sandbox_landlock(const char *const *dirs, size_t n, char **err_r)
+{
+#ifdef HAVE_LINUX_LANDLOCK_H
+	struct landlock_ruleset_attr attr;
+	struct landlock_path_beneath_attr pb;
+	size_t		 i;
+	long		 abi;
+	int		 rfd, fd;
+
+	abi = syscall(SYS_landlock_create_ruleset, NULL, 0,
+	    LANDLOCK_CREATE_RULESET_VERSION);
+	if (abi < 1)
+		return 0;	/* a kernel without it (ENOSYS, EOPNOTSUPP) */
+	memset(&attr, 0, sizeof(attr));
+	attr.handled_access_fs = landlock_rights((int)abi);
+	if ((rfd = (int)syscall(SYS_landlock_create_ruleset, &attr,
+	    sizeof(attr.handled_access_fs), 0)) == -1) {
+		*err_r = xasprintf("landlock: %s", strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if ((fd = open(dirs[i], O_PATH | O_DIRECTORY | O_CLOEXEC)) ==
+		    -1) {
+			*err_r = xasprintf("landlock: %s: %s", dirs[i],
+			    strerror(errno));
+			close(rfd);
+			return -1;
+		}
+		memset(&pb, 0, sizeof(pb));
+		pb.allowed_access = LANDLOCK_ACCESS_FS_READ_FILE |
+		    LANDLOCK_ACCESS_FS_READ_DIR;
+		pb.parent_fd = fd;
+		if (syscall(SYS_landlock_add_rule, rfd,
+		    LANDLOCK_RULE_PATH_BENEATH, &pb, 0) == -1) {
+			*err_r = xasprintf("landlock: %s: %s", dirs[i],
+			    strerror(errno));
+			close(fd);
+			close(rfd);
+			return -1;
+		}
+		close(fd);
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
+	    syscall(SYS_landlock_restrict_self, rfd, 0) == -1) {
+		*err_r = xasprintf("landlock: %s", strerror(errno));
+		close(rfd);
+		return -1;
+	}
+	close(rfd);
+	return 1;
+#else
+	(void)dirs;
+	(void)n;
+	(void)err_r;
+	return 0;
+#endif
 }

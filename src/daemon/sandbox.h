@@ -28,7 +28,10 @@
  * sandbox_drop - become uid and gid for good, as ebbd's child and scanner
  * do: "/" as the working directory, gid the only group, real, effective
  * and saved ids all set and checked (setuid(0) must fail), then no core
- * and not dumpable again. 0, or -1 and *err_r (allocated).
+ * and not dumpable again. uid 0 (a scanner of a queue only root may
+ * read) stays uid 0 without any capability: out of the bounding set,
+ * with securebits locked so that none comes back, checked (a setuid to
+ * another user must fail). 0, or -1 and *err_r (allocated).
  */
 int	sandbox_drop(uid_t uid, gid_t gid, char **err_r);
 
@@ -47,5 +50,16 @@ int	sandbox_child(char **err_r);
  * or changes the times or modes of a file.
  */
 int	sandbox_scanner(char **err_r);
+
+/*
+ * sandbox_landlock - let the calling process (the scanner) read files and
+ * list directories below dirs[0..n) only, for good, and nothing else in
+ * the filesystem: no other read, no write, no execute (Landlock; stat
+ * and what is open already are not affected). So a scanner taken over
+ * cannot read the proof key, even one that stays uid 0. Sets
+ * no_new_privs. 1 when in place, 0 when the kernel has no Landlock, -1
+ * and *err_r (allocated) on failure.
+ */
+int	sandbox_landlock(const char *const *dirs, size_t n, char **err_r);
 
 #endif

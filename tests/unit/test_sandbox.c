@@ -4,8 +4,10 @@
  * not gets EPERM (not the error the call would have had), and a call only
  * an attacker makes kills the process with SIGSYS; /proc/self/status
  * shows the filter. The scanner may open a file for reading, a directory
- * and a datagram socket, and nothing that writes, creates, truncates,
- * renames, removes or touches a file, nor a stream socket.
+ * and a local datagram socket, and nothing that writes, creates,
+ * truncates, renames, removes or touches a file, nor a stream socket, nor
+ * a UDP one, nor signal another process. Its Landlock ruleset lets it
+ * read below the directories it names and nowhere else.
  */
 #include "config.h"
 
@@ -199,11 +201,44 @@ try_dgram(void)
 	return fd;
 }
 
+static long
+try_udp(void)
+{
+	return syscall(SYS_socket, AF_INET, SOCK_DGRAM, 0);
+}
+
+static long
+try_dup(void)
+{
+	long	 fd = syscall(SYS_dup, 2);
+
+	if (fd >= 0)
+		close((int)fd);
+	return fd;
+}
+
+/* signal 0: the permission check alone */
+static long
+try_signal_self(void)
+{
+	return syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), 0);
+}
+
+static long
+try_signal_parent(void)
+{
+	return syscall(SYS_tgkill, getppid(), getppid(), 0);
+}
+
 static const struct try scanner_tries[] = {
 	{ "getpid", try_getpid, 0 },
 	{ "open for reading", try_open_read, 0 },
 	{ "a directory, read", try_open_dir, 0 },
 	{ "a datagram socket", try_dgram, 0 },
+	{ "dup", try_dup, 0 },
+	{ "a signal to itself", try_signal_self, 0 },
+	{ "a signal to another process", try_signal_parent, EPERM },
+	{ "a UDP socket", try_udp, EPERM },
 	{ "open for writing", try_open_write, EPERM },
 	{ "open for reading and writing", try_open_rdwr, EPERM },
 	{ "open to truncate", try_open_trunc, EPERM },
@@ -368,6 +403,91 @@ test_scanner(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* the Landlock test's directories: one the scanner may read, one not */
+static char	 ok_dir[64], no_dir[64];
+
+static int
+path_open(const char *dir, const char *name, int flags)
+{
+	char	 path[128];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return open(path, flags | O_CLOEXEC, 0600);
+}
+
+/* run_landlock - exit 0, or 100 + the number of the case that failed */
+static int
+run_landlock(void)
+{
+	const char	*dirs[] = { ok_dir };
+	struct stat	 sb;
+	char		 path[128], *err = NULL;
+	int		 fd;
+
+	if (sandbox_landlock(dirs, 1, &err) != 1) {
+		fprintf(stderr, "landlock: %s\n", err != NULL ? err : "none");
+		return 99;
+	}
+	if ((fd = path_open(ok_dir, "f", O_RDONLY)) == -1)
+		return 100;		/* a file below it: read */
+	close(fd);
+	if ((fd = open(ok_dir, O_RDONLY | O_DIRECTORY)) == -1)
+		return 101;		/* the directory itself: listed */
+	close(fd);
+	if (path_open(no_dir, "f", O_RDONLY) != -1 || errno != EACCES)
+		return 102;		/* a file elsewhere */
+	if (open(no_dir, O_RDONLY | O_DIRECTORY) != -1 || errno != EACCES)
+		return 103;		/* a directory elsewhere */
+	if (path_open(ok_dir, "f", O_WRONLY) != -1 || errno != EACCES)
+		return 104;		/* written: not even below it */
+	if (path_open(ok_dir, "g", O_WRONLY | O_CREAT) != -1 ||
+	    errno != EACCES)
+		return 105;		/* created */
+	if (open("/etc/passwd", O_RDONLY) != -1 || errno != EACCES)
+		return 106;		/* the rest of the system */
+	snprintf(path, sizeof(path), "%s/f", no_dir);
+	if (stat(path, &sb) == -1)
+		return 107;		/* stat is not read: as documented */
+	return 0;
+}
+
+static void
+test_landlock(void **state)
+{
+	char	 path[128];
+	pid_t	 pid;
+	int	 status = 0, fd, i;
+	const char *tmp = getenv("TMPDIR") != NULL &&
+	    strlen(getenv("TMPDIR")) < 40 ? getenv("TMPDIR") : "/tmp";
+
+	(void)state;
+	if (syscall(SYS_landlock_create_ruleset, NULL, 0, 1U) < 1)
+		skip();		/* the kernel has none: nothing to test */
+	for (i = 0; i < 2; i++) {
+		snprintf(i ? no_dir : ok_dir, sizeof(ok_dir),
+		    "%s/ebb-landlock.XXXXXX", tmp);
+		if (mkdtemp(i ? no_dir : ok_dir) == NULL)
+			fail_msg("mkdtemp: %s", strerror(errno));
+		snprintf(path, sizeof(path), "%s/f", i ? no_dir : ok_dir);
+		if ((fd = open(path, O_WRONLY | O_CREAT, 0600)) == -1)
+			fail_msg("%s: %s", path, strerror(errno));
+		close(fd);
+	}
+	if ((pid = fork()) == -1)
+		fail_msg("fork: %s", strerror(errno));
+	if (pid == 0)
+		_exit(run_landlock());
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/f", i ? no_dir : ok_dir);
+		unlink(path);
+		rmdir(i ? no_dir : ok_dir);
+	}
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) != 0)
+		fail_msg("case %d", WEXITSTATUS(status) - 100);
+}
+
 int
 main(void)
 {
@@ -375,6 +495,7 @@ main(void)
 		cmocka_unit_test(test_allow_list),
 		cmocka_unit_test(test_fatal),
 		cmocka_unit_test(test_scanner),
+		cmocka_unit_test(test_landlock),
 	};
 
 	return cmocka_run_group_tests_name("sandbox", tests, NULL, NULL);
