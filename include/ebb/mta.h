@@ -48,6 +48,7 @@
 #define EBB_MTA_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "ebb/msg.h"
@@ -184,6 +185,45 @@ struct mta_ops {
 	 * when it cannot tell. NULL: the backend's index is never cached.
 	 */
 	int		(*cache_key)(struct mta *, char *buf, size_t len);
+
+	/*
+	 * The split for ebbd's scanner (mta_remote.h), of a backend that
+	 * keeps state across calls in the process that runs the MTA's
+	 * commands (Sendmail: the delivery runs it starts, and when it
+	 * asked for each). The scanner reads the files with a backend of
+	 * its own, which has no such state; these ops, run in the parent
+	 * with its backend, put that state back. Optional, all four or
+	 * none: NULL for a backend whose files say everything and whose
+	 * locate only stats (Postfix).
+	 *
+	 * settle: a message the scanner read, into the queue this
+	 * process's state puts it in (Sendmail: a qf one of ebb's delivery
+	 * runs has is "running")
+	 */
+	void		(*settle)(struct mta *, struct msg *);
+	/*
+	 * scanned: before (done 0) and after (done 1) a scan of ix through
+	 * the scanner, what the scan op does besides reading (Sendmail:
+	 * collect delivery runs; forget requests for messages gone)
+	 */
+	void		(*scanned)(struct mta *, struct index *, int done);
+	/*
+	 * find: locate's reading half, run in the scanner: the queue the
+	 * files alone give (-1 when none holds the id), and into
+	 * *attempt_r when its file records the last delivery attempt
+	 * (0: none, or it does not say). With read 0, the parent's
+	 * fallback when the scanner cannot answer: no file is opened, only
+	 * stat'ed, and a message in a held queue is taken for ebb's, so
+	 * that nothing held is ever taken for released.
+	 */
+	int		(*find)(struct mta *, const char *id, int read,
+			    int64_t *attempt_r);
+	/*
+	 * found: locate's other half, run here on find's answer: what
+	 * locate returns, and *due_r
+	 */
+	int		(*found)(struct mta *, const char *id, int queue,
+			    int64_t attempt, int *due_r);
 };
 
 /* the backend's handle; backends keep their state behind priv */

@@ -359,9 +359,10 @@ sm_read_file(struct sm_scan *sc, int dfd, int parent, const char *name,
 
 /*
  * sm_scan_dir - the control files of one directory (parent: the queue
- * directory when dfd is its qf/ subdirectory, else -1)
+ * directory when dfd is its qf/ subdirectory, else -1); -1 when it
+ * cannot be listed
  */
-static void
+static int
 sm_scan_dir(struct sm_scan *sc, int dfd, int parent)
 {
 	struct index_stamp stamp;
@@ -375,7 +376,7 @@ sm_scan_dir(struct sm_scan *sc, int dfd, int parent)
 	if ((fd = dup(dfd)) < 0 || (dir = fdopendir(fd)) == NULL) {
 		if (fd >= 0)
 			close(fd);
-		return;
+		return -1;
 	}
 	while ((de = readdir(dir)) != NULL) {
 		if ((id = sm_id(de->d_name, &quarantined)) == NULL)
@@ -411,13 +412,14 @@ sm_scan_dir(struct sm_scan *sc, int dfd, int parent)
 		    &stamp);
 	}
 	closedir(dir);
+	return 0;
 }
 
 /* sm_scan_queue - one queue directory, or its qf/ subdirectory */
 static int
 sm_scan_queue(struct sm_scan *sc, const char *path, char **err_r)
 {
-	int		 dfd, qfd;
+	int		 dfd, qfd, rc;
 
 	if ((dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		*err_r = xasprintf("%s: %s", path, strerror(errno));
@@ -425,12 +427,15 @@ sm_scan_queue(struct sm_scan *sc, const char *path, char **err_r)
 	}
 	if ((qfd = openat(dfd, "qf", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) >= 0) {
-		sm_scan_dir(sc, qfd, dfd);
+		rc = sm_scan_dir(sc, qfd, dfd);
 		close(qfd);
 	} else
-		sm_scan_dir(sc, dfd, -1);
+		rc = sm_scan_dir(sc, dfd, -1);
+	if (rc == -1)	/* no sweep after a partial scan */
+		*err_r = xasprintf("%s: cannot list: %s", path,
+		    strerror(errno));
 	close(dfd);
-	return 0;
+	return rc;
 }
 
 /*
@@ -602,16 +607,17 @@ sendmail_scan(struct mta *m, struct index *ix, struct scan_stats *st,
 struct sm_find {
 	struct sendmail	*sm;
 	const char	*id;
+	int		 read;		/* 0: stat only */
 	int		 found;		/* 0, 'q' or 'h' */
 	int		 queue;
-	int		 due;
+	int64_t		 attempt;	/* a qf's K line */
 };
 
 /*
- * sm_find_in - is the id's qf or hf in this queue directory? A qf is
- * "due" when a delivery was asked for and Sendmail has not attempted it
- * since (its K is older than the request), so the engine waits for it
- * and asks again if the request was lost.
+ * sm_find_in - is the id's qf or hf in this queue directory? For a qf,
+ * the time of the last delivery attempt (its K line); for an hf, whose
+ * it is, by its reason. Without reading: whether it is there, and an hf
+ * is taken for ebb's, which the ledger then decides.
  */
 static int
 sm_find_in(void *arg, const char *path, char **err_r)
@@ -619,37 +625,39 @@ sm_find_in(void *arg, const char *path, char **err_r)
 	struct sm_find	*f = arg;
 	struct sendmail	*sm = f->sm;
 	struct sm_qf	 qf;
-	struct msg	*k;
+	struct stat	 sb;
 	const char	*why, *kline;
 	char		 name[4096];
 	int		 fd = -1, i;
 	ssize_t		 n;
 
 	(void)err_r;
-	for (i = 0; i < 4 && fd < 0; i++) {
+	for (i = 0; i < 4 && fd < 0 && f->found == 0; i++) {
 		snprintf(name, sizeof(name), "%s/%s%cf%s", path,
 		    i >= 2 ? "qf/" : "", i % 2 ? 'h' : 'q', f->id);
+		if (!f->read) {
+			if (lstat(name, &sb) == 0 && S_ISREG(sb.st_mode))
+				f->found = i % 2 ? 'h' : 'q';
+			continue;
+		}
 		fd = open(name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd >= 0)
 			f->found = i % 2 ? 'h' : 'q';
 	}
-	if (fd < 0)
+	if (f->found == 0)
 		return 0;
-	if (f->found == 'q') {
-		f->queue = index_lookup(sm->running, f->id) != NULL ?
-		    SM_QUEUE_RUNNING : SM_QUEUE_QUEUE;
-		if (sendmail_kick_busy(sm, f->id))
-			f->due = 1;
-		else if ((k = index_lookup(sm->kicked, f->id)) != NULL &&
-		    (n = pread(fd, name, SM_LOCATE_READ < sizeof(name) ?
+	if (!f->read)
+		f->queue = f->found == 'q' ? SM_QUEUE_QUEUE :
+		    SM_QUEUE_QUARANTINE;
+	else if (f->found == 'q') {
+		f->queue = SM_QUEUE_QUEUE;
+		if ((n = pread(fd, name, SM_LOCATE_READ < sizeof(name) ?
 		    SM_LOCATE_READ : sizeof(name) - 1, 0)) > 0) {
 			name[n] = '\0';
-			kline = strstr(name, "\nK");
-			f->due = kline == NULL ||
-			    strtoll(kline + 2, NULL, 10) < k->arrival_time;
+			if ((kline = strstr(name, "\nK")) != NULL)
+				f->attempt = strtoll(kline + 2, NULL, 10);
 		}
 	} else {
-		/* an hf: whose, by its reason */
 		n = sm_read(sm, fd, SM_QF_FILE_MAX, 0);
 		if (n >= 0 && sm_qf_parse(sm->parser, sm->buf, (size_t)n, &qf,
 		    &why) == SM_QF_OK && !sm_is_ebbs(qf.quarantine))
@@ -657,32 +665,87 @@ sm_find_in(void *arg, const char *path, char **err_r)
 		else	/* ebb's, or unreadable: the ledger decides */
 			f->queue = SM_QUEUE_QUARANTINE;
 	}
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	return 1;		/* found: stop */
+}
+
+/* sendmail_find - the find op: locate's reading half (mta.h) */
+static int
+sendmail_find(struct mta *m, const char *id, int read, int64_t *attempt_r)
+{
+	struct sm_find	 f = { sm_of(m), id, read, 0, -1, 0 };
+	char		*err = NULL;
+	int		 pass;
+
+	/* twice: a file renamed (qf to hf) between two looks */
+	for (pass = 0; pass < 2 && f.found == 0; pass++)
+		if (sm_foreach_dir(f.sm, sm_find_in, &f, &err) < 0) {
+			free(err);
+			err = NULL;
+		}
+	*attempt_r = f.attempt;
+	return f.found != 0 ? f.queue : -1;
+}
+
+/*
+ * sendmail_found - the found op: a qf is "running" while one of ebb's
+ * children delivers it, and "due" when a delivery was asked for and
+ * Sendmail has not attempted it since (its K is older than the request),
+ * so the engine waits for it and asks again if the request was lost.
+ */
+static int
+sendmail_found(struct mta *m, const char *id, int queue, int64_t attempt,
+    int *due_r)
+{
+	struct sendmail	*sm = sm_of(m);
+	struct msg	*k;
+
+	*due_r = 0;
+	if (queue < 0) {
+		index_remove(sm->kicked, id);
+		return -1;
+	}
+	if (queue != SM_QUEUE_QUEUE && queue != SM_QUEUE_RUNNING)
+		return queue;
+	if (sendmail_kick_busy(sm, id))
+		*due_r = 1;
+	else if ((k = index_lookup(sm->kicked, id)) != NULL)
+		*due_r = attempt < (int64_t)k->arrival_time;
+	return index_lookup(sm->running, id) != NULL ? SM_QUEUE_RUNNING :
+	    SM_QUEUE_QUEUE;
 }
 
 static int
 sendmail_locate(struct mta *m, const char *id, int *due_r)
 {
-	struct sendmail	*sm = sm_of(m);
-	struct sm_find	 f = { sm, id, 0, -1, 0 };
-	char		*err = NULL;
-	int		 pass;
+	int64_t		 attempt;
+	int		 q;
 
-	*due_r = 0;
-	sendmail_reap(sm);
-	/* twice: a file renamed (qf to hf) between two looks */
-	for (pass = 0; pass < 2 && f.found == 0; pass++)
-		if (sm_foreach_dir(sm, sm_find_in, &f, &err) < 0) {
-			free(err);
-			err = NULL;
-		}
-	if (f.found == 0) {
-		index_remove(sm->kicked, id);
-		return -1;
-	}
-	*due_r = f.due;
-	return f.queue;
+	sendmail_reap(sm_of(m));
+	q = sendmail_find(m, id, 1, &attempt);
+	return sendmail_found(m, id, q, attempt, due_r);
+}
+
+/* sendmail_settle - the settle op: "running" is the parent's to say */
+static void
+sendmail_settle(struct mta *m, struct msg *msg)
+{
+	struct sendmail	*sm = sm_of(m);
+
+	if (msg->queue == SM_QUEUE_QUEUE || msg->queue == SM_QUEUE_RUNNING)
+		msg->queue = index_lookup(sm->running, msg->queue_id) !=
+		    NULL ? SM_QUEUE_RUNNING : SM_QUEUE_QUEUE;
+}
+
+/* sendmail_scanned - the scanned op: what a scan does besides reading */
+static void
+sendmail_scanned(struct mta *m, struct index *ix, int done)
+{
+	if (!done)
+		sendmail_reap(sm_of(m));
+	else
+		sm_sweep_kicked(sm_of(m), ix);
 }
 
 static int
@@ -1027,4 +1090,8 @@ const struct mta_ops sendmail_mta_ops = {
 	.watch_id = sendmail_watch_id,
 	.refresh = sendmail_refresh,
 	.refresh_begin = sendmail_refresh_begin,
+	.settle = sendmail_settle,
+	.scanned = sendmail_scanned,
+	.find = sendmail_find,
+	.found = sendmail_found,
 };
