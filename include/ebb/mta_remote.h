@@ -8,9 +8,16 @@
  * release, kick) and what only stats or lists it (locate, depth, watch),
  * and in ebbd's scanner, a process running as the queue's owner under a
  * seccomp filter that lets it open files for reading only. The parent's
- * struct mta is a proxy: its scan, refresh, proof and reason ops are
- * requests to the scanner over a stream socket, answered by
+ * struct mta is a proxy: its scan, refresh, proof and reason ops (and
+ * locate, for a backend whose locate reads files) are requests to the
+ * scanner over a stream socket, answered by
  * mta_remote_serve there.
+ *
+ * A backend with state of its own across calls in the parent (Sendmail:
+ * the delivery runs it starts) reads no file there either: the scanner's
+ * backend, without that state, reads; the parent's puts its state to the
+ * answers (the settle, scanned, find and found ops, mta.h), and its
+ * locate asks the scanner where the message is.
  *
  * The scanner keeps an index of its own, so that its scans re-read only
  * what changed. Each scan answers with every message's fields and stamp;
@@ -112,14 +119,17 @@ struct mta_remote_end {
 
 /*
  * mta_remote_frame - one frame of an answer, buf[0..len), applied to ix
- * as the proxy applies it: only id's messages when id is not NULL, and
- * "gone" removes id (counted into *removed_r, which may be NULL). ix NULL
- * takes no message. Returns 0 when more frames follow, 1 for the last
- * (the result into *end), -1 and *why_r when the frame is malformed.
+ * as the proxy applies it: only id's messages when id is not NULL, each
+ * settled first by local's settle op (mta.h) when local (may be NULL)
+ * has one, and "gone" removes id (counted into *removed_r, which may be
+ * NULL). ix NULL takes no message. Returns 0 when more frames follow, 1
+ * for the last (the result into *end), -1 and *why_r when the frame is
+ * malformed.
  */
 int	 mta_remote_frame(struct index *ix, const char *id,
-	    const unsigned char *buf, size_t len, size_t *removed_r,
-	    struct mta_remote_end *end, const char **why_r);
+	    const unsigned char *buf, size_t len, struct mta *local,
+	    size_t *removed_r, struct mta_remote_end *end,
+	    const char **why_r);
 
 /*
  * mta_remote_new - the proxy: a struct mta whose reading ops ask the

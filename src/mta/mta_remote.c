@@ -30,7 +30,8 @@ enum remote_op {
 	OP_SCAN = 1,
 	OP_REFRESH,
 	OP_PROOF,
-	OP_REASON
+	OP_REASON,
+	OP_LOCATE
 };
 
 enum remote_kind {
@@ -445,8 +446,8 @@ get_stats(struct wire_rd *r, struct scan_stats *st)
 
 int
 mta_remote_frame(struct index *ix, const char *id, const unsigned char *buf,
-    size_t len, size_t *removed_r, struct mta_remote_end *end,
-    const char **why_r)
+    size_t len, struct mta *local, size_t *removed_r,
+    struct mta_remote_end *end, const char **why_r)
 {
 	struct wire_rd	 rd;
 	struct index_stamp st;
@@ -473,6 +474,8 @@ mta_remote_frame(struct index *ix, const char *id, const unsigned char *buf,
 				*why_r = "a message not asked for";
 				return -1;
 			}
+			if (local != NULL && local->ops->settle != NULL)
+				local->ops->settle(local, &m);
 			mta_remote_apply(ix, &m, &st, stamped);
 			free(rcpt);
 		}
@@ -521,6 +524,17 @@ mta_remote_frame(struct index *ix, const char *id, const unsigned char *buf,
 	}
 }
 
+/* remote_break - a scanner that lies or hangs is not kept: ebbd sees it die */
+static void
+remote_break(struct remote *r)
+{
+	r->broken = 1;
+	close(r->fd);
+	r->fd = -1;
+	if (r->pid > 0)
+		kill(r->pid, SIGKILL);
+}
+
 /*
  * remote_call - send the request in r->req; apply the frames of the
  * answer (mta_remote_frame). 0 with *end filled, or -1 and *err_r when
@@ -550,20 +564,15 @@ remote_call(struct remote *r, struct index *ix, const char *id,
 			    "gone" : strerror(errno));
 			goto broken;
 		}
-		rc = mta_remote_frame(ix, id, r->in.p, r->in.len, removed_r,
-		    end, &why);
+		rc = mta_remote_frame(ix, id, r->in.p, r->in.len, r->inner,
+		    removed_r, end, &why);
 	} while (rc == 0);
 	if (rc == 1)
 		return 0;
 	*err_r = xasprintf("the scanner sent %s", why);
 	log_err("%s: not asking it again", *err_r);
 broken:
-	/* a scanner that lies or hangs is not kept: ebbd sees it die */
-	r->broken = 1;
-	close(r->fd);
-	r->fd = -1;
-	if (r->pid > 0)
-		kill(r->pid, SIGKILL);
+	remote_break(r);
 	return -1;
 }
 
@@ -572,9 +581,12 @@ remote_scan(struct mta *m, struct index *ix, struct scan_stats *st,
     char **err_r)
 {
 	struct remote	*r = remote_of(m);
+	struct mta	*in = r->inner;
 	struct mta_remote_end end;
 	int		 q;
 
+	if (in->ops->scanned != NULL)
+		in->ops->scanned(in, ix, 0);
 	frame_begin(&r->req);
 	wire_put_u8(&r->req, OP_SCAN);
 	index_scan_begin(ix);
@@ -588,6 +600,8 @@ remote_scan(struct mta *m, struct index *ix, struct scan_stats *st,
 	free(end.err);
 	*st = end.st;
 	st->removed = index_scan_end(ix);
+	if (in->ops->scanned != NULL)
+		in->ops->scanned(in, ix, 1);
 	for (q = 0; q < MSG_QUEUE_MAX; q++)
 		st->queue[q] = index_count_queue(ix, q);
 	return 0;
@@ -704,12 +718,54 @@ remote_kick(struct mta *m, const char *const *ids, size_t n, char **err_r)
 	return in->ops->kick(in, ids, n, err_r);
 }
 
+/*
+ * remote_locate - a backend whose locate reads files (find) asks the
+ * scanner to find the id, then puts its own state to the answer (found)
+ */
 static int
 remote_locate(struct mta *m, const char *id, int *due_r)
 {
+	struct remote	*r = remote_of(m);
+	struct mta	*in = r->inner;
+	struct mta_remote_end end;
+	char		*err = NULL;
+	int64_t		 attempt;
+	int		 q;
+
+	if (in->ops->find == NULL)
+		return in->ops->locate(in, id, due_r);
+	if (r->broken)
+		goto fallback;	/* said once, when it broke */
+	frame_begin(&r->req);
+	wire_put_u8(&r->req, OP_LOCATE);
+	wire_put_str(&r->req, id);
+	if (remote_call(r, NULL, NULL, NULL, &end, &err) == -1) {
+		log_err("%s: cannot locate through the scanner: %s", id, err);
+		free(err);
+		goto fallback;
+	}
+	free(end.err);
+	if (end.rc < -1 || end.rc >= in->ops->nqueues) {
+		log_err("the scanner sent a queue that is none: %d; not "
+		    "asking it again", end.rc);
+		remote_break(r);
+		goto fallback;
+	}
+	return in->ops->found(in, id, end.rc, end.arrival, due_r);
+fallback:
+	/* where the file is, by stat: a held one stays held */
+	q = in->ops->find(in, id, 0, &attempt);
+	return in->ops->found(in, id, q, 0, due_r);
+}
+
+/* remote_refresh_begin - the backend's state alone says what is dirty */
+static void
+remote_refresh_begin(struct mta *m, struct index *ix,
+    void (*dirty)(void *, const char *), void *arg)
+{
 	struct mta	*in = remote_of(m)->inner;
 
-	return in->ops->locate(in, id, due_r);
+	in->ops->refresh_begin(in, ix, dirty, arg);
 }
 
 static const char *
@@ -798,8 +854,8 @@ mta_remote_new(struct mta *inner, int fd, pid_t pid,
 	r->ops.watch = io->watch != NULL ? remote_watch : NULL;
 	r->ops.watch_id = io->watch_id != NULL ? remote_watch_id : NULL;
 	r->ops.refresh = io->refresh != NULL ? remote_refresh : NULL;
-	/* a backend with state of its own across refreshes stays whole */
-	r->ops.refresh_begin = NULL;
+	r->ops.refresh_begin = io->refresh_begin != NULL ?
+	    remote_refresh_begin : NULL;
 	r->ops.cache_key = io->cache_key != NULL ? remote_cache_key : NULL;
 	m->ops = &r->ops;
 	m->priv = r;
@@ -953,6 +1009,22 @@ serve_proof(struct serve *s, struct wire_rd *rd)
 	return rc;
 }
 
+/* serve_locate - locate's reading half: the queue, the last attempt */
+static int
+serve_locate(struct serve *s, struct wire_rd *rd)
+{
+	const char	*id;
+	int64_t		 attempt = 0;
+	int		 q;
+
+	id = wire_get_str(rd);
+	if (rd->bad || rd->off != rd->len || !ebb_queue_id_valid(id) ||
+	    s->mta->ops->find == NULL)
+		return -1;
+	q = s->mta->ops->find(s->mta, id, 1, &attempt);
+	return serve_end(s, q, NULL, (time_t)attempt, NULL, NULL, NULL);
+}
+
 static int
 serve_reason(struct serve *s, struct wire_rd *rd)
 {
@@ -1012,6 +1084,9 @@ mta_remote_serve(struct mta *mta, int fd)
 			break;
 		case OP_REASON:
 			rc = serve_reason(&s, &rd);
+			break;
+		case OP_LOCATE:
+			rc = serve_locate(&s, &rd);
 			break;
 		default:
 			rc = -1;

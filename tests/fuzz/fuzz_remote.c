@@ -71,8 +71,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		off += 2;
 		if (n == 0 || n > size - off)
 			break;
-		rc = mta_remote_frame(ix, id, data + off, n, &removed, &end,
-		    &why);
+		rc = mta_remote_frame(ix, id, data + off, n, NULL, &removed,
+		    &end, &why);
 	}
 	if (rc == -1 && why == NULL)
 		abort();

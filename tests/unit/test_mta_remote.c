@@ -388,9 +388,9 @@ test_lying_scanner(void **state)
 	}
 }
 
-/* a proof's result as a scanner sends it: rc, the candidates */
+/* a result as a scanner sends it: rc, the arrival, the candidates */
 static void
-proof_answer(int fd, int rc, const char *const *cand, size_t n)
+answer(int fd, int rc, int64_t arrival, const char *const *cand, size_t n)
 {
 	struct wire_buf	 b = { NULL, 0, 0 };
 	size_t		 i;
@@ -400,7 +400,7 @@ proof_answer(int fd, int rc, const char *const *cand, size_t n)
 	for (i = 0; i < 16; i++)
 		wire_put_u64(&b, 0);
 	wire_put_u8(&b, 0);
-	wire_put_u64(&b, 1765000000);		/* the file's arrival */
+	wire_put_u64(&b, (uint64_t)arrival);
 	wire_put_str(&b, "");
 	wire_put_str(&b, "");
 	wire_put_u32(&b, (uint32_t)n);
@@ -408,6 +408,13 @@ proof_answer(int fd, int rc, const char *const *cand, size_t n)
 		wire_put_bytes(&b, cand[i], strlen(cand[i]));
 	frame(fd, &b);
 	wire_buf_free(&b);
+}
+
+/* a proof's result: rc, the file's arrival, the candidates */
+static void
+proof_answer(int fd, int rc, const char *const *cand, size_t n)
+{
+	answer(fd, rc, 1765000000, cand, n);
 }
 
 static void
@@ -471,6 +478,182 @@ test_proof_answers(void **state)
 	proof_search_free(&ps);
 }
 
+/* --------------------------------------------------------------------- */
+/* a backend with state of its own in the parent (Sendmail's split) */
+
+static const struct mta_queue split_queues[] = {
+	{ "running", MSG_ROLE_LEAVING }, { "queue", MSG_ROLE_WAITING },
+	{ "quarantine", MSG_ROLE_HELD },
+};
+
+/* what the parent's half was asked */
+static struct {
+	int		 begun, ended;	/* scanned */
+	int		 finds;		/* find in the parent: read 0 only */
+	int		 find_read;
+	int		 found_q;
+	int64_t		 found_attempt;
+} calls;
+
+/* RUN1 is being delivered: the parent's state says "running" */
+static void
+split_settle(struct mta *m, struct msg *msg)
+{
+	(void)m;
+	if (msg->queue == 1 && strcmp(msg->queue_id, "RUN1") == 0)
+		msg->queue = 0;
+}
+
+static void
+split_scanned(struct mta *m, struct index *ix, int done)
+{
+	(void)m;
+	(void)ix;
+	if (done)
+		calls.ended++;
+	else
+		calls.begun++;
+}
+
+/* the parent's fallback, by stat: the file is in quarantine */
+static int
+split_find(struct mta *m, const char *id, int read, int64_t *attempt_r)
+{
+	(void)m;
+	(void)id;
+	calls.finds++;
+	calls.find_read = read;
+	*attempt_r = 0;
+	return 2;
+}
+
+/* due: asked for at 1000, not attempted since */
+static int
+split_found(struct mta *m, const char *id, int queue, int64_t attempt,
+    int *due_r)
+{
+	(void)m;
+	(void)id;
+	calls.found_q = queue;
+	calls.found_attempt = attempt;
+	*due_r = queue == 1 && attempt < 1000;
+	return queue;
+}
+
+static const struct mta_ops split_ops = {
+	.name = "split",
+	.queues = split_queues,
+	.nqueues = 3,
+	.close = noop_close,
+	.settle = split_settle,
+	.scanned = split_scanned,
+	.find = split_find,
+	.found = split_found,
+};
+
+static struct mta *
+split_proxy(int sp[2])
+{
+	struct mta	*inner;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	inner = xcalloc(1, sizeof(*inner));
+	inner->ops = &split_ops;
+	memset(&calls, 0, sizeof(calls));
+	return mta_remote_new(inner, sp[0], 0, NULL);
+}
+
+static void
+test_split_scan(void **state)
+{
+	struct wire_buf	 b = { NULL, 0, 0 };
+	struct scan_stats st;
+	struct index	*ix = index_new();
+	struct msg	 m;
+	struct mta	*proxy;
+	char		*err = NULL;
+	int		 sp[2];
+
+	(void)state;
+	proxy = split_proxy(sp);
+	wire_put_u8(&b, 1);
+	m = sample("RUN1", NULL, 0, NULL);
+	m.queue = 1;
+	wire_put_msg(&b, &m, NULL);
+	m = sample("WAIT1", NULL, 0, NULL);
+	m.queue = 1;
+	wire_put_msg(&b, &m, NULL);
+	frame(sp[1], &b);
+	wire_buf_free(&b);
+	answer(sp[1], 0, 0, NULL, 0);
+	if (mta_scan(proxy, ix, &st, &err) != 0)
+		fail_msg("scan: %s", err);
+	/* the scanner's backend cannot know RUN1 runs: the parent's says */
+	assert_int_equal(index_lookup(ix, "RUN1")->queue, 0);
+	assert_int_equal(index_lookup(ix, "WAIT1")->queue, 1);
+	assert_int_equal(st.queue[0], 1);
+	assert_int_equal(st.queue[1], 1);
+	assert_int_equal(calls.begun, 1);
+	assert_int_equal(calls.ended, 1);
+	assert_int_equal(calls.finds, 0);
+	index_free(&ix);
+	mta_close(&proxy);
+	close(sp[1]);
+}
+
+static void
+test_split_locate(void **state)
+{
+	struct {
+		const char	*name;
+		int		 rc;		/* the scanner's answer */
+		int64_t		 attempt;
+		int		 closed;	/* the scanner died instead */
+		int		 want, want_due;
+		int		 fallback;	/* located by stat here */
+	} cases[] = {
+		{ "waiting, asked for since", 1, 900, 0, 1, 1, 0 },
+		{ "waiting, attempted since", 1, 1100, 0, 1, 0, 0 },
+		{ "quarantined", 2, 0, 0, 2, 0, 0 },
+		{ "gone", -1, 0, 0, -1, 0, 0 },
+		{ "a queue past the last", 3, 0, 0, 2, 0, 1 },
+		{ "a queue below none", -2, 0, 0, 2, 0, 1 },
+		{ "a scanner that died", 0, 0, 1, 2, 0, 1 },
+	};
+	struct mta	*proxy;
+	size_t		 i;
+	int		 sp[2], got, due;
+
+	(void)state;
+	for (i = 0; i < nitems(cases); i++) {
+		proxy = split_proxy(sp);
+		if (cases[i].closed)
+			close(sp[1]);
+		else
+			answer(sp[1], cases[i].rc, cases[i].attempt, NULL, 0);
+		due = -1;
+		got = mta_locate(proxy, "3F1C2A7B", &due);
+		if (got != cases[i].want || due != cases[i].want_due)
+			fail_msg("%s: %d due %d, want %d due %d",
+			    cases[i].name, got, due, cases[i].want,
+			    cases[i].want_due);
+		/* the parent reads no file: its find, if at all, stats */
+		assert_int_equal(calls.finds, cases[i].fallback);
+		assert_int_equal(calls.find_read, 0);
+		if (!cases[i].fallback)
+			assert_true(calls.found_attempt == cases[i].attempt);
+		if (cases[i].fallback) {
+			/* and asks that scanner no more */
+			got = mta_locate(proxy, "3F1C2A7B", &due);
+			assert_int_equal(got, 2);
+			assert_int_equal(calls.finds, 2);
+		}
+		mta_close(&proxy);
+		if (!cases[i].closed)
+			close(sp[1]);
+	}
+}
+
 int
 main(void)
 {
@@ -480,6 +663,8 @@ main(void)
 		cmocka_unit_test(test_hostile_records),
 		cmocka_unit_test(test_lying_scanner),
 		cmocka_unit_test(test_proof_answers),
+		cmocka_unit_test(test_split_scan),
+		cmocka_unit_test(test_split_locate),
 	};
 
 	signal(SIGPIPE, SIG_IGN);	/* as ebbd: a dead scanner is EPIPE */
