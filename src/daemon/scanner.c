@@ -7,7 +7,10 @@
  *
  *	opens the backend as root (Postfix's settings come from postconf),
  *	becomes the owner of the queue's directories, Postfix's mail_owner,
- *	  the one user that may read the files besides root,
+ *	  the one user that may read the files besides root; when that is
+ *	  root (Sendmail's queue, 0700 root's), it stays uid 0 but gives up
+ *	  every capability for good (sandbox_drop), so that it can read
+ *	  root's files as their owner and do nothing else as root,
  *	sets no_new_privs and a seccomp filter under which a file can be
  *	  opened for reading only (sandbox_scanner), and
  *	answers the parent's scans, refreshes, proofs and reasons until the
@@ -21,10 +24,12 @@
  * lock's, the ledger's in ebbctl) is closed at once.
  * ebbctl's drain, failsafe and adopt start one too when run as root.
  *
- * Only Postfix's direct scan has one. Sendmail's backend keeps state of
- * its own across calls (the delivery runs it starts and their requests),
- * and with [postfix] scan = postqueue the parent reads postqueue's
- * output, not the files: both stay in the parent.
+ * Postfix's direct scan and Sendmail have one. Sendmail's backend keeps
+ * state of its own in the parent (the delivery runs it starts, and when
+ * it asked for each); its scanner's backend has none, and the parent puts
+ * it back (the settle, scanned, find and found ops, mta.h). With
+ * [postfix] scan = postqueue the parent reads postqueue's output, not the
+ * files: that stays in the parent.
  */
 #include "config.h"
 
@@ -50,21 +55,41 @@
 int
 scanner_wanted(const struct config *cfg)
 {
-	return cfg->mta == CONFIG_MTA_POSTFIX &&
-	    cfg->postfix_scan == CONFIG_SCAN_DIRECT;
+	return cfg->mta == CONFIG_MTA_SENDMAIL ||
+	    (cfg->mta == CONFIG_MTA_POSTFIX &&
+	    cfg->postfix_scan == CONFIG_SCAN_DIRECT);
+}
+
+/*
+ * dir_of - dir, allocated; for Sendmail's "/var/spool/mqueue/q*", the
+ * directory the "*" is in
+ */
+static char *
+dir_of(const char *dir)
+{
+	char	*s, *star;
+
+	s = xstrdup(dir);
+	if ((star = strchr(s, '*')) != NULL) {
+		*star = '\0';
+		if ((star = strrchr(s, '/')) != NULL)
+			star[star == s ? 1 : 0] = '\0';
+	}
+	return s;
 }
 
 /*
  * queue_owner - who owns the directories of mta's queues: the first one
- * there of its queues (Postfix: incoming), checked not to be root
+ * there of its queues (Postfix: incoming), else the queue directory
+ * itself (Sendmail's queues are files in it, not directories)
  */
 static int
 queue_owner(struct mta *mta, uid_t *uid_r, gid_t *gid_r, char **err_r)
 {
 	const char	*dir = mta_queue_directory(mta);
 	struct stat	 sb;
-	char		 path[4096];
-	int		 q;
+	char		 path[4096], *top;
+	int		 q, rc;
 
 	for (q = 0; q < mta->ops->nqueues; q++) {
 		snprintf(path, sizeof(path), "%s/%s", dir,
@@ -73,17 +98,62 @@ queue_owner(struct mta *mta, uid_t *uid_r, gid_t *gid_r, char **err_r)
 			break;
 	}
 	if (q == mta->ops->nqueues) {
-		*err_r = xasprintf("%s: no queue directory to read", dir);
-		return -1;
-	}
-	if (sb.st_uid == 0) {
-		*err_r = xasprintf("%s is root's: the scanner would run as "
-		    "root", path);
-		return -1;
+		top = dir_of(dir);
+		rc = stat(top, &sb) == 0 && S_ISDIR(sb.st_mode) ? 0 : -1;
+		free(top);
+		if (rc == -1) {
+			*err_r = xasprintf("%s: no queue directory to read",
+			    dir);
+			return -1;
+		}
 	}
 	*uid_r = sb.st_uid;
 	*gid_r = sb.st_gid;
 	return 0;
+}
+
+/* the directories the scanner may read below */
+struct dirs {
+	char		**v;
+	size_t		 n;
+};
+
+static void
+add_dir(void *arg, const char *dir, int depth)
+{
+	struct dirs	*d = arg;
+
+	(void)depth;
+	d->v = xreallocarray(d->v, d->n + 1, sizeof(*d->v));
+	d->v[d->n++] = dir_of(dir);
+}
+
+/*
+ * confine_reads - Landlock: the queue directory and every directory the
+ * backend watches (Sendmail's queue groups), read only, nothing else.
+ * 1 in place, 0 without Landlock; fatal on failure.
+ */
+static int
+confine_reads(struct mta *mta)
+{
+	struct dirs	 d = { NULL, 0 };
+	char		*err = NULL;
+	size_t		 i;
+	int		 rc;
+
+	add_dir(&d, mta_queue_directory(mta), 0);
+	if (mta->ops->watch != NULL && mta->ops->watch(mta, add_dir, &d,
+	    &err) == -1) {
+		free(err);	/* the scan will say what is wrong */
+		err = NULL;
+	}
+	rc = sandbox_landlock((const char *const *)d.v, d.n, &err);
+	if (rc == -1)
+		log_fatal("scanner: %s", err);
+	for (i = 0; i < d.n; i++)
+		free(d.v[i]);
+	free(d.v);
+	return rc;
 }
 
 /*
@@ -120,7 +190,7 @@ scanner_start(const struct config *cfg, int *lockfd, int *fd_r)
 	uid_t		 uid;
 	gid_t		 gid;
 	pid_t		 pid;
-	int		 sp[2], rc;
+	int		 sp[2], rc, landlock;
 
 	*fd_r = -1;
 	if (!scanner_wanted(cfg))
@@ -151,10 +221,17 @@ scanner_start(const struct config *cfg, int *lockfd, int *fd_r)
 		log_fatal("scanner: %s", err);
 	if (sandbox_drop(uid, gid, &err) == -1)
 		log_fatal("scanner: %s", err);
+	landlock = confine_reads(mta);
+	if (landlock == 0 && uid == 0)
+		log_warn("scanner: the kernel has no Landlock: the scanner "
+		    "of a queue only root may read could read any of root's "
+		    "files (the proof key among them) if taken over");
 	if ((rc = sandbox_scanner(&err)) == -1)
 		log_fatal("scanner: sandbox: %s", err);
-	log_debug("scanner: uid %ld, no_new_privs%s", (long)uid, rc == 1 ?
-	    ", seccomp filter" : " (built without libseccomp)");
+	log_debug("scanner: uid %ld%s, no_new_privs%s%s", (long)uid,
+	    uid == 0 ? " without capabilities" : "", rc == 1 ?
+	    ", seccomp filter" : " (built without libseccomp)",
+	    landlock ? ", reads confined to the queue" : "");
 	rc = mta_remote_serve(mta, sp[1]);
 	mta_close(&mta);
 	_exit(rc == 0 ? 0 : 1);

@@ -74,3 +74,53 @@ st_ge() {
 st_eq() {
 	[ "$(st "$1" 2>/dev/null)" = "$2" ]
 }
+
+# queue_opens SPOOL TRACE - the opens of an strace trace: files elsewhere,
+# directories of the queue, and not one file below SPOOL (a physical path:
+# each is printed, and false); the last line counts the opens. Paths the
+# trace shows relative were opened against a queue directory's
+# descriptor (the backends open nothing else by a relative path).
+queue_opens() {
+	perl -ne '
+		BEGIN { ($spool) = @ARGV; shift @ARGV; $n = 0; $bad = 0 }
+		next unless /^open(at2?)?\((\w+, )?"([^"]*)", ([^,)]*)/;
+		my ($path, $flags) = ($3, $4);
+		$n++;
+		next if $flags =~ /O_DIRECTORY/;
+		if ($path =~ m{^\Q$spool\E/} || $path !~ m{^/}) {
+			print "opened $path ($flags)\n";
+			$bad++;
+		}
+		END { print "$n opens\n"; exit($bad ? 1 : 0) }
+	    ' "$1" "$2"
+}
+
+# no_queue_opens SPOOL TRACE NAME [SEEN] - a test: NAME, traced into
+# TRACE, opened no file below SPOOL (queue_opens), and the trace shows
+# it opened a path matching SEEN (that the right process was traced)
+no_queue_opens() {
+	if queue_opens "$1" "$2" >"$2.opens" 2>&1 &&
+	    { [ -z "$4" ] || grep -q "$4" "$2"; }; then
+		ok "$3 opened no queue file ($(tail -n 1 "$2.opens"))"
+	else
+		not_ok "$3 opened no queue file" "$(head -n 10 "$2.opens")"
+	fi
+}
+
+# confined_as UID PARENT - "uid-ok no_new_privs seccomp-mode" of the
+# process named ebbd under PARENT that runs as UID (all of real,
+# effective, saved), with a fourth field for UID 0: its effective,
+# permitted and bounding capability sets, ORed (0 when it has none)
+confined_as() {
+	for _c in $(pgrep -P "$2" -x ebbd); do
+		_got=$(awk -v u="$1" '
+			/^Uid:/ { uid = ($2 == u && $3 == u && $4 == u) }
+			/^Cap(Eff|Prm|Bnd):/ { if ($2 !~ /^0+$/) caps = 1 }
+			/^NoNewPrivs:/ { nnp = $2 }
+			/^Seccomp:/ { sc = $2 }
+			END { if (uid) print 1, nnp, sc (u == 0 ? " " caps + 0 : "") }' \
+			"/proc/$_c/status" 2>/dev/null)
+		[ -n "$_got" ] && echo "$_got" && return
+	done
+	echo "no process of ebbd under $2 runs as uid $1"
+}

@@ -134,20 +134,10 @@ fi
 # filter; and so is the scanner, as Postfix's mail_owner (the queue's)
 want=0
 grep -q '^#define HAVE_SECCOMP 1' "$top_builddir/config.h" && want=2
-confined() {	# confined USER: "uid-ok nnp seccomp" of ebbd's child as USER
-	for c in $(pgrep -P "$(cat "$T/ebbd.pid")" ebbd); do
-		got=$(awk -v u="$(id -u "$1")" '
-			/^Uid:/ { uid = ($2 == u && $3 == u && $4 == u) }
-			/^NoNewPrivs:/ { nnp = $2 }
-			/^Seccomp:/ { sc = $2 }
-			END { if (uid) print 1, nnp, sc }' "/proc/$c/status" \
-			2>/dev/null)
-		[ -n "$got" ] && echo "$got" && return
-	done
-	echo "no process of ebbd runs as $1"
-}
-is "$(confined ebb)" "1 1 $want" "the child runs as ebb with no_new_privs and seccomp mode $want"
-is "$(confined "$(stat -c %U "$PF_SPOOL/deferred")")" "1 1 $want" \
+is "$(confined_as "$(id -u ebb)" "$(cat "$T/ebbd.pid")")" "1 1 $want" \
+    "the child runs as ebb with no_new_privs and seccomp mode $want"
+is "$(confined_as "$(stat -c %u "$PF_SPOOL/deferred")" \
+    "$(cat "$T/ebbd.pid")")" "1 1 $want" \
     "the scanner runs as the queue's owner with no_new_privs and seccomp mode $want"
 
 # 14: SIGTERM stops it within 5 s and removes the socket

@@ -10,13 +10,7 @@ require_cmd smtp-sink perl
 
 tap_plan 5
 N=80
-sm_create
-mkdir -p "$T/sink"
-chown postfix "$T/sink"
-sm_submit $N || bail_out "submission failed"
-sm_attempt
-wait_for 10 sm_count_is $N qf || bail_out "expected $N qf, have $(sm_count qf)"
-sm_age_all 388800 || bail_out "aging the backlog failed"
+sm_backlog $N
 sink_start -d "$T/sink/%M." || bail_out "smtp-sink did not start"
 sm_relay sink || bail_out "m4 failed"
 sm_ebb_config '[drain]' 'max_rate = 1000' 'increase = 1000'

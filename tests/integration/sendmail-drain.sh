@@ -13,18 +13,7 @@ require_cmd smtp-sink perl
 tap_plan 11
 N=60
 ADMIN_REASON="held by the postmaster"
-sm_create
-mkdir -p "$T/sink"
-chown postfix "$T/sink"
-sm_submit $N || bail_out "submission failed"
-sm_attempt
-wait_for 10 sm_count_is $N qf || bail_out "expected $N qf, have $(sm_count qf)"
-ADMIN=$(sm_ids qf | head -2)
-for id in $ADMIN; do
-	sm_run "-Q$ADMIN_REASON" "-qI$id" >/dev/null 2>&1
-done
-sm_count_is 2 hf || bail_out "admin quarantine failed"
-sm_age_all 388800 || bail_out "aging the backlog failed"
+sm_backlog $N 2
 sm_ebb_config '[drain]' 'max_rate = 1000' 'increase = 1000'
 
 admin_untouched() {

@@ -13,15 +13,7 @@ require_cmd smtp-sink jq perl useradd curl
 tap_plan 7
 N=40
 ebb_user
-sm_create
-mkdir -p "$T/sink"
-chown postfix "$T/sink"
-sm_submit $N || bail_out "submission failed"
-sm_attempt
-wait_for 10 sm_count_is $N qf || bail_out "expected $N qf, have $(sm_count qf)"
-ADMIN=$(sm_ids qf | head -1)
-sm_run "-Qheld by the postmaster" "-qI$ADMIN" >/dev/null 2>&1
-sm_age_all 388800 || bail_out "aging the backlog failed"
+sm_backlog $N 1
 sink_start -d "$T/sink/%M." || bail_out "smtp-sink did not start"
 sm_relay sink || bail_out "m4 failed"
 HTTP_PORT=$(free_port)

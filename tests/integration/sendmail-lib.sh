@@ -144,6 +144,28 @@ EOF
 	SM_RELAY=closed
 }
 
+# sm_backlog N [ADMINS] - sm_create, then a backlog: N messages submitted
+# and tried once (deferred: no relay listens yet), the first ADMINS of
+# them (default 0; their ids in $ADMIN) quarantined by the administrator
+# with the reason $ADMIN_REASON ("held by the postmaster"), every one
+# aged 4.5 days; and $T/sink for a sink's files
+sm_backlog() {
+	sm_create
+	mkdir -p "$T/sink"
+	chown postfix "$T/sink"
+	sm_submit "$1" || bail_out "submission failed"
+	sm_attempt
+	wait_for 10 sm_count_is "$1" qf ||
+	    bail_out "expected $1 qf, have $(sm_count qf)"
+	ADMIN=$(sm_ids qf | head -n "${2:-0}")
+	for _id in $ADMIN; do
+		sm_run "-Q${ADMIN_REASON:-held by the postmaster}" "-qI$_id" \
+		    >/dev/null 2>&1
+	done
+	sm_count_is "${2:-0}" hf || bail_out "admin quarantine failed"
+	sm_age_all 388800 || bail_out "aging the backlog failed"
+}
+
 # sm_run - sendmail -C $SM_CF ARGS...
 sm_run() {
 	"$SM_BIN" -C "$SM_CF" "$@"

@@ -13,7 +13,7 @@
 require_sendmail
 require_cmd jq perl smtp-sink
 
-tap_plan 19
+tap_plan 20
 sm_create
 sink_start || bail_out "smtp-sink did not start"
 sm_submit 12 || bail_out "submission failed"
@@ -169,3 +169,15 @@ is "$(jq -r .queue_id "$T/layout.json" | sort)" \
     "QueueDirectory q*, a queue group and qf/ subdirectories are all read"
 is "$(jq -r 'select(.size == 0) | .queue_id' "$T/layout.json")" "" \
     "the size comes from the df file, in df/ too"
+
+# 20: the same layouts read by the scanner process that ebbctl drain,
+# run as root, starts (issue 9): uid 0 without capabilities, reading only
+# below the directories the .cf names, the parent of "q*" among them. It
+# sees all six and parks them; one is released.
+"$EBBCTL" -c "$EBB_CONF" drain -v --limit 1 >"$T/layout.drain" 2>&1
+if grep -q 'total=6 .*parked=5' "$T/layout.drain"; then
+	ok "ebbctl drain as root reads every layout through its scanner"
+else
+	not_ok "ebbctl drain as root reads every layout through its scanner" \
+	    "$(tail -n 5 "$T/layout.drain")"
+fi
