@@ -180,6 +180,38 @@ milter_dirs(const struct config *cfg, const struct passwd *pw)
 }
 
 /*
+ * child_landlock - confine the child's files (sandbox_landlock_child):
+ * it writes only the milter's client state and its unix socket. 1 in
+ * place, 0 without Landlock; fatal on failure.
+ */
+static int
+child_landlock(const struct config *cfg)
+{
+	const char	*path = NULL;
+	char		*state = NULL, *sock = NULL, *slash, *err = NULL;
+	int		 rc;
+
+	if (cfg->milter_enable) {
+		state = xasprintf("%s/%s", cfg->state_directory,
+		    CLIENT_LIMIT_DIR);
+		path = config_milter_socket_path(cfg->milter_socket);
+	}
+	if (path != NULL) {
+		sock = xstrdup(path);
+		if ((slash = strrchr(sock, '/')) == NULL) {
+			free(sock);	/* relative: below "/", the child's cwd */
+			sock = xstrdup("/");
+		} else
+			slash[slash == sock ? 1 : 0] = '\0';
+	}
+	if ((rc = sandbox_landlock_child(state, sock, &err)) == -1)
+		log_fatal("sandbox: %s", err);
+	free(state);
+	free(sock);
+	return rc;
+}
+
+/*
  * control_listen - the control socket, made with its owner and mode in
  * place: mode 0660, root and gid when has_group, else 0600 (root only).
  *
@@ -281,7 +313,7 @@ main(int argc, char **argv)
 	char		*err;
 	gid_t		 gid = 0;
 	pid_t		 pid, scanner;
-	int		 scanfd;
+	int		 scanfd, landlock;
 	int		 ch, foreground = 0, check = 0, verbose = 0, rc;
 	int		 sp[2], hp[2] = { -1, -1 }, listenfd, lockfd = -1;
 	struct http	*http;
@@ -395,10 +427,12 @@ main(int argc, char **argv)
 		ledger_unlock(&lockfd);
 		drop_privileges(pw);
 		/* before the milter's and libevent's threads exist */
+		landlock = child_landlock(cfg);
 		if ((rc = sandbox_child(&err)) == -1)
 			log_fatal("sandbox: %s", err);
-		log_debug("sandbox: no_new_privs%s", rc == 1 ?
-		    ", seccomp filter" : " (built without libseccomp)");
+		log_debug("sandbox: no_new_privs%s%s", rc == 1 ?
+		    ", seccomp filter" : " (built without libseccomp)",
+		    landlock ? ", Landlock" : "");
 		child_limits(cfg, &lim);
 		child_milter_init(cfg, &key);	/* keeps them when enabled */
 		OPENSSL_cleanse(&key, sizeof(key));

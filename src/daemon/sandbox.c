@@ -31,11 +31,18 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include <linux/capability.h>
 #ifdef HAVE_LINUX_LANDLOCK_H
 #include <linux/landlock.h>
+/* Linux 6.2's, not in 6.1's header: a truncate needs it once handled */
+#define LANDLOCK_TRUNCATE	(1ULL << 14)
+/* the rights a rule for a path that is not a directory may grant */
+#define LANDLOCK_FILE_RIGHTS	(LANDLOCK_ACCESS_FS_EXECUTE | \
+	LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_READ_FILE | \
+	LANDLOCK_TRUNCATE)
 #endif
 #include <linux/securebits.h>
 
@@ -336,22 +343,66 @@ landlock_rights(int abi)
 	    LANDLOCK_ACCESS_FS_MAKE_SYM;
 	if (abi >= 2)
 		r |= LANDLOCK_ACCESS_FS_REFER;
-	if (abi >= 3)		/* TRUNCATE: not in Linux 6.1's header */
-		r |= 1ULL << 14;
+	if (abi >= 3)
+		r |= LANDLOCK_TRUNCATE;
 	return r;
 }
 
+/*
+ * landlock_add - a rule for path: access, cut to the rights a file can
+ * have when it is not a directory (/dev/urandom), and to those the
+ * ruleset handles; a path that does not exist, or that the process
+ * cannot reach (a directory on the way it may not search), needs none
+ */
+static int
+landlock_add(int rfd, const char *path, uint64_t access, uint64_t handled,
+    char **err_r)
+{
+	struct landlock_path_beneath_attr pb;
+	struct stat	 sb;
+	int		 fd;
+
+	if ((fd = open(path, O_PATH | O_CLOEXEC)) == -1) {
+		if (errno == ENOENT || errno == EACCES)
+			return 0;
+		*err_r = xasprintf("landlock: %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &sb) == -1) {
+		*err_r = xasprintf("landlock: %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	memset(&pb, 0, sizeof(pb));
+	pb.allowed_access = access & handled;
+	if (!S_ISDIR(sb.st_mode))
+		pb.allowed_access &= LANDLOCK_FILE_RIGHTS;
+	pb.parent_fd = fd;
+	if (syscall(SYS_landlock_add_rule, rfd, LANDLOCK_RULE_PATH_BENEATH,
+	    &pb, 0) == -1) {
+		*err_r = xasprintf("landlock: %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
 #endif
 
 int
-sandbox_landlock(const char *const *dirs, size_t n, char **err_r)
+sandbox_landlock(const char *const *rd, size_t nrd, const char *const *wr,
+    size_t nwr, char **err_r)
 {
 #ifdef HAVE_LINUX_LANDLOCK_H
 	struct landlock_ruleset_attr attr;
-	struct landlock_path_beneath_attr pb;
+	const uint64_t	 read = LANDLOCK_ACCESS_FS_READ_FILE |
+	    LANDLOCK_ACCESS_FS_READ_DIR;
+	const uint64_t	 write = read | LANDLOCK_ACCESS_FS_WRITE_FILE |
+	    LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SOCK |
+	    LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_TRUNCATE;
 	size_t		 i;
 	long		 abi;
-	int		 rfd, fd;
+	int		 rfd, rc = 0;
 
 	abi = syscall(SYS_landlock_create_ruleset, NULL, 0,
 	    LANDLOCK_CREATE_RULESET_VERSION);
@@ -364,40 +415,52 @@ sandbox_landlock(const char *const *dirs, size_t n, char **err_r)
 		*err_r = xasprintf("landlock: %s", strerror(errno));
 		return -1;
 	}
-	for (i = 0; i < n; i++) {
-		if ((fd = open(dirs[i], O_PATH | O_DIRECTORY | O_CLOEXEC)) ==
-		    -1) {
-			*err_r = xasprintf("landlock: %s: %s", dirs[i],
-			    strerror(errno));
-			close(rfd);
-			return -1;
-		}
-		memset(&pb, 0, sizeof(pb));
-		pb.allowed_access = LANDLOCK_ACCESS_FS_READ_FILE |
-		    LANDLOCK_ACCESS_FS_READ_DIR;
-		pb.parent_fd = fd;
-		if (syscall(SYS_landlock_add_rule, rfd,
-		    LANDLOCK_RULE_PATH_BENEATH, &pb, 0) == -1) {
-			*err_r = xasprintf("landlock: %s: %s", dirs[i],
-			    strerror(errno));
-			close(fd);
-			close(rfd);
-			return -1;
-		}
-		close(fd);
-	}
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
-	    syscall(SYS_landlock_restrict_self, rfd, 0) == -1) {
+	for (i = 0; rc == 0 && i < nrd; i++)
+		rc = landlock_add(rfd, rd[i], read, attr.handled_access_fs,
+		    err_r);
+	for (i = 0; rc == 0 && i < nwr; i++)
+		rc = landlock_add(rfd, wr[i], write, attr.handled_access_fs,
+		    err_r);
+	if (rc == 0 && (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
+	    syscall(SYS_landlock_restrict_self, rfd, 0) == -1)) {
 		*err_r = xasprintf("landlock: %s", strerror(errno));
-		close(rfd);
-		return -1;
+		rc = -1;
 	}
 	close(rfd);
-	return 1;
+	return rc == 0 ? 1 : -1;
 #else
-	(void)dirs;
-	(void)n;
+	(void)rd;
+	(void)nrd;
+	(void)wr;
+	(void)nwr;
 	(void)err_r;
 	return 0;
 #endif
+}
+
+int
+sandbox_landlock_child(const char *state_dir, const char *socket_dir,
+    char **err_r)
+{
+	/*
+	 * what the libraries read as they go (resolv.conf, host.conf,
+	 * localtime and the zone it links to, openssl.cnf, NSS modules);
+	 * a sanitizer build also reads /proc/self/maps and runs its
+	 * symbolizer
+	 */
+	static const char *const rd[] = {
+		"/etc", "/usr", "/lib", "/lib64", "/dev/urandom",
+#ifdef SANDBOX_ASAN
+		"/proc",
+#endif
+	};
+	const char	*wr[3];
+	size_t		 n = 0;
+
+	wr[n++] = "/dev/null";
+	if (state_dir != NULL)
+		wr[n++] = state_dir;
+	if (socket_dir != NULL)
+		wr[n++] = socket_dir;
+	return sandbox_landlock(rd, nitems(rd), wr, n, err_r);
 }

@@ -52,14 +52,29 @@ int	sandbox_child(char **err_r);
 int	sandbox_scanner(char **err_r);
 
 /*
- * sandbox_landlock - let the calling process (the scanner) read files and
- * list directories below dirs[0..n) only, for good, and nothing else in
- * the filesystem: no other read, no write, no execute (Landlock; stat
- * and what is open already are not affected). So a scanner taken over
- * cannot read the proof key, even one that stays uid 0. Sets
- * no_new_privs. 1 when in place, 0 when the kernel has no Landlock, -1
- * and *err_r (allocated) on failure.
+ * sandbox_landlock - let the calling process read files and list
+ * directories below rd[0..nrd) only, and also write, create, rename and
+ * remove files and make sockets below wr[0..nwr), for good; nothing else
+ * in the filesystem: no other read, no write, no execute (Landlock; stat
+ * and what is open already are not affected). A path that does not
+ * exist, or that the process cannot reach, is skipped; one that is not a
+ * directory gets a file's rights only. Sets no_new_privs. 1 when in place, 0 when the kernel has no
+ * Landlock, -1 and *err_r (allocated) on failure.
+ *
+ * The scanner reads below the queue's directories only: taken over, it
+ * cannot read the proof key, even as a uid 0 without capabilities.
  */
-int	sandbox_landlock(const char *const *dirs, size_t n, char **err_r);
+int	sandbox_landlock(const char *const *rd, size_t nrd,
+	    const char *const *wr, size_t nwr, char **err_r);
+
+/*
+ * sandbox_landlock_child - the child's: read /etc, /usr and the libraries
+ * (what resolv.conf, localtime, openssl.cnf and NSS need), /dev/urandom;
+ * write below state_dir (the milter's client state) and socket_dir (the
+ * milter's unix socket), each NULL for none, and /dev/null. As
+ * sandbox_landlock.
+ */
+int	sandbox_landlock_child(const char *state_dir, const char *socket_dir,
+	    char **err_r);
 
 #endif

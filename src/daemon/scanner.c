@@ -147,7 +147,8 @@ confine_reads(struct mta *mta)
 		free(err);	/* the scan will say what is wrong */
 		err = NULL;
 	}
-	rc = sandbox_landlock((const char *const *)d.v, d.n, &err);
+	rc = sandbox_landlock((const char *const *)d.v, d.n, NULL, 0,
+	    &err);
 	if (rc == -1)
 		log_fatal("scanner: %s", err);
 	for (i = 0; i < d.n; i++)

@@ -424,7 +424,7 @@ run_landlock(void)
 	char		 path[128], *err = NULL;
 	int		 fd;
 
-	if (sandbox_landlock(dirs, 1, &err) != 1) {
+	if (sandbox_landlock(dirs, 1, NULL, 0, &err) != 1) {
 		fprintf(stderr, "landlock: %s\n", err != NULL ? err : "none");
 		return 99;
 	}
