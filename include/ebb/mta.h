@@ -180,6 +180,15 @@ struct mta_ops {
 			    void (*dirty)(void *arg, const char *id),
 			    void *arg);
 	/*
+	 * refresh_many: refresh ids[0..n) (dirs[i] as refresh's dir, NULL
+	 * when none), as n refresh calls would, for a backend that does it
+	 * cheaper in one (ebbd's scanner: one round trip per batch, not per
+	 * id). Optional: NULL calls refresh n times.
+	 */
+	int		(*refresh_many)(struct mta *, struct index *,
+			    const char *const *ids, const char *const *dirs,
+			    size_t n, struct scan_stats *, char **err_r);
+	/*
 	 * cache_key: what the fields a scan derives depend on besides the
 	 * files (Postfix: the queue lifetimes), as a string into buf; -1
 	 * when it cannot tell. NULL: the backend's index is never cached.
@@ -306,6 +315,10 @@ int		 mta_watch(struct mta *, void (*fn)(void *, const char *, int),
 		    void *arg, char **err_r);
 int		 mta_watch_id(struct mta *, const char *name,
 		    char id_r[MSG_QUEUE_ID_MAX]);
+/* mta_refresh_many - the refresh_many op, or refresh for each id */
+int		 mta_refresh_many(struct mta *, struct index *,
+		    const char *const *ids, const char *const *dirs, size_t n,
+		    struct scan_stats *, char **err_r);
 int		 mta_refresh(struct mta *, struct index *, const char *id,
 		    const char *dir, struct scan_stats *, char **err_r);
 void		 mta_refresh_begin(struct mta *, struct index *,

@@ -32,7 +32,10 @@
  * uint32 length and that many bytes. A request is one frame, an op byte
  * and its arguments; the answer is zero or more frames of messages (or
  * one "gone") and a last frame with the result, the scan's counts and an
- * error text.
+ * error text. The scanner answers requests in the order they came, so
+ * the live index's refreshes go in batches (refresh_many, mta.h): up to
+ * MTA_REMOTE_PIPELINE requests written at once, then their answers read,
+ * one round trip per batch instead of one per id.
  */
 #ifndef EBB_MTA_REMOTE_H
 #define EBB_MTA_REMOTE_H
@@ -54,6 +57,8 @@ struct mta;
 							   holds, then is sent */
 #define MTA_REMOTE_TIMEOUT	600	/* seconds of silence allowed */
 #define MTA_REMOTE_REASON_MAX	1024	/* bytes of a reason answered */
+#define MTA_REMOTE_PIPELINE	64	/* refreshes asked before reading */
+#define MTA_REMOTE_PIPELINE_BYTES (8U * 1024)	/* nor more bytes of them */
 
 /* a growing buffer that records are encoded into */
 struct wire_buf {

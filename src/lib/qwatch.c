@@ -544,17 +544,23 @@ qwatch_apply(struct qwatch *q, struct index *ix, struct scan_stats *st,
     char **err_r)
 {
 	struct msg	**v;
-	const char	*dir;
+	const char	**ids, **dirs;
 	size_t		 i, n;
-	int		 rc = 0;
+	int		 rc;
 
 	mta_refresh_begin(q->mta, ix, qwatch_dirty_cb, q);
 	v = index_collect(q->dirty, &n);
-	for (i = 0; i < n && rc == 0; i++) {
-		dir = v[i]->arrival_time > 0 && (size_t)v[i]->arrival_time <=
-		    q->ndirs ? q->dirs[v[i]->arrival_time - 1].path : NULL;
-		rc = mta_refresh(q->mta, ix, v[i]->queue_id, dir, st, err_r);
+	ids = xreallocarray(NULL, MAXIMUM(n, 1), sizeof(*ids));
+	dirs = xreallocarray(NULL, MAXIMUM(n, 1), sizeof(*dirs));
+	for (i = 0; i < n; i++) {
+		ids[i] = v[i]->queue_id;
+		dirs[i] = v[i]->arrival_time > 0 &&
+		    (size_t)v[i]->arrival_time <= q->ndirs ?
+		    q->dirs[v[i]->arrival_time - 1].path : NULL;
 	}
+	rc = mta_refresh_many(q->mta, ix, ids, dirs, n, st, err_r);
+	free(ids);
+	free(dirs);
 	free(v);
 	if (rc == 0) {
 		q->st.refreshed += n;

@@ -376,6 +376,33 @@ mta_refresh(struct mta *m, struct index *ix, const char *id, const char *dir,
 	return m->ops->refresh(m, ix, id, dir, st, err_r);
 }
 
+int
+mta_refresh_many(struct mta *m, struct index *ix, const char *const *ids,
+    const char *const *dirs, size_t n, struct scan_stats *st, char **err_r)
+{
+	const char	**vi, **vd;
+	size_t		 i, k = 0;
+	int		 rc = 0;
+
+	/* as mta_refresh: an id that is none is no one's, and skipped */
+	vi = xreallocarray(NULL, MAXIMUM(n, 1), sizeof(*vi));
+	vd = xreallocarray(NULL, MAXIMUM(n, 1), sizeof(*vd));
+	for (i = 0; i < n; i++)
+		if (ebb_queue_id_valid(ids[i]) &&
+		    strlen(ids[i]) < MSG_QUEUE_ID_MAX) {
+			vi[k] = ids[i];
+			vd[k++] = dirs[i];
+		}
+	if (m->ops->refresh_many != NULL)
+		rc = m->ops->refresh_many(m, ix, vi, vd, k, st, err_r);
+	else
+		for (i = 0; i < k && rc == 0; i++)
+			rc = m->ops->refresh(m, ix, vi[i], vd[i], st, err_r);
+	free(vi);
+	free(vd);
+	return rc;
+}
+
 void
 mta_refresh_begin(struct mta *m, struct index *ix,
     void (*dirty)(void *, const char *), void *arg)

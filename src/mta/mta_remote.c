@@ -536,28 +536,18 @@ remote_break(struct remote *r)
 }
 
 /*
- * remote_call - send the request in r->req; apply the frames of the
- * answer (mta_remote_frame). 0 with *end filled, or -1 and *err_r when
- * the scanner cannot be asked or answers wrong: the proxy is then broken
- * for good, closes the socket and kills the scanner, and ebbd, seeing it
- * gone, stops.
+ * remote_answer - read the frames of one answer and apply them
+ * (mta_remote_frame): 0 with *end filled, or -1 and *err_r when the
+ * scanner answers wrong or not at all: the proxy is then broken
  */
 static int
-remote_call(struct remote *r, struct index *ix, const char *id,
+remote_answer(struct remote *r, struct index *ix, const char *id,
     size_t *removed_r, struct mta_remote_end *end, char **err_r)
 {
 	const char	*why = NULL;
 	int		 rc;
 
 	memset(end, 0, sizeof(*end));
-	if (r->broken) {
-		*err_r = xstrdup("the scanner process is gone");
-		return -1;
-	}
-	if (frame_send(r->fd, &r->req) == -1) {
-		*err_r = xasprintf("the scanner: %s", strerror(errno));
-		goto broken;
-	}
 	do {
 		if (frame_recv(r->fd, &r->in, MTA_REMOTE_TIMEOUT) == -1) {
 			*err_r = xasprintf("the scanner: %s", errno == 0 ?
@@ -574,6 +564,30 @@ remote_call(struct remote *r, struct index *ix, const char *id,
 broken:
 	remote_break(r);
 	return -1;
+}
+
+/*
+ * remote_call - send the request in r->req; apply the frames of the
+ * answer (remote_answer). 0 with *end filled, or -1 and *err_r when the
+ * scanner cannot be asked or answers wrong: the proxy is then broken for
+ * good, closes the socket and kills the scanner, and ebbd, seeing it
+ * gone, stops.
+ */
+static int
+remote_call(struct remote *r, struct index *ix, const char *id,
+    size_t *removed_r, struct mta_remote_end *end, char **err_r)
+{
+	memset(end, 0, sizeof(*end));
+	if (r->broken) {
+		*err_r = xstrdup("the scanner process is gone");
+		return -1;
+	}
+	if (frame_send(r->fd, &r->req) == -1) {
+		*err_r = xasprintf("the scanner: %s", strerror(errno));
+		remote_break(r);
+		return -1;
+	}
+	return remote_answer(r, ix, id, removed_r, end, err_r);
 }
 
 static int
@@ -607,36 +621,91 @@ remote_scan(struct mta *m, struct index *ix, struct scan_stats *st,
 	return 0;
 }
 
+/* put_refresh - one refresh request, appended to b as a whole frame */
+static void
+put_refresh(struct wire_buf *b, const char *id, const char *dir)
+{
+	size_t		 at = b->len;
+	uint32_t	 n;
+
+	wire_put_u32(b, 0);
+	wire_put_u8(b, OP_REFRESH);
+	wire_put_str(b, id);
+	wire_put_u8(b, dir != NULL);
+	wire_put_str(b, dir != NULL ? dir : "");
+	n = (uint32_t)(b->len - at - 4);
+	memcpy(b->p + at, &n, sizeof(n));
+}
+
+/*
+ * remote_refresh_many - the refreshes of a batch of ids, asked at once and
+ * answered in order: one round trip per MTA_REMOTE_PIPELINE ids, not one
+ * per id. A batch's requests are few bytes, so that writing them never
+ * waits for the scanner, which may be waiting for its answers to be read.
+ * A refresh that fails fails the call, once the rest of its batch is read.
+ */
+static int
+remote_refresh_many(struct mta *m, struct index *ix, const char *const *ids,
+    const char *const *dirs, size_t n, struct scan_stats *st, char **err_r)
+{
+	struct remote	*r = remote_of(m);
+	struct mta_remote_end end;
+	char		*fail = NULL;
+	size_t		 i, j, k, removed;
+
+	if (r->broken) {
+		*err_r = xstrdup("the scanner process is gone");
+		return -1;
+	}
+	for (i = 0; i < n && fail == NULL; i += k) {
+		r->req.len = 0;
+		for (k = 0; i + k < n && k < MTA_REMOTE_PIPELINE &&
+		    r->req.len < MTA_REMOTE_PIPELINE_BYTES; k++)
+			put_refresh(&r->req, ids[i + k], dirs[i + k]);
+		if (write_all(r->fd, r->req.p, r->req.len) == -1) {
+			*err_r = xasprintf("the scanner: %s", strerror(errno));
+			remote_break(r);
+			return -1;
+		}
+		for (j = 0; j < k; j++) {
+			removed = 0;
+			if (remote_answer(r, ix, ids[i + j], &removed, &end,
+			    err_r) == -1) {
+				free(fail);
+				return -1;
+			}
+			if (end.rc != 0) {
+				if (fail == NULL)
+					fail = end.err != NULL ? end.err :
+					    xstrdup("the scanner's refresh "
+					    "failed");
+				else
+					free(end.err);
+				continue;
+			}
+			free(end.err);
+			st->files += end.st.files;
+			st->parsed += end.st.parsed;
+			st->unchanged += end.st.unchanged;
+			st->incomplete += end.st.incomplete;
+			st->vanished += end.st.vanished;
+			st->corrupt += end.st.corrupt;
+			st->unreadable += end.st.unreadable;
+			st->removed += removed;
+		}
+	}
+	if (fail != NULL) {
+		*err_r = fail;
+		return -1;
+	}
+	return 0;
+}
+
 static int
 remote_refresh(struct mta *m, struct index *ix, const char *id,
     const char *dir, struct scan_stats *st, char **err_r)
 {
-	struct remote	*r = remote_of(m);
-	struct mta_remote_end end;
-	size_t		 removed = 0;
-
-	frame_begin(&r->req);
-	wire_put_u8(&r->req, OP_REFRESH);
-	wire_put_str(&r->req, id);
-	wire_put_u8(&r->req, dir != NULL);
-	wire_put_str(&r->req, dir != NULL ? dir : "");
-	if (remote_call(r, ix, id, &removed, &end, err_r) == -1)
-		return -1;
-	if (end.rc != 0) {
-		*err_r = end.err != NULL ? end.err :
-		    xstrdup("the scanner's refresh failed");
-		return -1;
-	}
-	free(end.err);
-	st->files += end.st.files;
-	st->parsed += end.st.parsed;
-	st->unchanged += end.st.unchanged;
-	st->incomplete += end.st.incomplete;
-	st->vanished += end.st.vanished;
-	st->corrupt += end.st.corrupt;
-	st->unreadable += end.st.unreadable;
-	st->removed += removed;
-	return 0;
+	return remote_refresh_many(m, ix, &id, &dir, 1, st, err_r);
 }
 
 static int
@@ -854,6 +923,8 @@ mta_remote_new(struct mta *inner, int fd, pid_t pid,
 	r->ops.watch = io->watch != NULL ? remote_watch : NULL;
 	r->ops.watch_id = io->watch_id != NULL ? remote_watch_id : NULL;
 	r->ops.refresh = io->refresh != NULL ? remote_refresh : NULL;
+	r->ops.refresh_many = io->refresh != NULL ? remote_refresh_many :
+	    NULL;
 	r->ops.refresh_begin = io->refresh_begin != NULL ?
 	    remote_refresh_begin : NULL;
 	r->ops.cache_key = io->cache_key != NULL ? remote_cache_key : NULL;

@@ -10,19 +10,25 @@
  * makes the scan fail, leaves the parent's index unswept, and breaks the
  * proxy for good. A scanner holds no proof key: the proxy checks the
  * candidates it sends, so neither a claimed proof nor a forged header
- * proves a hold, and only a header made with the key does. (
- * test_drain_remote runs the engine's tests through an honest one.) No
- * root, no sleeps.
+ * proves a hold, and only a header made with the key does. A backend
+ * with state in the parent (Sendmail) settles what the scanner read, and
+ * locates through it, falling back to stat when it cannot answer.
+ * Refreshes go in batches, answered in order, each applied to its own id.
+ * (test_drain_remote runs the engine's tests through an honest scanner.)
+ * No root, no sleeps.
  */
 #include "config.h"
 
 #include <sys/socket.h>
+#include <sys/wait.h>
 
+#include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -654,6 +660,141 @@ test_split_locate(void **state)
 	}
 }
 
+/* --------------------------------------------------------------------- */
+/* refreshes asked in batches */
+
+/* never called: only its presence gives the proxy its refreshes */
+static int
+noop_refresh(struct mta *m, struct index *ix, const char *id,
+    const char *dir, struct scan_stats *st, char **err_r)
+{
+	(void)m;
+	(void)ix;
+	(void)id;
+	(void)dir;
+	(void)st;
+	(void)err_r;
+	return -1;
+}
+
+static const struct mta_ops refresh_ops = {
+	.name = "inner",
+	.queues = queues,
+	.nqueues = 2,
+	.close = noop_close,
+	.refresh = noop_refresh,
+};
+
+/* an answer to a refresh of id: 0 the record, 1 "gone", 2 nothing new */
+static void
+refresh_answer(int fd, const char *id, int kind, int rc)
+{
+	struct wire_buf	 b = { NULL, 0, 0 };
+	struct msg	 m = sample(id, NULL, 0, NULL);
+
+	if (kind == 0) {
+		m.queue = 1;
+		wire_put_u8(&b, 1);
+		wire_put_msg(&b, &m, NULL);
+		frame(fd, &b);
+	} else if (kind == 1) {
+		wire_put_u8(&b, 2);
+		wire_put_str(&b, id);
+		frame(fd, &b);
+	}
+	wire_buf_free(&b);
+	answer(fd, rc, 0, NULL, 0);
+}
+
+static void
+test_refresh_pipeline(void **state)
+{
+	enum { N = 150, FAIL = 101, ASKED = 128 };	/* two batches of 64 */
+	char		 idv[N][16], got[MSG_QUEUE_ID_MAX];
+	const char	*ids[N], *dirs[N];
+	struct scan_stats st;
+	struct index	*ix = index_new();
+	struct msg	 m;
+	struct mta	*inner, *proxy;
+	unsigned char	 buf[256];
+	uint32_t	 len;
+	char		*err = NULL;
+	size_t		 i;
+	pid_t		 pid;
+	int		 sp[2], status;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	inner = xcalloc(1, sizeof(*inner));
+	inner->ops = &refresh_ops;
+	proxy = mta_remote_new(inner, sp[0], 0, NULL);
+	for (i = 0; i < N; i++) {
+		snprintf(idv[i], sizeof(idv[i]), "ID%03zu", i);
+		ids[i] = idv[i];
+		dirs[i] = i % 2 ? "/q/deferred/A" : NULL;
+		m = sample(ids[i], NULL, 0, NULL);
+		m.queue = 0;
+		assert_non_null(index_put(ix, &m, NULL));
+	}
+	/*
+	 * the answers, written by a child (more than a socket's buffer
+	 * holds): the batch with FAIL is the last asked; then the answer
+	 * to one more refresh
+	 */
+	if ((pid = fork()) == -1)
+		fail_msg("fork: %s", strerror(errno));
+	if (pid == 0) {
+		for (i = 0; i < ASKED; i++)
+			refresh_answer(sp[1], ids[i], i % 3, i == FAIL);
+		refresh_answer(sp[1], ids[N - 1], 0, 0);
+		_exit(0);
+	}
+	memset(&st, 0, sizeof(st));
+	assert_int_equal(mta_refresh_many(proxy, ix, ids, dirs, N, &st, &err),
+	    -1);
+	assert_non_null(err);
+	free(err);
+	/* asked, in order, each once: the batches up to the failure */
+	for (i = 0; i < ASKED; i++) {
+		assert_int_equal(recv(sp[1], &len, 4, MSG_DONTWAIT), 4);
+		assert_true(len < sizeof(buf));
+		assert_int_equal(recv(sp[1], buf, len, MSG_DONTWAIT),
+		    (ssize_t)len);
+		assert_int_equal(buf[0], 2);		/* OP_REFRESH */
+		memcpy(got, buf + 5, strlen(ids[i]) + 1);
+		assert_string_equal(got, ids[i]);
+		assert_int_equal(buf[5 + strlen(ids[i]) + 1], i % 2);
+	}
+	/* each answer applied to its own id, the failing batch's too */
+	for (i = 0; i < ASKED; i++)
+		switch (i % 3) {
+		case 0:
+			assert_int_equal(index_lookup(ix, ids[i])->queue, 1);
+			break;
+		case 1:
+			assert_null(index_lookup(ix, ids[i]));
+			break;
+		default:
+			assert_int_equal(index_lookup(ix, ids[i])->queue, 0);
+		}
+	/* and no more: the batch after the failure was not asked */
+	assert_int_equal(recv(sp[1], &len, 4, MSG_DONTWAIT), -1);
+	for (i = ASKED; i < N; i++)
+		assert_int_equal(index_lookup(ix, ids[i])->queue, 0);
+	assert_int_equal(st.removed, (ASKED + 1) / 3);
+	/* in step still: the next refresh is answered and taken */
+	err = NULL;
+	if (mta_refresh_many(proxy, ix, &ids[N - 1], &dirs[N - 1], 1, &st,
+	    &err) != 0)
+		fail_msg("after the failure: %s", err);
+	assert_int_equal(index_lookup(ix, ids[N - 1])->queue, 1);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	index_free(&ix);
+	mta_close(&proxy);
+	close(sp[1]);
+}
+
 int
 main(void)
 {
@@ -665,6 +806,7 @@ main(void)
 		cmocka_unit_test(test_proof_answers),
 		cmocka_unit_test(test_split_scan),
 		cmocka_unit_test(test_split_locate),
+		cmocka_unit_test(test_refresh_pipeline),
 	};
 
 	signal(SIGPIPE, SIG_IGN);	/* as ebbd: a dead scanner is EPIPE */
