@@ -7,7 +7,8 @@
  * and a local datagram socket, and nothing that writes, creates,
  * truncates, renames, removes or touches a file, nor a stream socket, nor
  * a UDP one, nor signal another process. Its Landlock ruleset lets it
- * read below the directories it names and nowhere else.
+ * read below the directories it names and nowhere else; the child's lets
+ * it read the system's files and write its client state only.
  */
 #include "config.h"
 
@@ -415,6 +416,16 @@ path_open(const char *dir, const char *name, int flags)
 	return open(path, flags | O_CLOEXEC, 0600);
 }
 
+static int
+rename_in(const char *dir, const char *from, const char *to)
+{
+	char	 a[128], b[128];
+
+	snprintf(a, sizeof(a), "%s/%s", dir, from);
+	snprintf(b, sizeof(b), "%s/%s", dir, to);
+	return rename(a, b);
+}
+
 /* run_landlock - exit 0, or 100 + the number of the case that failed */
 static int
 run_landlock(void)
@@ -451,8 +462,12 @@ run_landlock(void)
 	return 0;
 }
 
+/*
+ * landlock_case - ok_dir and no_dir, each with a file f; fn run in a
+ * forked process, its exit status checked; the directories removed
+ */
 static void
-test_landlock(void **state)
+landlock_case(int (*fn)(void))
 {
 	char	 path[128];
 	pid_t	 pid;
@@ -460,7 +475,6 @@ test_landlock(void **state)
 	const char *tmp = getenv("TMPDIR") != NULL &&
 	    strlen(getenv("TMPDIR")) < 40 ? getenv("TMPDIR") : "/tmp";
 
-	(void)state;
 	if (syscall(SYS_landlock_create_ruleset, NULL, 0, 1U) < 1)
 		skip();		/* the kernel has none: nothing to test */
 	for (i = 0; i < 2; i++) {
@@ -476,16 +490,65 @@ test_landlock(void **state)
 	if ((pid = fork()) == -1)
 		fail_msg("fork: %s", strerror(errno));
 	if (pid == 0)
-		_exit(run_landlock());
+		_exit(fn());
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	for (i = 0; i < 2; i++) {
 		snprintf(path, sizeof(path), "%s/f", i ? no_dir : ok_dir);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/g", i ? no_dir : ok_dir);
 		unlink(path);
 		rmdir(i ? no_dir : ok_dir);
 	}
 	assert_true(WIFEXITED(status));
 	if (WEXITSTATUS(status) != 0)
 		fail_msg("case %d", WEXITSTATUS(status) - 100);
+}
+
+static void
+test_landlock(void **state)
+{
+	(void)state;
+	landlock_case(run_landlock);
+}
+
+/* run_landlock_child - the child's rules: exit 0, or 100 + the case */
+static int
+run_landlock_child(void)
+{
+	char	*err = NULL;
+	int	 fd;
+
+	/* ok_dir: its client state's directory; no_dir: anywhere else */
+	if (sandbox_landlock_child(ok_dir, NULL, &err) != 1) {
+		fprintf(stderr, "landlock: %s\n", err != NULL ? err : "none");
+		return 99;
+	}
+	if ((fd = open("/etc/hostname", O_RDONLY)) == -1 && errno != ENOENT)
+		return 100;		/* what the libraries read */
+	if (fd != -1)
+		close(fd);
+	if ((fd = path_open(ok_dir, "g", O_WRONLY | O_CREAT | O_TRUNC)) ==
+	    -1)
+		return 101;		/* its state, written anew */
+	close(fd);
+	if (rename_in(ok_dir, "g", "f") == -1)
+		return 102;		/* and renamed into place */
+	if (path_open(no_dir, "f", O_RDONLY) != -1 || errno != EACCES)
+		return 103;		/* a file elsewhere, read */
+	if (path_open(no_dir, "g", O_WRONLY | O_CREAT) != -1 ||
+	    errno != EACCES)
+		return 104;		/* or made */
+	if ((fd = open("/dev/null", O_WRONLY)) == -1)
+		return 105;
+	close(fd);
+	return 0;
+}
+
+static void
+test_landlock_child(void **state)
+{
+	(void)state;
+	landlock_case(run_landlock_child);
 }
 
 int
@@ -496,6 +559,7 @@ main(void)
 		cmocka_unit_test(test_fatal),
 		cmocka_unit_test(test_scanner),
 		cmocka_unit_test(test_landlock),
+		cmocka_unit_test(test_landlock_child),
 	};
 
 	return cmocka_run_group_tests_name("sandbox", tests, NULL, NULL);
