@@ -25,6 +25,11 @@
 N=${BENCH_MESSAGES:-100000}
 RUNS=${BENCH_RUNS:-5}
 
+# col N - the median of column N of stdin
+col() {
+	awk -v n="$1" '{ print $n }' | median
+}
+
 if [ "${BENCH_MTA:-postfix}" = sendmail ]; then
 	. "$top_srcdir/tests/integration/sendmail-lib.sh"
 	require_sendmail
@@ -44,7 +49,7 @@ if [ "${BENCH_MTA:-postfix}" = sendmail ]; then
 	"$top_builddir/bench/scanbench" "$EBB_CONF" rescan "$RUNS" \
 	    >"$T/rescan" || bail_out "scanbench rescan failed"
 	col 1 <"$T/rescan" >"$T/re"
-col 7 <"$T/rescan" >"$T/re.cpu"
+	col 7 <"$T/rescan" >"$T/re.cpu"
 	floor=$(cat "$T/floor") ebb=$(cat "$T/ebb") mq=$(cat "$T/mailq")
 	re=$(cat "$T/re")
 	set -- $(tail -1 "$T/full")
@@ -92,11 +97,6 @@ runs() {
 		awk -v a="$_a" -v b="$(date +%s.%N)" \
 		    '{ printf "%.4f %.2f %d\n", b - a, $1 + $2, $3 }' "$T/time"
 	done
-}
-
-# col N - the median of column N of stdin
-col() {
-	awk -v n="$1" '{ print $n }' | median
 }
 
 # cli NAME cold|warm|touch CMD... - RUNS timed ebbctl runs: with no cache,
