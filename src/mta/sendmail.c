@@ -20,6 +20,8 @@
  * not change is not read again; one that is cut short or corrupt is
  * skipped, counted and logged once per version, and kept by id when it
  * is quarantined, so a parked message is never lost from the ledger.
+ * A directory is listed first; the files that changed are then read and
+ * parsed by [general] scan_threads threads (sm_read_all).
  */
 #include "config.h"
 
@@ -29,6 +31,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +55,7 @@
 #define SM_GLOB_MAX		1000	/* directories one "*" may name */
 #define SM_LOCATE_READ		4096	/* bytes read to find K or q */
 #define SM_KICK_MEMORY		3600	/* seconds a delivery request counts */
+#define SM_CHUNK		64	/* files a scan thread takes at a time */
 
 static const struct mta_queue sendmail_queues[SM_QUEUE_COUNT] = {
 	[SM_QUEUE_RUNNING] = { "running", MSG_ROLE_LEAVING },
@@ -61,12 +66,67 @@ static const struct mta_queue sendmail_queues[SM_QUEUE_COUNT] = {
 
 _Static_assert(SM_QUEUE_COUNT <= MSG_QUEUE_MAX, "too many queues");
 
-/* the state of one scan */
+/* what one thread reads and parses control files with */
+struct sm_reader {
+	char		*buf;
+	size_t		 cap;
+	struct sm_qf_parser *parser;
+};
+
+/*
+ * the state of one scan. With threads (sm_read_all), lock guards the
+ * index, the counts, the log and the list of bad files: each thread
+ * reads and parses on its own, and takes the lock to put what it found.
+ */
 struct sm_scan {
 	struct sendmail	*sm;
 	struct index	*ix;
 	struct scan_stats *st;
+	pthread_mutex_t	*lock;		/* NULL: one thread */
+	struct sm_reader rd;		/* the calling thread's */
 };
+
+/* a control file of a directory, to look at (sm_scan_files) */
+struct sm_todo {
+	char		 name[MSG_QUEUE_ID_MAX + 2];	/* "qfID", "hfID" */
+	int		 quarantined;
+};
+
+/* sm_scan_init - a scan of ix, reading with sm's own buffer and parser */
+static void
+sm_scan_init(struct sm_scan *sc, struct sendmail *sm, struct index *ix,
+    struct scan_stats *st)
+{
+	memset(sc, 0, sizeof(*sc));
+	sc->sm = sm;
+	sc->ix = ix;
+	sc->st = st;
+	sc->rd.buf = sm->buf;
+	sc->rd.cap = sm->bufcap;
+	sc->rd.parser = sm->parser;
+}
+
+/* sm_scan_done - sm keeps the buffer, grown as it may have been */
+static void
+sm_scan_done(struct sm_scan *sc)
+{
+	sc->sm->buf = sc->rd.buf;
+	sc->sm->bufcap = sc->rd.cap;
+}
+
+static void
+sm_lock(struct sm_scan *sc)
+{
+	if (sc->lock != NULL)
+		pthread_mutex_lock(sc->lock);
+}
+
+static void
+sm_unlock(struct sm_scan *sc)
+{
+	if (sc->lock != NULL)
+		pthread_mutex_unlock(sc->lock);
+}
 
 static struct sendmail *
 sm_of(struct mta *m)
@@ -83,31 +143,32 @@ sm_is_ebbs(const char *reason)
 }
 
 /*
- * sm_read - read all of a regular file, up to max bytes (more: the caller
- * sees a length over max), into sm->buf. expect, the size a stat gave (0:
- * unknown), sizes the buffer so that one read() gets the whole file: a
- * read shorter than asked is the end of a regular file.
+ * sm_read_buf - read all of a regular file, up to max bytes (more: the
+ * caller sees a length over max), into *buf (of *cap bytes, grown).
+ * expect, the size a stat gave (0: unknown), sizes the buffer so that one
+ * read() gets the whole file: a read shorter than asked is the end of a
+ * regular file.
  */
 static ssize_t
-sm_read(struct sendmail *sm, int fd, size_t max, size_t expect)
+sm_read_buf(char **buf, size_t *cap, int fd, size_t max, size_t expect)
 {
 	size_t		 got = 0, want;
 	ssize_t		 n;
 
-	if (expect > 0 && expect < max && expect + 2 > sm->bufcap) {
-		while (expect + 2 > sm->bufcap)
-			sm->bufcap = sm->bufcap ? sm->bufcap * 2 : 8192;
-		sm->buf = xreallocarray(sm->buf, sm->bufcap, 1);
+	if (expect > 0 && expect < max && expect + 2 > *cap) {
+		while (expect + 2 > *cap)
+			*cap = *cap ? *cap * 2 : 8192;
+		*buf = xreallocarray(*buf, *cap, 1);
 	}
 	for (;;) {
-		if (got + 1 >= sm->bufcap) {
-			if (sm->bufcap > max)
+		if (got + 1 >= *cap) {
+			if (*cap > max)
 				return (ssize_t)got;	/* caller: too big */
-			sm->bufcap = sm->bufcap ? sm->bufcap * 2 : 8192;
-			sm->buf = xreallocarray(sm->buf, sm->bufcap, 1);
+			*cap = *cap ? *cap * 2 : 8192;
+			*buf = xreallocarray(*buf, *cap, 1);
 		}
-		want = sm->bufcap - 1 - got;
-		n = read(fd, sm->buf + got, want);
+		want = *cap - 1 - got;
+		n = read(fd, *buf + got, want);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -117,6 +178,13 @@ sm_read(struct sendmail *sm, int fd, size_t max, size_t expect)
 		if ((size_t)n < want || got > max)
 			return (ssize_t)got;
 	}
+}
+
+/* sm_read - sm_read_buf into sm->buf */
+static ssize_t
+sm_read(struct sendmail *sm, int fd, size_t max, size_t expect)
+{
+	return sm_read_buf(&sm->buf, &sm->bufcap, fd, max, expect);
 }
 
 /* sm_read_cf - read and parse the .cf */
@@ -173,6 +241,7 @@ sendmail_open(struct mta *m, const struct config *cfg, char **err_r)
 	sm->cf_path = xstrdup(cfg->sendmail_config_file);
 	sm->sendmail = xstrdup(cfg->sendmail_path);
 	sm->max_kids = (int)cfg->sendmail_deliveries;
+	sm->scan_threads = mta_scan_threads(cfg);
 	/* the .cf is needed unless both keys that override it are set */
 	need_cf = cfg->sendmail_queue_directory[0] == '\0' ||
 	    cfg->sendmail_queue_lifetime == 0;
@@ -306,10 +375,14 @@ sm_queue_of(struct sendmail *sm, const char *id, const struct sm_qf *qf)
 	    SM_QUEUE_QUEUE;
 }
 
-/* sm_read_file - parse one changed control file into the index */
+/*
+ * sm_read_file - parse one changed control file into the index, with rd
+ * (the calling thread's reader); the index and the counts under the lock
+ */
 static void
-sm_read_file(struct sm_scan *sc, int dfd, int parent, const char *name,
-    const char *id, int quarantined, const struct index_stamp *stamp)
+sm_read_file(struct sm_scan *sc, struct sm_reader *rd, int dfd, int parent,
+    const char *name, const char *id, int quarantined,
+    const struct index_stamp *stamp)
 {
 	struct sendmail	*sm = sc->sm;
 	struct sm_qf	 qf;
@@ -317,33 +390,40 @@ sm_read_file(struct sm_scan *sc, int dfd, int parent, const char *name,
 	enum sm_qf_error e;
 	const char	*why;
 	ssize_t		 n;
-	int		 fd;
+	int		 fd, err;
 
 	if ((fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		if (errno == ENOENT)
+		err = errno;
+		sm_lock(sc);
+		if (err == ENOENT)
 			sc->st->vanished++;
 		else
 			sm_bad(sc, id, quarantined, stamp, "unreadable",
-			    strerror(errno), 0);
+			    strerror(err), 0);
+		sm_unlock(sc);
 		return;
 	}
-	n = sm_read(sm, fd, SM_QF_FILE_MAX, (size_t)stamp->size);
+	n = sm_read_buf(&rd->buf, &rd->cap, fd, SM_QF_FILE_MAX,
+	    (size_t)stamp->size);
+	err = errno;
 	close(fd);
 	if (n < 0) {
+		sm_lock(sc);
 		sm_bad(sc, id, quarantined, stamp, "unreadable",
-		    strerror(errno), 0);
+		    strerror(err), 0);
+		sm_unlock(sc);
 		return;
 	}
-	e = sm_qf_parse(sm->parser, sm->buf, (size_t)n, &qf, &why);
+	e = sm_qf_parse(rd->parser, rd->buf, (size_t)n, &qf, &why);
 	if (e != SM_QF_OK) {
+		sm_lock(sc);
 		sm_bad(sc, id, quarantined, stamp, sm_qf_error_name(e), why,
 		    qf.error_line);
+		sm_unlock(sc);
 		return;
 	}
-	sc->st->parsed++;
 	memset(&m, 0, sizeof(m));
 	ebb_strlcpy(m.queue_id, id, sizeof(m.queue_id));
-	m.queue = (uint8_t)sm_queue_of(sm, id, &qf);
 	m.arrival_time = (time_t)qf.ctime;
 	m.create_time = (time_t)qf.ctime;
 	m.deadline = deadline_sendmail(m.create_time,
@@ -354,7 +434,161 @@ sm_read_file(struct sm_scan *sc, int dfd, int parent, const char *name,
 	m.reason = qf.status;
 	m.rcpt = qf.rcpt;
 	m.nrcpt = (uint32_t)MINIMUM(qf.nrcpt, (size_t)UINT32_MAX);
+	sm_lock(sc);
+	sc->st->parsed++;
+	m.queue = (uint8_t)sm_queue_of(sm, id, &qf);
 	index_put(sc->ix, &m, stamp);
+	sm_unlock(sc);
+}
+
+/*
+ * sm_scan_files - control files v[0..n) of a directory (n <= SM_CHUNK):
+ * each stat'ed, and read again unless its (inode, size, mtime) and its
+ * queue are as the index has them. The lock is taken once for the
+ * chunk's checks, then once per file read. listed: the names came from
+ * listing the directory, so a file not there vanished meanwhile (else it
+ * was only looked for). Returns how many are regular files.
+ */
+static size_t
+sm_scan_files(struct sm_scan *sc, struct sm_reader *rd, int dfd, int parent,
+    const struct sm_todo *v, size_t n, int listed)
+{
+	struct index_stamp stamp[SM_CHUNK];
+	struct stat	 sb;
+	struct msg	*old;
+	const char	*id;
+	unsigned char	 what[SM_CHUNK];	/* 0 none, 1 a file, 2 read it */
+	size_t		 i, found = 0;
+	int		 q;
+
+	for (i = 0; i < n; i++) {
+		what[i] = 0;
+		if (fstatat(dfd, v[i].name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+			what[i] = listed && errno == ENOENT ? 3 : 0;
+		else if (S_ISREG(sb.st_mode)) {
+			what[i] = 1;
+			index_stamp_stat(&stamp[i], &sb);
+		}
+	}
+	sm_lock(sc);
+	for (i = 0; i < n; i++) {
+		if (what[i] == 3)
+			sc->st->vanished++;
+		if (what[i] != 1)
+			continue;
+		found++;
+		sc->st->files++;
+		id = v[i].name + 2;
+		/*
+		 * the queue of an unchanged file: a qf's depends on ebb's
+		 * children only; an hf's on its reason, read before
+		 */
+		old = index_lookup(sc->ix, id);
+		if (!v[i].quarantined)
+			q = index_lookup(sc->sm->running, id) != NULL ?
+			    SM_QUEUE_RUNNING : SM_QUEUE_QUEUE;
+		else if (old != NULL && !(old->flags & MSG_F_UNREADABLE) &&
+		    (old->queue == SM_QUEUE_QUARANTINE ||
+		    old->queue == SM_QUEUE_ADMIN))
+			q = old->queue;
+		else
+			q = -1;
+		if (q >= 0 && index_scan_unchanged(sc->ix, id, &stamp[i], q,
+		    0))
+			sc->st->unchanged++;
+		else
+			what[i] = 2;
+	}
+	sm_unlock(sc);
+	for (i = 0; i < n; i++)
+		if (what[i] == 2)
+			sm_read_file(sc, rd, dfd, parent, v[i].name,
+			    v[i].name + 2, v[i].quarantined, &stamp[i]);
+	return found;
+}
+
+/* what each thread of sm_read_all takes */
+struct sm_work {
+	struct sm_scan	*sc;
+	struct sm_reader *rd;
+	int		 dfd, parent;
+	const struct sm_todo *v;
+	size_t		 n;
+	size_t		*next;		/* the first not yet taken */
+};
+
+/* sm_work - read the files of the list, SM_CHUNK at a time, till none */
+static void *
+sm_work(void *arg)
+{
+	struct sm_work	*w = arg;
+	size_t		 i;
+
+	for (;;) {
+		pthread_mutex_lock(w->sc->lock);
+		i = *w->next;
+		*w->next = MINIMUM(i + SM_CHUNK, w->n);
+		pthread_mutex_unlock(w->sc->lock);
+		if (i >= w->n)
+			return NULL;
+		(void)sm_scan_files(w->sc, w->rd, w->dfd, w->parent, w->v + i,
+		    MINIMUM(SM_CHUNK, w->n - i), 1);
+	}
+}
+
+/*
+ * sm_read_all - the control files v[0..n) of one directory (sm_scan_file)
+ * with sm->scan_threads threads, the caller's among them: the stat, the
+ * reading and the parsing are what cost; the listing is cheap. Fewer
+ * threads if one cannot start; the caller's alone for a short list.
+ */
+static void
+sm_read_all(struct sm_scan *sc, int dfd, int parent, const struct sm_todo *v,
+    size_t n)
+{
+	pthread_mutex_t	 lock;
+	pthread_t	 tid[CONFIG_SCAN_THREADS_MAX];
+	struct sm_reader rd[CONFIG_SCAN_THREADS_MAX];
+	struct sm_work	 w[CONFIG_SCAN_THREADS_MAX];
+	sigset_t	 all, old;
+	size_t		 next = 0, i, nt, started = 0;
+
+	nt = MINIMUM((size_t)sc->sm->scan_threads, nitems(tid));
+	if (nt < 2 || n < 2 * SM_CHUNK) {
+		for (i = 0; i < n; i += SM_CHUNK)
+			(void)sm_scan_files(sc, &sc->rd, dfd, parent, v + i,
+			    MINIMUM(SM_CHUNK, n - i), 1);
+		return;
+	}
+	pthread_mutex_init(&lock, NULL);
+	sc->lock = &lock;
+	memset(rd, 0, sizeof(rd));
+	rd[0] = sc->rd;
+	/* the workers take no signals: the caller's handlers expect one */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (i = 0; i < nt; i++) {
+		w[i] = (struct sm_work){ sc, &rd[i], dfd, parent, v, n,
+		    &next };
+		if (i == 0)
+			continue;
+		rd[i].parser = sm_qf_parser_new();
+		if (pthread_create(&tid[i], NULL, sm_work, &w[i]) != 0) {
+			sm_qf_parser_free(&rd[i].parser);
+			break;		/* fewer threads will do */
+		}
+		started = i;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	sm_work(&w[0]);
+	for (i = 1; i <= started; i++) {
+		pthread_join(tid[i], NULL);
+		sm_qf_parser_free(&rd[i].parser);
+		free(rd[i].buf);
+	}
+	sc->rd = rd[0];
+	sc->lock = NULL;
+	pthread_mutex_destroy(&lock);
 }
 
 /*
@@ -365,13 +599,11 @@ sm_read_file(struct sm_scan *sc, int dfd, int parent, const char *name,
 static int
 sm_scan_dir(struct sm_scan *sc, int dfd, int parent)
 {
-	struct index_stamp stamp;
+	struct sm_todo	*todo = NULL, *t;
 	struct dirent	*de;
-	struct stat	 sb;
-	struct msg	*old;
-	const char	*id;
+	size_t		 ntodo = 0, cap = 0;
 	DIR		*dir;
-	int		 fd, q, quarantined;
+	int		 fd, quarantined;
 
 	if ((fd = dup(dfd)) < 0 || (dir = fdopendir(fd)) == NULL) {
 		if (fd >= 0)
@@ -379,39 +611,19 @@ sm_scan_dir(struct sm_scan *sc, int dfd, int parent)
 		return -1;
 	}
 	while ((de = readdir(dir)) != NULL) {
-		if ((id = sm_id(de->d_name, &quarantined)) == NULL)
+		if (sm_id(de->d_name, &quarantined) == NULL)
 			continue;
-		if (fstatat(dfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
-			if (errno == ENOENT)
-				sc->st->vanished++;
-			continue;
+		if (ntodo == cap) {
+			cap = cap ? cap * 2 : 256;
+			todo = xreallocarray(todo, cap, sizeof(*todo));
 		}
-		if (!S_ISREG(sb.st_mode))
-			continue;
-		sc->st->files++;
-		index_stamp_stat(&stamp, &sb);
-		/*
-		 * the queue of an unchanged file: a qf's depends on ebb's
-		 * children only; an hf's on its reason, read before
-		 */
-		old = index_lookup(sc->ix, id);
-		if (!quarantined)
-			q = index_lookup(sc->sm->running, id) != NULL ?
-			    SM_QUEUE_RUNNING : SM_QUEUE_QUEUE;
-		else if (old != NULL && !(old->flags & MSG_F_UNREADABLE) &&
-		    (old->queue == SM_QUEUE_QUARANTINE ||
-		    old->queue == SM_QUEUE_ADMIN))
-			q = old->queue;
-		else
-			q = -1;
-		if (q >= 0 && index_scan_unchanged(sc->ix, id, &stamp, q, 0)) {
-			sc->st->unchanged++;
-			continue;
-		}
-		sm_read_file(sc, dfd, parent, de->d_name, id, quarantined,
-		    &stamp);
+		t = &todo[ntodo++];
+		ebb_strlcpy(t->name, de->d_name, sizeof(t->name));
+		t->quarantined = quarantined;
 	}
 	closedir(dir);
+	sm_read_all(sc, dfd, parent, todo, ntodo);
+	free(todo);
 	return 0;
 }
 
@@ -587,13 +799,16 @@ sendmail_scan(struct mta *m, struct index *ix, struct scan_stats *st,
     char **err_r)
 {
 	struct sendmail	*sm = sm_of(m);
-	struct sm_scan	 sc = { sm, ix, st };
-	int		 q;
+	struct sm_scan	 sc;
+	int		 q, rc;
 
 	sendmail_reap(sm);
 	index_scan_begin(ix);
 	index_scan_begin(sm->bad);
-	if (sm_foreach_dir(sm, sm_scan_one, &sc, err_r) < 0)
+	sm_scan_init(&sc, sm, ix, st);
+	rc = sm_foreach_dir(sm, sm_scan_one, &sc, err_r);
+	sm_scan_done(&sc);
+	if (rc < 0)
 		return -1;	/* no sweep after a partial scan */
 	st->removed = index_scan_end(ix);
 	index_scan_end(sm->bad);
@@ -931,11 +1146,8 @@ static int
 sm_refresh_in(void *arg, const char *path, char **err_r)
 {
 	struct sm_refresh *r = arg;
-	struct index_stamp stamp;
-	struct stat	 sb;
-	struct msg	*old;
-	char		 name[MSG_QUEUE_ID_MAX + 2];
-	int		 qdir, dfd, parent = -1, i, q;
+	struct sm_todo	 t;
+	int		 qdir, dfd, parent = -1, i;
 
 	(void)err_r;
 	if ((qdir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
@@ -947,29 +1159,11 @@ sm_refresh_in(void *arg, const char *path, char **err_r)
 		parent = qdir;
 	}
 	for (i = 0; i < 2 && !r->found; i++) {
-		snprintf(name, sizeof(name), "%cf%s", i ? 'h' : 'q', r->id);
-		if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    !S_ISREG(sb.st_mode))
-			continue;
-		r->found = 1;
-		r->sc.st->files++;
-		index_stamp_stat(&stamp, &sb);
-		old = index_lookup(r->sc.ix, r->id);
-		if (i == 0)
-			q = index_lookup(r->sc.sm->running, r->id) != NULL ?
-			    SM_QUEUE_RUNNING : SM_QUEUE_QUEUE;
-		else if (old != NULL && !(old->flags & MSG_F_UNREADABLE) &&
-		    (old->queue == SM_QUEUE_QUARANTINE ||
-		    old->queue == SM_QUEUE_ADMIN))
-			q = old->queue;
-		else
-			q = -1;
-		if (q >= 0 && index_scan_unchanged(r->sc.ix, r->id, &stamp, q,
-		    0))
-			r->sc.st->unchanged++;
-		else
-			sm_read_file(&r->sc, dfd, parent, name, r->id, i,
-			    &stamp);
+		snprintf(t.name, sizeof(t.name), "%cf%s", i ? 'h' : 'q',
+		    r->id);
+		t.quarantined = i;
+		r->found = sm_scan_files(&r->sc, &r->sc.rd, dfd, parent, &t, 1,
+		    0) == 1;
 	}
 	if (parent >= 0)
 		close(dfd);
@@ -986,10 +1180,13 @@ sendmail_refresh(struct mta *m, struct index *ix, const char *id,
     const char *dir, struct scan_stats *st, char **err_r)
 {
 	struct sendmail	*sm = sm_of(m);
-	struct sm_refresh r = { { sm, ix, st }, id, 0 };
+	struct sm_refresh r;
 	char		 qdir[4096], *slash;
-	int		 pass;
+	int		 pass, rc = 0;
 
+	sm_scan_init(&r.sc, sm, ix, st);
+	r.id = id;
+	r.found = 0;
 	if (dir != NULL) {
 		ebb_strlcpy(qdir, dir, sizeof(qdir));
 		/* an event in qf/ or df/: the queue directory above it */
@@ -998,9 +1195,11 @@ sendmail_refresh(struct mta *m, struct index *ix, const char *id,
 			*slash = '\0';
 		sm_refresh_in(&r, qdir, err_r);
 	}
-	for (pass = 0; pass < 2 && !r.found; pass++)
-		if (sm_foreach_dir(sm, sm_refresh_in, &r, err_r) < 0)
-			return -1;
+	for (pass = 0; pass < 2 && !r.found && rc == 0; pass++)
+		rc = sm_foreach_dir(sm, sm_refresh_in, &r, err_r);
+	sm_scan_done(&r.sc);
+	if (rc < 0)
+		return -1;
 	if (!r.found) {
 		if (index_remove(ix, id) == 0)
 			st->removed++;

@@ -81,6 +81,7 @@ struct sendmail {
 	long		 lifetime[SM_QF_CLASS_COUNT];
 	struct sm_cf	 cf;
 	struct sm_qf_parser *parser;
+	int		 scan_threads;	/* mta_scan_threads */
 	struct index	*bad;		/* corrupt files already logged */
 	char		*buf;		/* a control file read */
 	size_t		 bufcap;

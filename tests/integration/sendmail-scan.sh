@@ -7,13 +7,15 @@
 # and truncated control files are skipped, counted and logged, a tf file
 # is ignored, and the valid messages still list; last, a .cf whose
 # QueueDirectory ends in "*", a queue group's Path= and qf/ df/
-# subdirectories: every control file in them is found
+# subdirectories: every control file in them is found, also by the
+# scanner process of a drain run as root; and a queue big enough to be
+# read by two threads lists the same as by one
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/sendmail-lib.sh"
 require_sendmail
 require_cmd jq perl smtp-sink
 
-tap_plan 20
+tap_plan 21
 sm_create
 sink_start || bail_out "smtp-sink did not start"
 sm_submit 12 || bail_out "submission failed"
@@ -180,4 +182,27 @@ if grep -q 'total=6 .*parked=5' "$T/layout.drain"; then
 else
 	not_ok "ebbctl drain as root reads every layout through its scanner" \
 	    "$(tail -n 5 "$T/layout.drain")"
+fi
+
+# 21: a queue big enough for the scan's threads (400 more messages,
+# cloned, beside the corrupt files above): read by two threads, it lists
+# exactly what one thread lists, and the scan counts the same
+sm_clone 400 || bail_out "cloning failed"
+for t in 1 2; do
+	sm_ebb_config '[general]' "scan_threads = $t"
+	rm -f "$T/state/scan-cache"
+	EBB_SCAN_STATS=1 ebbctl --json list --limit 1000 2>"$T/threads$t.err" |
+	    jq -S -c . | sort >"$T/threads$t.json"
+	grep -o 'files [0-9]* parsed [0-9]*' "$T/threads$t.err" \
+	    >"$T/threads$t.stats"
+done
+n=$(wc -l <"$T/threads2.json")
+if [ "$n" -ge 400 ] && cmp -s "$T/threads1.json" "$T/threads2.json" &&
+    [ -s "$T/threads1.stats" ] &&
+    cmp -s "$T/threads1.stats" "$T/threads2.stats"; then
+	ok "two scan threads list what one lists ($n messages, $(cat "$T/threads2.stats"))"
+else
+	not_ok "two scan threads list what one lists" "$n messages" \
+	    "$(cat "$T/threads1.stats") / $(cat "$T/threads2.stats")" \
+	    "$(diff "$T/threads1.json" "$T/threads2.json" | head -5)"
 fi
