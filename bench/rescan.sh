@@ -17,21 +17,7 @@
 N=${BENCH_MESSAGES:-100000}
 RUNS=${BENCH_RUNS:-5}
 
-# with more than BENCH_SEED messages (default 2,000), the queue is Postfix's
-# own BENCH_SEED deferred messages copied under fresh ids (bench/qclone.c),
-# as in bench/scan.sh: BENCH_MESSAGES=1000000 is the million
-SEED=${BENCH_SEED:-2000}
-if [ "$N" -gt "$SEED" ]; then
-	echo "building a queue of $SEED deferred messages, cloned to $N..."
-	deferred_queue "$SEED" 3600
-	pf_stop
-	"$top_builddir/bench/qclone" "$PF_SPOOL" "$((N - SEED))" >/dev/null ||
-	    bail_out "qclone failed"
-else
-	echo "building a queue of $N deferred messages..."
-	deferred_queue "$N"
-	pf_stop			# a quiet queue: nothing moves but the 1%
-fi
+big_deferred_queue "$N"		# cloned above BENCH_SEED (common.sh)
 ebb_config
 make -s -C "$top_builddir" bench/rescanbench >/dev/null ||
     bail_out "make bench failed"

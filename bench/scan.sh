@@ -66,21 +66,7 @@ if [ "${BENCH_MTA:-postfix}" = sendmail ]; then
 	exit 0
 fi
 
-# with more than BENCH_SEED messages (default 2,000), the queue is Postfix's
-# own BENCH_SEED deferred messages copied under fresh ids (bench/qclone.c)
-# up to N, with the instance stopped: a million through SMTP takes hours
-SEED=${BENCH_SEED:-2000}
-if [ "$N" -gt "$SEED" ]; then
-	echo "building a queue of $SEED deferred messages, cloned to $N..."
-	deferred_queue "$SEED" 3600
-	pf_stop
-	"$top_builddir/bench/qclone" "$PF_SPOOL" "$((N - SEED))" >/dev/null ||
-	    bail_out "qclone failed"
-else
-	echo "building a queue of $N deferred messages..."
-	deferred_queue "$N"
-	pf_stop			# a quiet queue: nothing moves while we measure
-fi
+big_deferred_queue "$N"		# cloned above BENCH_SEED (common.sh)
 ebb_config '[general]' 'scan_threads = 1'
 cp "$EBB_CONF" "$T/ebb1.conf"
 ebb_config

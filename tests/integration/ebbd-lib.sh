@@ -75,6 +75,19 @@ st_eq() {
 	[ "$(st "$1" 2>/dev/null)" = "$2" ]
 }
 
+# ebbd_start_traced - start ebbd under strace, which traces its opens
+# into $T/trace and follows the root parent alone (no -f); its pid in
+# $parent
+ebbd_start_traced() {
+	rm -f "$EBBD_SOCK"
+	bg_start strace strace -qq -o "$T/trace" \
+	    -e trace=open,openat,openat2,creat "$EBBD" -f -c "$EBB_CONF"
+	wait_for 20 test -S "$EBBD_SOCK" ||
+	    bail_out "ebbd did not start: $(cat "$T/strace.out")"
+	parent=$(pgrep -P "$(cat "$T/strace.pid")" -x ebbd)
+	[ -n "$parent" ] || bail_out "no ebbd under strace"
+}
+
 # queue_opens SPOOL TRACE - the opens of an strace trace: files elsewhere,
 # directories of the queue, and not one file below SPOOL (a physical path:
 # each is printed, and false); the last line counts the opens. Paths the

@@ -21,14 +21,7 @@ N=30
 ebb_user
 backlog $N
 ebbd_config
-rm -f "$EBBD_SOCK"
-# strace starts ebbd and traces it alone (no -f): the root parent
-bg_start strace strace -qq -o "$T/trace" -e trace=open,openat,openat2,creat \
-    "$EBBD" -f -c "$EBB_CONF"
-wait_for 20 test -S "$EBBD_SOCK" ||
-    bail_out "ebbd did not start: $(cat "$T/strace.out")"
-parent=$(pgrep -P "$(cat "$T/strace.pid")" -x ebbd)
-[ -n "$parent" ] || bail_out "no ebbd under strace"
+ebbd_start_traced
 ebbctl pause >/dev/null
 
 # 1: the start's scan, done by the scanner, parked the backlog

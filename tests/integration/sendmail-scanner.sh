@@ -27,13 +27,7 @@ ebbd_config '[general]' 'mta = sendmail' '[sendmail]' \
     '[drain]' 'max_rate = 1000' 'increase = 1000'
 spool=$(cd "$SM_QUEUE" && pwd -P)
 
-rm -f "$EBBD_SOCK"
-bg_start strace strace -qq -o "$T/trace" -e trace=open,openat,openat2,creat \
-    "$EBBD" -f -c "$EBB_CONF"
-wait_for 20 test -S "$EBBD_SOCK" ||
-    bail_out "ebbd did not start: $(cat "$T/strace.out")"
-parent=$(pgrep -P "$(cat "$T/strace.pid")" -x ebbd)
-[ -n "$parent" ] || bail_out "no ebbd under strace"
+ebbd_start_traced
 
 # 1: the scanner is root without capabilities, confined
 want=0
