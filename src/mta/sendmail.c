@@ -364,6 +364,17 @@ sm_df_size(int dfd, int parent, const char *id)
 	return 0;
 }
 
+/*
+ * sm_qf_queue - the queue of a qf (not quarantined): "running" while one
+ * of ebb's delivery children has it, which only this process knows
+ */
+static int
+sm_qf_queue(struct sendmail *sm, const char *id)
+{
+	return index_lookup(sm->running, id) != NULL ? SM_QUEUE_RUNNING :
+	    SM_QUEUE_QUEUE;
+}
+
 /* sm_queue_of - the queue of a parsed control file */
 static int
 sm_queue_of(struct sendmail *sm, const char *id, const struct sm_qf *qf)
@@ -371,8 +382,7 @@ sm_queue_of(struct sendmail *sm, const char *id, const struct sm_qf *qf)
 	if (qf->quarantined)
 		return sm_is_ebbs(qf->quarantine) ? SM_QUEUE_QUARANTINE :
 		    SM_QUEUE_ADMIN;
-	return index_lookup(sm->running, id) != NULL ? SM_QUEUE_RUNNING :
-	    SM_QUEUE_QUEUE;
+	return sm_qf_queue(sm, id);
 }
 
 /*
@@ -457,7 +467,8 @@ sm_scan_files(struct sm_scan *sc, struct sm_reader *rd, int dfd, int parent,
 	struct stat	 sb;
 	struct msg	*old;
 	const char	*id;
-	unsigned char	 what[SM_CHUNK];	/* 0 none, 1 a file, 2 read it */
+	/* 0 none, 1 a file, 2 a file to read, 3 listed but gone */
+	unsigned char	 what[SM_CHUNK];
 	size_t		 i, found = 0;
 	int		 q;
 
@@ -485,8 +496,7 @@ sm_scan_files(struct sm_scan *sc, struct sm_reader *rd, int dfd, int parent,
 		 */
 		old = index_lookup(sc->ix, id);
 		if (!v[i].quarantined)
-			q = index_lookup(sc->sm->running, id) != NULL ?
-			    SM_QUEUE_RUNNING : SM_QUEUE_QUEUE;
+			q = sm_qf_queue(sc->sm, id);
 		else if (old != NULL && !(old->flags & MSG_F_UNREADABLE) &&
 		    (old->queue == SM_QUEUE_QUARANTINE ||
 		    old->queue == SM_QUEUE_ADMIN))
@@ -537,7 +547,7 @@ sm_work(void *arg)
 }
 
 /*
- * sm_read_all - the control files v[0..n) of one directory (sm_scan_file)
+ * sm_read_all - the control files v[0..n) of one directory (sm_scan_files)
  * with sm->scan_threads threads, the caller's among them: the stat, the
  * reading and the parsing are what cost; the listing is cheap. Fewer
  * threads if one cannot start; the caller's alone for a short list.
@@ -794,6 +804,16 @@ sm_sweep_kicked(struct sendmail *sm, struct index *ix)
 	free(sw.ids);
 }
 
+/* sendmail_scanned - the scanned op: what a scan does besides reading */
+static void
+sendmail_scanned(struct mta *m, struct index *ix, int done)
+{
+	if (!done)
+		sendmail_reap(sm_of(m));
+	else
+		sm_sweep_kicked(sm_of(m), ix);
+}
+
 static int
 sendmail_scan(struct mta *m, struct index *ix, struct scan_stats *st,
     char **err_r)
@@ -802,7 +822,7 @@ sendmail_scan(struct mta *m, struct index *ix, struct scan_stats *st,
 	struct sm_scan	 sc;
 	int		 q, rc;
 
-	sendmail_reap(sm);
+	sendmail_scanned(m, ix, 0);
 	index_scan_begin(ix);
 	index_scan_begin(sm->bad);
 	sm_scan_init(&sc, sm, ix, st);
@@ -812,7 +832,7 @@ sendmail_scan(struct mta *m, struct index *ix, struct scan_stats *st,
 		return -1;	/* no sweep after a partial scan */
 	st->removed = index_scan_end(ix);
 	index_scan_end(sm->bad);
-	sm_sweep_kicked(sm, ix);
+	sendmail_scanned(m, ix, 1);
 	for (q = 0; q < SM_QUEUE_COUNT; q++)
 		st->queue[q] = index_count_queue(ix, q);
 	return 0;
@@ -927,8 +947,7 @@ sendmail_found(struct mta *m, const char *id, int queue, int64_t attempt,
 		*due_r = 1;
 	else if ((k = index_lookup(sm->kicked, id)) != NULL)
 		*due_r = attempt < (int64_t)k->arrival_time;
-	return index_lookup(sm->running, id) != NULL ? SM_QUEUE_RUNNING :
-	    SM_QUEUE_QUEUE;
+	return sm_qf_queue(sm, id);
 }
 
 static int
@@ -946,21 +965,8 @@ sendmail_locate(struct mta *m, const char *id, int *due_r)
 static void
 sendmail_settle(struct mta *m, struct msg *msg)
 {
-	struct sendmail	*sm = sm_of(m);
-
 	if (msg->queue == SM_QUEUE_QUEUE || msg->queue == SM_QUEUE_RUNNING)
-		msg->queue = index_lookup(sm->running, msg->queue_id) !=
-		    NULL ? SM_QUEUE_RUNNING : SM_QUEUE_QUEUE;
-}
-
-/* sendmail_scanned - the scanned op: what a scan does besides reading */
-static void
-sendmail_scanned(struct mta *m, struct index *ix, int done)
-{
-	if (!done)
-		sendmail_reap(sm_of(m));
-	else
-		sm_sweep_kicked(sm_of(m), ix);
+		msg->queue = (uint8_t)sm_qf_queue(sm_of(m), msg->queue_id);
 }
 
 static int
